@@ -1,0 +1,96 @@
+"""The Textual application: screens, key bindings, and the bridge from the live store."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from swarmtui.engine.live import LiveSwarm
+from swarmtui.messages import StateChanged
+from swarmtui.model.state import EMPTY_STATE, ClusterState
+from swarmtui.paths import stylesheets
+from swarmtui.screens.events import EventsScreen
+from swarmtui.screens.grid import GridScreen
+from swarmtui.screens.services import ServicesScreen
+
+# name -> (key, screen class, description). The order is the order of the number keys.
+SCREENS: dict[str, tuple[str, type[Screen[None]], str]] = {
+    "grid": ("1", GridScreen, "Nodes and their tasks, live"),
+    "services": ("2", ServicesScreen, "Services with replica counts and update status"),
+    "events": ("9", EventsScreen, "The engine's event feed"),
+}
+
+# Actions that change something on an engine; --read-only hides and refuses all of them.
+MUTATING_ACTIONS: frozenset[str] = frozenset()
+
+
+class SwarmApp(App[None]):
+    """swarmtui. Data flows one way: engine -> store -> ``state`` -> screens."""
+
+    TITLE = "swarmtui"
+    CSS_PATH: ClassVar = stylesheets()  # type: ignore[misc]
+    MODES: ClassVar = {name: cls for name, (_, cls, _) in SCREENS.items()}  # type: ignore[misc]
+    DEFAULT_MODE = "grid"
+    BINDINGS = [
+        *(
+            Binding(key, f"switch_mode('{name}')", name.title(), show=False)
+            for name, (key, _, _) in SCREENS.items()
+        ),
+        Binding("question_mark", "toggle_help", "Keys"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    state: reactive[ClusterState] = reactive(EMPTY_STATE, always_update=True, init=False)
+    """The latest snapshot from the store (identity-compared: a new object means a change)."""
+
+    def __init__(
+        self,
+        live: LiveSwarm,
+        *,
+        read_only: bool = False,
+        start_mode: str = "grid",
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        super().__init__()
+        self.live = live
+        self.read_only = read_only
+        self.clock_ns = clock_ns
+        self._start_mode = start_mode
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def on_mount(self) -> None:
+        self._unsubscribe = self.live.store.subscribe(lambda _: self.post_message(StateChanged()))
+        self.state = self.live.store.state
+        self.live.start()
+        self.switch_mode(self._start_mode)
+
+    async def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        await self.live.stop()
+
+    def on_state_changed(self, _: StateChanged) -> None:
+        with self.batch_update():
+            self.state = self.live.store.state
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (self.read_only and action in MUTATING_ACTIONS)
+
+    def action_toggle_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for name, (key, _, description) in SCREENS.items():
+            yield SystemCommand(
+                f"Go to {name} ({key})", description, lambda n=name: self.switch_mode(n)
+            )  # type: ignore[misc]

@@ -1,0 +1,145 @@
+"""Command line: `swarmtui` opens the dashboard; subcommands work without a terminal UI."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import re
+import sys
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from swarmtui import __version__
+from swarmtui.engine.target import EngineTarget, TargetError, resolve_target
+
+PROG = "swarmtui"
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit status 2 (usage) or 1 (runtime)."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _size(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d+)x(\d+)", text.strip())
+    if not m or not (20 <= int(m.group(1)) <= 1000 and 5 <= int(m.group(2)) <= 500):
+        raise argparse.ArgumentTypeError(f"invalid size {text!r}: use COLSxROWS, e.g. 120x40")
+    return int(m.group(1)), int(m.group(2))
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r}: use seconds, e.g. 2.5")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # One line and exit status 2, like argparse, minus the multi-line usage dump.
+        self.exit(2, f"{PROG}: error: {message} (see `{PROG} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="A live terminal dashboard for Docker Swarm. Without a command it opens "
+        "the dashboard.",
+        epilog="Engine selection follows the docker CLI: --host, --context, DOCKER_HOST, "
+        "DOCKER_CONTEXT, the docker config's current context, then the default socket.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("-H", "--host", help="engine address (unix://, tcp://, ssh://)")
+    parser.add_argument("-c", "--context", help="docker context to use")
+    parser.add_argument("--read-only", action="store_true",
+                        help="hide and refuse every action that changes the swarm")
+    parser.add_argument("--demo", nargs="?", const="demo", metavar="SCENARIO",
+                        help="run against a built-in simulated swarm (default scenario: demo)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    shot = sub.add_parser("shot", help="save a screen as SVG or text, headless")
+    shot.add_argument("screen", help="screen name: grid, services, events")
+    shot.add_argument("--output", "-o", required=True, type=Path,
+                      help="file to write (.svg for a picture, anything else for plain text)")
+    shot.add_argument("--size", type=_size, default=(120, 40), help="COLSxROWS (default 120x40)")
+    shot.add_argument("--timeout", type=_seconds, default=10.0,
+                      help="seconds to wait for the first full state (default 10)")
+    shot.add_argument("--delay", type=_seconds, default=0.0,
+                      help="seconds to stay live after that before rendering (default 0)")
+    return parser
+
+
+@contextlib.asynccontextmanager
+async def engine_target(args: argparse.Namespace) -> AsyncIterator[EngineTarget]:
+    """The engine to use: a simulated one for --demo, else resolved like the docker CLI."""
+    if args.demo:
+        from swarmtui.demo import demo_engine
+
+        async with demo_engine(args.demo) as target:
+            yield target
+        return
+    try:
+        yield resolve_target(args.host, args.context)
+    except TargetError as exc:
+        raise CliError(str(exc), 2) from exc
+
+
+async def _preflight(target: EngineTarget) -> None:
+    """Fail fast, in one line, when there is no usable engine (before taking the terminal)."""
+    from swarmtui.engine.client import EngineClient, EngineError
+
+    client = EngineClient(target)
+    try:
+        await client.connect()
+    except EngineError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        await client.close()
+
+
+async def _run_app(args: argparse.Namespace) -> None:
+    from swarmtui.app import SwarmApp
+    from swarmtui.engine.client import EngineClient
+    from swarmtui.engine.live import LiveSwarm
+
+    async with engine_target(args) as target:
+        await _preflight(target)
+        app = SwarmApp(LiveSwarm(EngineClient(target)), read_only=args.read_only)
+        await app.run_async()
+
+
+async def _run_shot(args: argparse.Namespace) -> None:
+    from swarmtui.app import SCREENS
+    from swarmtui.engine.client import EngineClient, EngineError
+    from swarmtui.engine.live import LiveSwarm
+    from swarmtui.shot import take_shot
+
+    if args.screen not in SCREENS:
+        raise CliError(f"unknown screen {args.screen!r} (choose from: {', '.join(SCREENS)})", 2)
+    async with engine_target(args) as target:
+        try:
+            await take_shot(LiveSwarm(EngineClient(target)), args.screen, args.output,
+                            args.size, args.timeout, args.delay, args.read_only)
+        except EngineError as exc:
+            raise CliError(str(exc)) from exc
+        except OSError as exc:
+            raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    runners = {None: _run_app, "shot": _run_shot}
+    try:
+        asyncio.run(runners[args.command](args))
+    except CliError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return exc.status
+    except KeyboardInterrupt:
+        return 130
+    return 0

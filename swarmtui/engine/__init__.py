@@ -1,0 +1,1 @@
+"""The IO layer: the only package that talks to Docker engines (it alone imports aiodocker)."""

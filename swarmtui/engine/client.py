@@ -1,0 +1,226 @@
+"""A thin async client for one engine, on top of aiodocker.
+
+aiodocker does the plumbing (connectors for unix/tcp/TLS/ssh, JSON). Where its wrappers lose
+information or cannot be restarted (events, ``status=true``, logs, df) this module calls the
+raw endpoints itself; see ../shared/reference/docker-api/brief.md §1 for why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import aiodocker
+import aiohttp
+
+from swarmtui.engine.target import EngineTarget
+
+# Lowest API the app parses (Docker 20.10) and highest it was written and tested against.
+MIN_API = (1, 41)
+MAX_API = (1, 55)
+REQUEST_TIMEOUT_S = 15.0
+STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_read=None, sock_connect=10)
+
+
+class EngineError(Exception):
+    """A failure talking to the engine, with a message fit for one line on screen."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _api_tuple(text: str) -> tuple[int, int]:
+    try:
+        major, minor = text.strip().lstrip("v").split(".")[:2]
+        return int(major), int(minor)
+    except ValueError:
+        return (0, 0)
+
+
+def describe_connect_error(target: EngineTarget, exc: BaseException) -> str:
+    """Turn a low-level connection failure into one line that says what to do."""
+    where = target.url
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ssl.SSLError | aiohttp.ClientSSLError):
+            return f"TLS failure talking to {where}: {getattr(cause, 'reason', None) or cause}"
+        if isinstance(cause, PermissionError):
+            return (
+                f"permission denied on {where}: run as root or add your user to the 'docker' group"
+            )
+        if isinstance(cause, FileNotFoundError):
+            return (
+                f"no Docker engine at {where} (the socket does not exist): start dockerd, "
+                f"or point swarmtui at one with --host, --context or DOCKER_HOST"
+            )
+        if isinstance(cause, ConnectionRefusedError):
+            return f"no Docker engine listening at {where} (connection refused)"
+        if isinstance(cause, aiohttp.ClientConnectorError) and cause.os_error is not None:
+            cause = cause.os_error
+            continue
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"cannot reach the Docker engine at {where}: {text}"
+
+
+def _ssl_context(target: EngineTarget) -> ssl.SSLContext | None:
+    tls = target.tls
+    if tls is None:
+        return None
+    ctx = (
+        ssl.create_default_context(cafile=tls.ca)
+        if tls.verify
+        else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    )
+    if not tls.verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if tls.cert and tls.key:
+        ctx.load_cert_chain(tls.cert, tls.key)
+    return ctx
+
+
+class EngineClient:
+    """One connection to one engine. ``connect()`` first; every call raises EngineError."""
+
+    def __init__(self, target: EngineTarget) -> None:
+        self.target = target
+        self.api_version = ""
+        self._docker: aiodocker.Docker | None = None
+
+    @property
+    def docker(self) -> aiodocker.Docker:
+        if self._docker is None:
+            raise EngineError("not connected")
+        return self._docker
+
+    async def connect(self) -> str:
+        """Open the session, negotiate the API version; returns it (e.g. ``"1.41"``)."""
+        await self.close()
+        url = self.target.url
+        ssl_context = _ssl_context(self.target)
+        if url.startswith("tcp://"):
+            url = ("https://" if ssl_context else "http://") + url[len("tcp://") :]
+        try:
+            docker = aiodocker.Docker(url=url, ssl_context=ssl_context, api_version="v1.41")
+        except (ValueError, OSError, ImportError) as exc:
+            raise EngineError(f"invalid engine address {self.target.url!r}: {exc}") from exc
+        self._docker = docker
+        # The log pane holds one stream per service at once; aiohttp's default pool is 100.
+        if isinstance(docker.connector, aiohttp.BaseConnector):
+            docker.connector._limit = max(docker.connector.limit, 1000)
+        try:
+            async with asyncio.timeout(REQUEST_TIMEOUT_S):
+                async with docker._query("_ping", versioned_api=False) as resp:
+                    daemon_api = resp.headers.get("Api-Version", "")
+        except TimeoutError as exc:
+            await self.close()
+            raise EngineError(f"the engine at {self.target.url} did not answer in time") from exc
+        except (aiodocker.DockerError, aiohttp.ClientError, OSError) as exc:
+            await self.close()
+            if isinstance(exc, aiodocker.DockerError) and exc.status != 900:
+                raise EngineError(
+                    f"the engine at {self.target.url} refused: {exc.message}", exc.status
+                ) from exc
+            raise EngineError(describe_connect_error(self.target, exc)) from exc
+        daemon = _api_tuple(daemon_api)
+        if daemon < MIN_API:
+            await self.close()
+            raise EngineError(
+                f"engine too old: it speaks API {daemon_api or 'unknown'}, swarmtui needs "
+                f"{MIN_API[0]}.{MIN_API[1]} (Docker 20.10) or newer"
+            )
+        chosen = min(daemon, MAX_API)
+        self.api_version = f"{chosen[0]}.{chosen[1]}"
+        docker.api_version = f"v{self.api_version}"
+        return self.api_version
+
+    @property
+    def api(self) -> tuple[int, int]:
+        return _api_tuple(self.api_version)
+
+    async def close(self) -> None:
+        docker, self._docker = self._docker, None
+        if docker is not None:
+            try:
+                await docker.close()
+            except Exception:  # a dead events task re-raises here (brief §1.3); nothing to do
+                pass
+
+    async def get_json(
+        self, path: str, params: Mapping[str, Any] | None = None, timeout: float = REQUEST_TIMEOUT_S
+    ) -> Any:
+        try:
+            async with asyncio.timeout(timeout):
+                return await self.docker._query_json(path, params=dict(params or {}))
+        except TimeoutError as exc:
+            raise EngineError(f"GET /{path} timed out after {timeout:.0f}s") from exc
+        except aiodocker.DockerError as exc:
+            if exc.status == 900:
+                raise EngineError(describe_connect_error(self.target, exc), 900) from exc
+            raise EngineError(str(exc.message), exc.status) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise EngineError(describe_connect_error(self.target, exc)) from exc
+
+    async def version(self) -> dict[str, Any]:
+        data = await self.get_json("version")
+        return data if isinstance(data, dict) else {}
+
+    async def info(self) -> dict[str, Any]:
+        # /info can block ~10 s on a busy manager (lab notes): only at connect, never polled.
+        data = await self.get_json("info", timeout=30.0)
+        return data if isinstance(data, dict) else {}
+
+    async def nodes(self) -> list[dict[str, Any]]:
+        return list(await self.get_json("nodes") or [])
+
+    async def services(self, status: bool = True) -> list[dict[str, Any]]:
+        params = {"status": "1"} if status else {}
+        return list(await self.get_json("services", params) or [])
+
+    async def service(self, service_id: str) -> dict[str, Any] | None:
+        try:
+            data = await self.get_json(f"services/{service_id}")
+        except EngineError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return data if isinstance(data, dict) else None
+
+    async def tasks(self, filters: Mapping[str, list[str]] | None = None) -> list[dict[str, Any]]:
+        params = {"filters": json.dumps(dict(filters))} if filters else {}
+        return list(await self.get_json("tasks", params) or [])
+
+    async def events(
+        self, since: str | None = None, filters: Mapping[str, list[str]] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Yield events until the stream ends; raises EngineError when it breaks."""
+        params: dict[str, str] = {}
+        if filters:
+            params["filters"] = json.dumps(dict(filters))
+        if since:
+            params["since"] = since
+        try:
+            async with self.docker._query("events", params=params, timeout=STREAM_TIMEOUT) as resp:
+                async for raw in resp.content:
+                    line = raw.strip()
+                    if not line:
+                        continue
+                    try:
+                        event = json.loads(line)
+                    except ValueError:
+                        continue
+                    if isinstance(event, dict):
+                        yield event
+        except aiodocker.DockerError as exc:
+            if exc.status == 900:
+                raise EngineError(describe_connect_error(self.target, exc), 900) from exc
+            raise EngineError(str(exc.message), exc.status) from exc
+        except (aiohttp.ClientError, OSError, asyncio.IncompleteReadError) as exc:
+            raise EngineError(f"event stream broke: {type(exc).__name__}: {exc}") from exc

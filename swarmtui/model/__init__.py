@@ -1,0 +1,1 @@
+"""Pure model: frozen dataclasses, reducers and selectors. No Textual, no aiodocker, no IO."""

@@ -1,0 +1,408 @@
+"""The visualizer grid as a pure function of a snapshot and view options.
+
+One column per node (plus an "unassigned" column for tasks no node took), each a list of
+styled lines: a header block (node identity and health) and a body (task cards). The widget
+only paints these lines; everything a user can see on the grid is decided here and tested.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from swarmtui.model.state import ClusterState
+from swarmtui.model.times import format_age
+from swarmtui.model.types import Node, Service, Task
+
+DENSITIES = ("cards", "lines", "counts")
+SHOW_MODES = ("running", "all", "failed")
+SERVICE_TINTS = 12
+UNASSIGNED = "~unassigned"
+
+# Task states in the order cards are stacked under a node.
+_STATE_RANK = {
+    "running": 0,
+    "starting": 1,
+    "ready": 1,
+    "preparing": 1,
+    "accepted": 2,
+    "assigned": 2,
+    "pending": 3,
+    "allocated": 3,
+    "new": 3,
+    "failed": 4,
+    "rejected": 4,
+    "shutdown": 5,
+    "complete": 5,
+    "orphaned": 6,
+    "remove": 6,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A run of text with a semantic style name (mapped to colours by the widget's CSS)."""
+
+    text: str
+    style: str = ""
+    tint: int | None = None  # service colour index, for the card's bar
+
+
+Line = tuple[Span, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One node (or the unassigned bucket): header lines, body lines, and task ids per line."""
+
+    key: str
+    title: str
+    header: tuple[Line, ...]
+    body: tuple[Line, ...]
+    task_at: tuple[str | None, ...]  # task id for each body line (None for spacers/headers)
+    running: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class GridOptions:
+    density: str = "cards"
+    show: str = "running"
+    stack: str | None = None
+    service: str | None = None
+    node: str | None = None
+    text: str = ""
+    label: str | None = None  # "key" or "key=value" on the node's labels
+    group_by_stack: bool = False
+    show_labels: bool = False
+    column_width: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class GridLayout:
+    columns: tuple[Column, ...]
+    column_width: int
+    header_height: int
+    body_height: int
+    hidden_tasks: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def service_tint(name: str) -> int:
+    """Stable colour index per service (crc32, not the salted ``hash``)."""
+    return zlib.crc32(name.encode()) % SERVICE_TINTS
+
+
+def _fit(text: str, width: int) -> str:
+    if len(text) <= width:
+        return text
+    return text[: max(0, width - 1)] + "…"
+
+
+def _image_tag(image: str) -> str:
+    """``repo/name:tag@sha256:…`` -> ``name:tag`` (what fits on a card)."""
+    ref = image.split("@", 1)[0]
+    return ref.rsplit("/", 1)[-1] or image[:12]
+
+
+def _bytes_short(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "K", "M", "G", "T"):
+        if value < 1024 or unit == "T":
+            return f"{value:.0f}{unit}" if unit in ("B", "K") else f"{value:.1f}{unit}"
+        value /= 1024
+    return f"{n}B"
+
+
+def task_label(task: Task, service: Service | None) -> str:
+    name = service.name if service else task.service_id[:12]
+    if task.slot is not None:
+        return f"{name}.{task.slot}"
+    return name
+
+
+def _state_style(task: Task, node: Node | None) -> str:
+    if node is not None and node.state != "ready":
+        return "task-stale"
+    if task.state == "running" and not task.wants_running:
+        return "task-stopping"
+    if task.state == "running":
+        return "task-running"
+    if task.state in ("failed", "rejected"):
+        return "task-failed"
+    if task.state in ("pending", "allocated", "new", "assigned"):
+        return "task-pending"
+    if task.state in ("shutdown", "complete", "remove", "orphaned"):
+        return "task-shutdown"
+    return "task-starting"
+
+
+def _node_status(node: Node) -> tuple[str, str]:
+    if node.state != "ready":
+        return node.state.upper(), "node-down"
+    if node.availability == "drain":
+        return "DRAINED", "node-drain"
+    if node.availability == "pause":
+        return "PAUSED", "node-pause"
+    return "ready", "node-ready"
+
+
+def _manager_text(node: Node) -> str:
+    if not node.is_manager:
+        return "worker"
+    if node.leader:
+        return "manager ★leader"
+    return f"manager {node.reachability or '?'}"
+
+
+def _node_header(node: Node, width: int, running: int, show_labels: bool) -> tuple[Line, ...]:
+    status, style = _node_status(node)
+    lines: list[Line] = [
+        (
+            Span(
+                _fit(node.name, width - len(status) - 1).ljust(width - len(status)),
+                f"{style} node-name",
+            ),
+            Span(status, style),
+        ),
+        (Span(_fit(_manager_text(node), width), "node-role"),),
+        (
+            Span(
+                _fit(
+                    f"{node.nano_cpus / 1e9:g} CPU {_bytes_short(node.memory_bytes)} "
+                    f"{node.engine_version.split('+')[0]}",
+                    width,
+                ),
+                "node-meta",
+            ),
+        ),
+        (Span(_fit(f"{running} running", width), "node-meta"),),
+    ]
+    if show_labels:
+        for key, value in node.labels:
+            lines.append((Span(_fit(f"{key}={value}", width), "node-label"),))
+    return tuple(lines)
+
+
+def _visible(task: Task, show: str) -> bool:
+    if show == "all":
+        return True
+    if show == "failed":
+        return task.state in ("failed", "rejected") or bool(task.err)
+    # "running": what is (or should be) up now, including tasks still shutting down during an
+    # update and tasks the scheduler cannot place; not finished history.
+    if task.wants_running:
+        return True
+    return task.state in ("running", "starting", "preparing", "ready")
+
+
+def _task_matches(task: Task, service: Service | None, opts: GridOptions, label: str) -> bool:
+    if opts.service and (service is None or service.name != opts.service):
+        return False
+    if opts.stack and (service is None or service.stack != opts.stack):
+        return False
+    if opts.text:
+        needle = opts.text.lower()
+        hay = f"{label} {task.image} {task.state} {task.err} {task.id}".lower()
+        if needle not in hay:
+            return False
+    return True
+
+
+def _node_matches(node: Node, opts: GridOptions) -> bool:
+    if opts.node and opts.node not in (node.name, node.hostname, node.id):
+        return False
+    if opts.label:
+        key, _, value = opts.label.partition("=")
+        labels = dict(node.labels)
+        if key not in labels or (value and labels[key] != value):
+            return False
+    return True
+
+
+def _card(
+    task: Task, service: Service | None, node: Node | None, width: int, now_ns: int, density: str
+) -> list[Line]:
+    label = task_label(task, service)
+    tint = service_tint(service.name if service else task.service_id)
+    style = _state_style(task, node)
+    state = "unknown (node down)" if style == "task-stale" else task.state
+    if task.state == "running" and not task.wants_running:
+        state = f"running→{task.desired_state}"
+    age = format_age(now_ns, task.status_ns)
+    bar = Span("▌", "task-bar", tint)
+    inner = width - 1
+    if density == "lines":
+        tail = f" {state} {age}"
+        return [
+            (
+                bar,
+                Span(_fit(label, inner - len(tail)).ljust(max(0, inner - len(tail))), "task-name"),
+                Span(_fit(tail, inner), style),
+            )
+        ]
+    lines: list[Line] = [
+        (bar, Span(_fit(label, inner).ljust(inner), "task-name")),
+        (bar, Span(_fit(_image_tag(task.image), inner).ljust(inner), "task-image")),
+        (bar, Span(_fit(f"{state} {age}", inner).ljust(inner), style)),
+    ]
+    reason = task.err or (task.message if task.state == "pending" else "")
+    if reason and task.state != "running":
+        lines.append((bar, Span(_fit(reason, inner).ljust(inner), "task-error")))
+    lines.append(())
+    return lines
+
+
+def _sort_key(task: Task, services: Mapping[str, Service]) -> tuple[str, int, int, int]:
+    svc = services.get(task.service_id)
+    return (
+        svc.name if svc else task.service_id,
+        task.slot or 0,
+        _STATE_RANK.get(task.state, 9),
+        -(task.created_ns or 0),
+    )
+
+
+def _counts_lines(
+    tasks: list[Task], services: Mapping[str, Service], width: int
+) -> list[tuple[Line, str | None]]:
+    per: dict[str, list[Task]] = {}
+    for t in tasks:
+        per.setdefault(t.service_id, []).append(t)
+    out: list[tuple[Line, str | None]] = []
+    for sid in sorted(per, key=lambda s: services[s].name if s in services else s):
+        group = per[sid]
+        name = services[sid].name if sid in services else sid[:12]
+        running = sum(1 for t in group if t.state == "running")
+        bad = sum(1 for t in group if t.state in ("failed", "rejected"))
+        pending = len(group) - running - bad
+        counts = f"{running}"
+        style = "task-running"
+        if pending:
+            counts += f" +{pending}…"
+            style = "task-starting"
+        if bad:
+            counts += f" {bad}✗"
+            style = "task-failed"
+        inner = width - 1
+        out.append(
+            (
+                (
+                    Span("▌", "task-bar", service_tint(name)),
+                    Span(
+                        _fit(name, inner - len(counts) - 1).ljust(inner - len(counts)), "task-name"
+                    ),
+                    Span(counts, style),
+                ),
+                group[0].id,
+            )
+        )
+    return out
+
+
+def grid_layout(state: ClusterState, opts: GridOptions, now_ns: int) -> GridLayout:
+    """Lay out the grid for ``state`` as the user asked to see it."""
+    width = max(12, opts.column_width)
+    services = state.services
+    nodes = sorted(
+        state.nodes.values(),
+        key=lambda n: (not n.is_manager, not n.leader, n.name),
+    )
+    by_node: dict[str, list[Task]] = {}
+    hidden = 0
+    for task in state.tasks.values():
+        service = services.get(task.service_id)
+        if service is None:
+            continue  # ghost of a removed service: never shown, never counted
+        if task.node_id is not None and task.node_id not in state.nodes:
+            continue  # ghost of a removed node
+        if not _visible(task, opts.show):
+            continue
+        if not _task_matches(task, service, opts, task_label(task, service)):
+            hidden += 1
+            continue
+        key = task.node_id if task.node_id is not None else UNASSIGNED
+        by_node.setdefault(key, []).append(task)
+
+    columns: list[Column] = []
+    unassigned = by_node.get(UNASSIGNED, [])
+    if unassigned and not opts.node:
+        columns.append(
+            _column(UNASSIGNED, "unassigned", None, unassigned, services, opts, width, now_ns)
+        )
+    for node in nodes:
+        if not _node_matches(node, opts):
+            continue
+        columns.append(
+            _column(
+                node.id, node.name, node, by_node.get(node.id, []), services, opts, width, now_ns
+            )
+        )
+    header_height = max((len(c.header) for c in columns), default=0)
+    body_height = max((len(c.body) for c in columns), default=0)
+    return GridLayout(tuple(columns), width, header_height, body_height, hidden)
+
+
+def _column(
+    key: str,
+    title: str,
+    node: Node | None,
+    tasks: list[Task],
+    services: Mapping[str, Service],
+    opts: GridOptions,
+    width: int,
+    now_ns: int,
+) -> Column:
+    tasks = sorted(tasks, key=lambda t: _sort_key(t, services))
+    running = sum(
+        1 for t in tasks if t.state == "running" and (node is None or node.state == "ready")
+    )
+    if node is None:
+        header: tuple[Line, ...] = (
+            (Span(_fit("unassigned", width).ljust(width), "node-down node-name"),),
+            (Span(_fit("tasks no node can take", width), "node-role"),),
+            (Span("", "node-meta"),),
+            (Span(_fit(f"{len(tasks)} waiting", width), "node-meta"),),
+        )
+    else:
+        header = _node_header(node, width, running, opts.show_labels)
+    body: list[Line] = []
+    task_at: list[str | None] = []
+    if opts.density == "counts":
+        for line, tid in _counts_lines(tasks, services, width):
+            body.append(line)
+            task_at.append(tid)
+    else:
+        current_stack: str | None = None
+        for task in tasks:
+            service = services.get(task.service_id)
+            if opts.group_by_stack:
+                stack = (service.stack if service else None) or "(no stack)"
+                if stack != current_stack:
+                    current_stack = stack
+                    body.append(
+                        (Span(_fit(f"── {stack} ", width).ljust(width, "─"), "stack-header"),)
+                    )
+                    task_at.append(None)
+            for line in _card(task, service, node, width, now_ns, opts.density):
+                body.append(line)
+                task_at.append(task.id if line else None)
+    return Column(key, title, header, tuple(body), tuple(task_at), running)
+
+
+def column_text(layout: GridLayout) -> Iterable[str]:
+    """Plain text of the whole grid, line by line (used by tests and text screenshots)."""
+    w = layout.column_width
+    gap = " "
+    for y in range(layout.header_height):
+        yield gap.join(
+            _line_text(c.header[y] if y < len(c.header) else (), w) for c in layout.columns
+        ).rstrip()
+    for y in range(layout.body_height):
+        yield gap.join(
+            _line_text(c.body[y] if y < len(c.body) else (), w) for c in layout.columns
+        ).rstrip()
+
+
+def _line_text(line: Line, width: int) -> str:
+    return "".join(s.text for s in line)[:width].ljust(width)

@@ -1,0 +1,278 @@
+"""Engine JSON -> model types, tolerant of every shape from API 1.41 (Docker 20.10) to 1.55.
+
+The engine's schemas only grew between those versions, so every field is read with a default
+and unknown fields are ignored. Nothing here raises on odd input: a malformed entry becomes an
+object with empty fields rather than taking the whole listing down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from swarmtui.model.times import parse_ts
+from swarmtui.model.types import (
+    EngineEvent,
+    EngineInfo,
+    Labels,
+    NetworkAttachment,
+    Node,
+    PortMapping,
+    Service,
+    SwarmInfo,
+    Task,
+    UpdateConfig,
+    UpdateStatus,
+)
+
+Json = Mapping[str, Any]
+
+
+def _map(value: object) -> Json:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _int(value: object, default: int = 0) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return default
+    return default
+
+
+def _str(value: object, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def _labels(value: object) -> Labels:
+    return tuple(sorted((str(k), str(v)) for k, v in _map(value).items()))
+
+
+def _version(obj: Json) -> int:
+    return _int(_map(obj.get("Version")).get("Index"))
+
+
+def parse_node(raw: Json) -> Node:
+    spec = _map(raw.get("Spec"))
+    desc = _map(raw.get("Description"))
+    status = _map(raw.get("Status"))
+    resources = _map(desc.get("Resources"))
+    platform = _map(desc.get("Platform"))
+    engine = _map(desc.get("Engine"))
+    manager = raw.get("ManagerStatus")
+    hostname = _str(desc.get("Hostname"))
+    node_id = _str(raw.get("ID"))
+    return Node(
+        id=node_id,
+        version=_version(raw),
+        hostname=hostname,
+        # The docker CLI's idresolver prefers Spec.Name, then the hostname, then the ID.
+        name=_str(spec.get("Name")) or hostname or node_id,
+        role=_str(spec.get("Role"), "worker"),
+        availability=_str(spec.get("Availability"), "active"),
+        state=_str(status.get("State"), "unknown"),
+        addr=_str(status.get("Addr")),
+        engine_version=_str(engine.get("EngineVersion")),
+        nano_cpus=_int(resources.get("NanoCPUs")),
+        memory_bytes=_int(resources.get("MemoryBytes")),
+        os=_str(platform.get("OS")),
+        arch=_str(platform.get("Architecture")),
+        labels=_labels(spec.get("Labels")),
+        engine_labels=_labels(engine.get("Labels")),
+        leader=bool(_map(manager).get("Leader", False)),
+        reachability=_str(_map(manager).get("Reachability")) or None if manager else None,
+        manager_addr=_str(_map(manager).get("Addr")) or None if manager else None,
+        message=_str(status.get("Message")),
+    )
+
+
+def _update_config(raw: object) -> UpdateConfig:
+    cfg = _map(raw)
+    if not cfg:
+        return UpdateConfig()
+    ratio = cfg.get("MaxFailureRatio", 0.0)
+    return UpdateConfig(
+        parallelism=_int(cfg.get("Parallelism"), 1) if "Parallelism" in cfg else 1,
+        delay_ns=_int(cfg.get("Delay")),
+        failure_action=_str(cfg.get("FailureAction"), "pause") or "pause",
+        monitor_ns=_int(cfg.get("Monitor")) or 5_000_000_000,
+        max_failure_ratio=float(ratio) if isinstance(ratio, int | float) else 0.0,
+        order=_str(cfg.get("Order"), "stop-first") or "stop-first",
+    )
+
+
+def _mode(spec: Json) -> tuple[str, int | None]:
+    mode = _map(spec.get("Mode"))
+    if "Replicated" in mode:
+        return "replicated", _int(_map(mode["Replicated"]).get("Replicas"), 1)
+    if "Global" in mode:
+        return "global", None
+    if "ReplicatedJob" in mode:
+        job = _map(mode["ReplicatedJob"])
+        return "replicated-job", _int(job.get("TotalCompletions"), 1)
+    if "GlobalJob" in mode:
+        return "global-job", None
+    return "replicated", 1
+
+
+def _ports(raw: object) -> tuple[PortMapping, ...]:
+    ports = []
+    for p in raw if isinstance(raw, list) else []:
+        pm = _map(p)
+        published = pm.get("PublishedPort")
+        ports.append(
+            PortMapping(
+                published=_int(published) if published is not None else None,
+                target=_int(pm.get("TargetPort")),
+                protocol=_str(pm.get("Protocol"), "tcp"),
+                mode=_str(pm.get("PublishMode"), "ingress"),
+            )
+        )
+    return tuple(ports)
+
+
+def _container_spec(spec: Json) -> Json:
+    return _map(_map(spec.get("TaskTemplate")).get("ContainerSpec"))
+
+
+def parse_service(raw: Json) -> Service:
+    spec = _map(raw.get("Spec"))
+    prev = raw.get("PreviousSpec")
+    template = _map(spec.get("TaskTemplate"))
+    mode, replicas = _mode(spec)
+    status = raw.get("ServiceStatus")
+    upd = raw.get("UpdateStatus")
+    update_status = None
+    if isinstance(upd, Mapping) and upd.get("State"):
+        update_status = UpdateStatus(
+            state=_str(upd.get("State")),
+            message=_str(upd.get("Message")),
+            started_ns=parse_ts(upd.get("StartedAt")),
+            completed_ns=parse_ts(upd.get("CompletedAt")),
+        )
+    endpoint = _map(raw.get("Endpoint"))
+    ports = _ports(endpoint.get("Ports")) or _ports(_map(spec.get("EndpointSpec")).get("Ports"))
+    placement = _map(template.get("Placement"))
+    constraints = placement.get("Constraints")
+    return Service(
+        id=_str(raw.get("ID")),
+        version=_version(raw),
+        name=_str(spec.get("Name")),
+        image=_str(_container_spec(spec).get("Image")),
+        mode=mode,
+        replicas=replicas,
+        labels=_labels(spec.get("Labels")),
+        running=_int(_map(status).get("RunningTasks")) if isinstance(status, Mapping) else None,
+        desired=_int(_map(status).get("DesiredTasks")) if isinstance(status, Mapping) else None,
+        completed=_int(_map(status).get("CompletedTasks")) if isinstance(status, Mapping) else None,
+        update_status=update_status,
+        update_config=_update_config(spec.get("UpdateConfig")),
+        previous_image=(_str(_container_spec(_map(prev)).get("Image")) or None)
+        if isinstance(prev, Mapping)
+        else None,
+        created_ns=parse_ts(raw.get("CreatedAt")),
+        updated_ns=parse_ts(raw.get("UpdatedAt")),
+        constraints=tuple(str(c) for c in constraints) if isinstance(constraints, list) else (),
+        ports=ports,
+        tty=bool(_container_spec(spec).get("TTY", False)),
+        force_update=_int(template.get("ForceUpdate")),
+    )
+
+
+def parse_task(raw: Json) -> Task:
+    status = _map(raw.get("Status"))
+    container = _map(status.get("ContainerStatus"))
+    spec = _map(raw.get("Spec"))
+    networks = []
+    for att in raw.get("NetworksAttachments") or []:
+        a = _map(att)
+        net = _map(a.get("Network"))
+        name = _str(_map(net.get("Spec")).get("Name")) or _str(net.get("ID"))
+        addrs = a.get("Addresses")
+        networks.append(
+            NetworkAttachment(
+                network=name,
+                addresses=tuple(str(x) for x in addrs) if isinstance(addrs, list) else (),
+            )
+        )
+    slot = raw.get("Slot")
+    exit_code = container.get("ExitCode")
+    return Task(
+        id=_str(raw.get("ID")),
+        version=_version(raw),
+        service_id=_str(raw.get("ServiceID")),
+        slot=_int(slot) if isinstance(slot, int) and slot > 0 else None,
+        node_id=_str(raw.get("NodeID")) or None,
+        state=_str(status.get("State"), "new"),
+        desired_state=_str(raw.get("DesiredState"), "running"),
+        message=_str(status.get("Message")),
+        err=_str(status.get("Err")),
+        status_ns=parse_ts(status.get("Timestamp")),
+        created_ns=parse_ts(raw.get("CreatedAt")),
+        updated_ns=parse_ts(raw.get("UpdatedAt")),
+        container_id=_str(container.get("ContainerID")) or None,
+        exit_code=_int(exit_code) if exit_code is not None else None,
+        image=_str(_map(spec.get("ContainerSpec")).get("Image")),
+        networks=tuple(networks),
+        ports=_ports(_map(status.get("PortStatus")).get("Ports")),
+    )
+
+
+def parse_event(raw: Json) -> EngineEvent:
+    actor = _map(raw.get("Actor"))
+    time_ns = _int(raw.get("timeNano")) or _int(raw.get("time")) * 1_000_000_000
+    return EngineEvent(
+        # API >= 1.52 dropped the legacy status/id/from fields: read Type/Action/Actor only.
+        type=_str(raw.get("Type")),
+        action=_str(raw.get("Action")),
+        actor_id=_str(actor.get("ID")),
+        attributes=_labels(actor.get("Attributes")),
+        scope=_str(raw.get("scope"), "local"),
+        time_ns=time_ns,
+    )
+
+
+def parse_swarm_info(info: Json) -> SwarmInfo:
+    swarm = _map(info.get("Swarm"))
+    return SwarmInfo(
+        node_id=_str(swarm.get("NodeID")),
+        node_addr=_str(swarm.get("NodeAddr")),
+        local_node_state=_str(swarm.get("LocalNodeState"), "inactive") or "inactive",
+        control_available=bool(swarm.get("ControlAvailable", False)),
+        cluster_id=_str(_map(swarm.get("Cluster")).get("ID")),
+        managers=_int(swarm.get("Managers")),
+        nodes=_int(swarm.get("Nodes")),
+        error=_str(swarm.get("Error")),
+    )
+
+
+def parse_engine_info(endpoint: str, version: Json, info: Json) -> EngineInfo:
+    return EngineInfo(
+        endpoint=endpoint,
+        version=_str(version.get("Version")),
+        api_version=_str(version.get("ApiVersion")),
+        min_api_version=_str(version.get("MinAPIVersion")),
+        os=_str(version.get("Os")),
+        arch=_str(version.get("Arch")),
+        name=_str(info.get("Name")),
+        swarm=parse_swarm_info(info),
+    )
+
+
+def parse_nodes(items: Iterable[Json]) -> list[Node]:
+    return [parse_node(_map(i)) for i in items]
+
+
+def parse_services(items: Iterable[Json]) -> list[Service]:
+    return [parse_service(_map(i)) for i in items]
+
+
+def parse_tasks(items: Iterable[Json]) -> list[Task]:
+    return [parse_task(_map(i)) for i in items]

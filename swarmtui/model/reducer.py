@@ -1,0 +1,143 @@
+"""``reduce(state, action) -> state``: the only way a snapshot changes.
+
+Entities that did not change keep their identity (and so do whole maps when nothing in them
+changed), which lets the widgets repaint only what moved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Protocol, TypeVar
+
+from swarmtui.model.actions import (
+    Action,
+    Connected,
+    Connecting,
+    Disconnected,
+    EventReceived,
+    NodesListed,
+    ServiceInspected,
+    ServicesListed,
+    TasksListed,
+)
+from swarmtui.model.state import ClusterState, Connection
+from swarmtui.model.types import Task
+
+EVENT_FEED_LIMIT = 500
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+E = TypeVar("E", bound=_HasId)
+
+
+def merge_listing(old: Mapping[str, E], new: Iterable[E]) -> Mapping[str, E]:
+    """Replace ``old`` by ``new``, reusing old objects that are equal (and ``old`` if all are)."""
+    merged: dict[str, E] = {}
+    same = True
+    for item in new:
+        prev = old.get(item.id)
+        if prev is not None and prev == item:
+            merged[item.id] = prev
+        else:
+            merged[item.id] = item
+            same = False
+    if same and len(merged) == len(old):
+        return old
+    return merged
+
+
+def _merge_tasks(
+    old: Mapping[str, Task], new: tuple[Task, ...], service_ids: frozenset[str] | None
+) -> Mapping[str, Task]:
+    if service_ids is None:
+        return merge_listing(old, new)
+    # Partial listing: keep tasks of other services untouched, replace those of these services.
+    kept = {tid: t for tid, t in old.items() if t.service_id not in service_ids}
+    fresh = merge_listing({tid: t for tid, t in old.items() if t.service_id in service_ids}, new)
+    if len(kept) + len(fresh) == len(old) and all(old.get(k) is v for k, v in fresh.items()):
+        return old
+    kept.update(fresh)
+    return kept
+
+
+def reduce(state: ClusterState, action: Action) -> ClusterState:
+    """Apply one action; returns ``state`` itself when nothing changed."""
+    match action:
+        case Connecting(at_ns=at, attempt=attempt):
+            conn = Connection(
+                status="connecting", error=state.connection.error, since_ns=at, attempts=attempt
+            )
+            return replace(state, connection=conn, revision=state.revision + 1)
+        case Connected(engine=engine, at_ns=at):
+            return replace(
+                state,
+                engine=engine,
+                connection=Connection(status="connected", since_ns=at),
+                revision=state.revision + 1,
+            )
+        case Disconnected(error=error, at_ns=at):
+            # Keep the last known picture on screen; the header says it is stale.
+            conn = Connection(
+                status="disconnected",
+                error=error,
+                since_ns=at,
+                attempts=state.connection.attempts + 1,
+            )
+            return replace(state, connection=conn, revision=state.revision + 1)
+        case NodesListed(nodes=nodes, at_ns=at):
+            return replace(
+                state,
+                nodes=merge_listing(state.nodes, nodes),
+                nodes_listed_ns=at,
+                revision=state.revision + 1,
+            )
+        case ServicesListed(services=services, at_ns=at):
+            merged = merge_listing(state.services, services)
+            # Tasks of services that no longer exist are ghosts: drop them with the service.
+            tasks = state.tasks
+            if merged is not state.services and len(merged) < len(state.services):
+                gone = set(state.services) - set(merged)
+                tasks = {tid: t for tid, t in tasks.items() if t.service_id not in gone}
+            return replace(
+                state,
+                services=merged,
+                tasks=tasks,
+                services_listed_ns=at,
+                revision=state.revision + 1,
+            )
+        case ServiceInspected(service_id=sid, service=svc):
+            by_id = dict(state.services)
+            tasks = state.tasks
+            if svc is None:
+                if sid not in by_id:
+                    return state
+                del by_id[sid]
+                tasks = {tid: t for tid, t in tasks.items() if t.service_id != sid}
+            else:
+                prev = by_id.get(sid)
+                # A single inspect has no ServiceStatus: keep the counts from the last listing.
+                if prev is not None and svc.running is None:
+                    svc = replace(
+                        svc, running=prev.running, desired=prev.desired, completed=prev.completed
+                    )
+                if prev == svc:
+                    return state
+                by_id[sid] = svc
+            return replace(state, services=by_id, tasks=tasks, revision=state.revision + 1)
+        case TasksListed(tasks=tasks, at_ns=at, service_ids=sids):
+            merged_tasks = _merge_tasks(state.tasks, tasks, sids)
+            listed = at if sids is None else state.tasks_listed_ns
+            if merged_tasks is state.tasks and listed == state.tasks_listed_ns:
+                return state
+            return replace(
+                state, tasks=merged_tasks, tasks_listed_ns=listed, revision=state.revision + 1
+            )
+        case EventReceived(event=event):
+            feed = (*state.events[-(EVENT_FEED_LIMIT - 1) :], event)
+            return replace(state, events=feed, revision=state.revision + 1)
+    return state

@@ -1,0 +1,71 @@
+"""The single immutable snapshot of everything the dashboard knows about one swarm."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from swarmtui.model.types import EngineEvent, EngineInfo, Node, Service, Task
+
+_EMPTY: Mapping[str, object] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """How the app's link to the engine is doing."""
+
+    status: str = "connecting"  # connecting | connected | disconnected
+    error: str = ""
+    since_ns: int = 0
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ClusterState:
+    """One snapshot. Identity-compared (``eq=False``): a new object means something changed.
+
+    Unchanged maps are shared between snapshots, so selectors can short-circuit with ``is``.
+    """
+
+    engine: EngineInfo | None = None
+    connection: Connection = field(default_factory=Connection)
+    nodes: Mapping[str, Node] = field(default_factory=dict)
+    services: Mapping[str, Service] = field(default_factory=dict)
+    tasks: Mapping[str, Task] = field(default_factory=dict)
+    events: tuple[EngineEvent, ...] = ()
+    # When each kind was last listed in full (unix ns); None until the first listing.
+    nodes_listed_ns: int | None = None
+    services_listed_ns: int | None = None
+    tasks_listed_ns: int | None = None
+    revision: int = 0
+
+    @property
+    def has_full_state(self) -> bool:
+        """True once the engine is known and (on a manager) nodes, services and tasks are listed."""
+        if self.engine is None:
+            return False
+        if not self.engine.swarm.is_manager:
+            return True
+        return None not in (self.nodes_listed_ns, self.services_listed_ns, self.tasks_listed_ns)
+
+    @property
+    def data_ns(self) -> int | None:
+        """Time of the oldest of the latest listings: how fresh the whole picture is."""
+        stamps = (self.nodes_listed_ns, self.services_listed_ns, self.tasks_listed_ns)
+        if None in stamps:
+            return None
+        return min(s for s in stamps if s is not None)
+
+    @property
+    def is_swarm_manager(self) -> bool:
+        return self.engine is not None and self.engine.swarm.is_manager
+
+    def service_by_name(self, name: str) -> Service | None:
+        for svc in self.services.values():
+            if svc.name == name:
+                return svc
+        return None
+
+
+EMPTY_STATE = ClusterState()

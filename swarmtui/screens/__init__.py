@@ -1,0 +1,1 @@
+"""Screens: one per view, switched by number keys and the command palette."""

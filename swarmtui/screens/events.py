@@ -1,0 +1,47 @@
+"""The engine's event feed (swarm and local scope), newest last."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from textual.app import ComposeResult
+from textual.widgets import DataTable
+
+from swarmtui.model.state import ClusterState
+from swarmtui.screens.base import SwarmScreen
+
+
+class EventsScreen(SwarmScreen):
+    SCREEN_NAME = "events"
+    NEEDS_SWARM = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown = 0
+        self._last: object = None
+
+    def body(self) -> ComposeResult:
+        table: DataTable[str] = DataTable(id="events", cursor_type="row")
+        table.add_columns("TIME", "SCOPE", "TYPE", "ACTION", "NAME", "DETAILS")
+        yield table
+
+    def show_state(self, state: ClusterState) -> None:
+        table = self.query_one("#events", DataTable)
+        events = state.events
+        new = events
+        if self._last is not None and self._last in events:
+            new = events[events.index(self._last) + 1 :]  # type: ignore[arg-type]
+        else:
+            table.clear()
+        for ev in new:
+            details = " ".join(
+                f"{k}={v}"
+                for k, v in ev.attributes
+                if k.endswith((".old", ".new")) or k == "reclaimed"
+            )
+            stamp = datetime.fromtimestamp(ev.time_ns / 1e9, tz=UTC).strftime("%H:%M:%S")
+            table.add_row(stamp, ev.scope, ev.type, ev.action, ev.name, details)
+        if events:
+            self._last = events[-1]
+        if new and table.row_count:
+            table.move_cursor(row=table.row_count - 1)

@@ -1,0 +1,116 @@
+"""Screen 1: the visualizer grid (nodes as columns, tasks as cards)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input, Static
+
+from swarmtui.model.grid import DENSITIES, SHOW_MODES, GridOptions, grid_layout
+from swarmtui.model.state import ClusterState
+from swarmtui.screens.base import SwarmScreen
+from swarmtui.screens.task_details import TaskDetailsScreen
+from swarmtui.widgets.task_grid import TaskGrid
+
+
+class GridScreen(SwarmScreen):
+    SCREEN_NAME = "grid"
+
+    BINDINGS = [
+        Binding("d", "cycle_density", "Density"),
+        Binding("a", "cycle_show", "Running/all/failed"),
+        Binding("s", "toggle_stacks", "By stack"),
+        Binding("L", "toggle_labels", "Labels"),
+        Binding("slash", "filter", "Filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.options = GridOptions()
+
+    def body(self) -> ComposeResult:
+        yield Static("", id="grid-info")
+        yield Input(placeholder="filter tasks (service, image, state, error)…", id="grid-filter")
+        yield TaskGrid(id="grid")
+
+    def on_mount(self) -> None:
+        self.query_one("#grid-filter").display = False
+        super().on_mount()
+        self.query_one(TaskGrid).focus()
+
+    def show_state(self, state: ClusterState) -> None:
+        layout = grid_layout(state, self.options, self.swarm_app.clock_ns())
+        self.query_one(TaskGrid).set_layout(layout)
+        o = self.options
+        info = [f"density [b]{o.density}[/b]", f"showing [b]{o.show}[/b]"]
+        for label, value in (
+            ("stack", o.stack),
+            ("service", o.service),
+            ("node", o.node),
+            ("label", o.label),
+            ("text", o.text),
+        ):
+            if value:
+                info.append(f"{label}=[b]{value}[/b]")
+        if layout.hidden_tasks:
+            info.append(f"{layout.hidden_tasks} tasks filtered out")
+        if not layout.columns and state.is_swarm_manager:
+            info.append("no nodes match")
+        self.query_one("#grid-info", Static).update("  ·  ".join(info))
+
+    def set_options(self, **changes: object) -> None:
+        self.options = replace(self.options, **changes)  # type: ignore[arg-type]
+        self.show_state(self.swarm_app.state)
+
+    def action_cycle_density(self) -> None:
+        i = DENSITIES.index(self.options.density)
+        self.set_options(density=DENSITIES[(i + 1) % len(DENSITIES)])
+
+    def action_cycle_show(self) -> None:
+        i = SHOW_MODES.index(self.options.show)
+        self.set_options(show=SHOW_MODES[(i + 1) % len(SHOW_MODES)])
+
+    def action_toggle_stacks(self) -> None:
+        self.set_options(group_by_stack=not self.options.group_by_stack)
+
+    def action_toggle_labels(self) -> None:
+        self.set_options(show_labels=not self.options.show_labels)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#grid-filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#grid-filter", Input)
+        box.value = ""
+        box.display = False
+        self.set_options(text="", stack=None, service=None, node=None, label=None)
+        self.query_one(TaskGrid).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "grid-filter":
+            self.apply_filter_text(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "grid-filter":
+            self.query_one(TaskGrid).focus()
+
+    def apply_filter_text(self, text: str) -> None:
+        """Plain words match tasks; ``stack:x service:y node:z label:k=v`` narrow further."""
+        changes: dict[str, object] = {"stack": None, "service": None, "node": None, "label": None}
+        words = []
+        for word in text.split():
+            key, sep, value = word.partition(":")
+            if sep and key in ("stack", "service", "node", "label") and value:
+                changes[key] = value
+            else:
+                words.append(word)
+        changes["text"] = " ".join(words)
+        self.set_options(**changes)
+
+    def on_task_grid_task_selected(self, message: TaskGrid.TaskSelected) -> None:
+        self.app.push_screen(TaskDetailsScreen(message.task_id))

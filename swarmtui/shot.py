@@ -1,0 +1,45 @@
+"""`swarmtui shot`: run the app headless, wait for live state, save one screen as SVG or text."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+from rich.console import Console
+
+from swarmtui.app import SCREENS, SwarmApp
+from swarmtui.engine.client import EngineError
+from swarmtui.engine.live import LiveSwarm
+
+
+def render_screen(app: SwarmApp, as_svg: bool) -> str:
+    """The current screen as SVG, or as plain text (one line per terminal row)."""
+    if as_svg:
+        return app.export_screenshot(title=f"swarmtui {app.current_mode}")
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False)
+    console.print(app.screen._compositor.render_update(full=True))
+    lines = console.export_text(styles=False).splitlines()
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+async def take_shot(live: LiveSwarm, screen: str, output: Path, size: tuple[int, int],
+                    timeout: float, delay: float, read_only: bool = False) -> None:
+    """Raises EngineError when no full state arrives in time, ValueError for a bad screen."""
+    if screen not in SCREENS:
+        raise ValueError(f"unknown screen {screen!r} (choose from: {', '.join(SCREENS)})")
+    app = SwarmApp(live, read_only=read_only, start_mode=screen)
+    async with app.run_test(headless=True, size=size) as pilot:
+        await live.wait_full_state(timeout)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        # Let the last StateChanged reach the screen and the compositor paint it.
+        for _ in range(3):
+            await pilot.pause()
+        text = render_screen(app, output.suffix.lower() == ".svg")
+    output.write_text(text, encoding="utf-8")
+
+
+__all__ = ["EngineError", "render_screen", "take_shot"]

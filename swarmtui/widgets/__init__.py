@@ -1,0 +1,1 @@
+"""Widgets: render models, emit intent. They never talk to an engine."""

@@ -1,0 +1,63 @@
+"""The top line: which engine, which swarm, how fresh the data is, or that it is disconnected."""
+
+from __future__ import annotations
+
+import time
+
+from textual.widgets import Static
+
+from swarmtui.model.state import ClusterState
+from swarmtui.model.times import format_age
+
+
+def status_text(state: ClusterState, now_ns: int, read_only: bool, screen: str) -> str:
+    parts = [f"[b]swarmtui[/b] {screen}"]
+    engine = state.engine
+    conn = state.connection
+    if engine is not None:
+        parts.append(
+            f"{engine.endpoint} · Docker {engine.version.split('+')[0]} API {engine.api_version}"
+        )
+        swarm = engine.swarm
+        if swarm.is_manager:
+            managers = sum(1 for n in state.nodes.values() if n.is_manager)
+            ready = sum(1 for n in state.nodes.values() if n.state == "ready")
+            parts.append(
+                f"swarm {swarm.cluster_id[:12]} · {len(state.nodes)} nodes "
+                f"({ready} ready, {managers} managers) · {len(state.services)} services"
+            )
+        elif swarm.local_node_state == "active":
+            parts.append("swarm worker: swarm views need a manager")
+        else:
+            parts.append("not in a swarm: swarm views need a manager (docker swarm init)")
+    if conn.status == "disconnected":
+        parts.append(f"[reverse red] DISCONNECTED [/] {conn.error} · retrying")
+    elif conn.status == "connecting" and engine is None:
+        parts.append("connecting…")
+    elif state.data_ns is not None:
+        parts.append(f"data {format_age(now_ns, state.data_ns)} old")
+    if read_only:
+        parts.append("[reverse] READ-ONLY [/]")
+    return "  │  ".join(parts)
+
+
+class StatusBar(Static):
+    """Header line, refreshed on state changes and once a second for the data age."""
+
+    DEFAULT_CSS = "StatusBar { height: 1; }"
+
+    def __init__(self, screen_name: str, *, id: str | None = None) -> None:
+        super().__init__("", id=id, markup=True)
+        self.screen_name = screen_name
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.refresh_text)
+        self.refresh_text()
+
+    def refresh_text(self) -> None:
+        app = self.app
+        state: ClusterState = getattr(app, "state", ClusterState())
+        clock = getattr(app, "clock_ns", time.time_ns)
+        self.update(
+            status_text(state, clock(), bool(getattr(app, "read_only", False)), self.screen_name)
+        )

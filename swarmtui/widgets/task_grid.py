@@ -1,0 +1,302 @@
+"""The node x task grid as one line-API widget (no widget per task).
+
+Rows are painted from cached strips keyed by their content, so after a state change only the
+rows whose content changed are refreshed. Node headers stay in view while the body scrolls.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from swarmtui.model.grid import SERVICE_TINTS, GridLayout, Line
+
+GAP = 1
+_CACHE_SIZE = 4096
+
+_STYLE_NAMES = (
+    "node-name",
+    "node-ready",
+    "node-down",
+    "node-drain",
+    "node-pause",
+    "node-role",
+    "node-meta",
+    "node-label",
+    "task-name",
+    "task-image",
+    "task-running",
+    "task-starting",
+    "task-pending",
+    "task-failed",
+    "task-shutdown",
+    "task-stopping",
+    "task-stale",
+    "task-error",
+    "task-bar",
+    "stack-header",
+    "cursor",
+)
+
+
+class TaskGrid(ScrollView, can_focus=True):
+    """Columns of nodes with their task cards, painted line by line."""
+
+    COMPONENT_CLASSES = {f"task-grid--{n}" for n in _STYLE_NAMES} | {
+        f"task-grid--tint-{i}" for i in range(SERVICE_TINTS)
+    }
+
+    DEFAULT_CSS = """
+    TaskGrid { scrollbar-gutter: stable; }
+    """
+
+    BINDINGS = [
+        Binding("up,k", "move(0,-1)", "Up", show=False),
+        Binding("down,j", "move(0,1)", "Down", show=False),
+        Binding("left,h", "move(-1,0)", "Left", show=False),
+        Binding("right,l", "move(1,0)", "Right", show=False),
+        Binding("enter", "open", "Details"),
+    ]
+
+    class TaskSelected(Message):
+        """The user opened a task (Enter or click)."""
+
+        def __init__(self, task_id: str) -> None:
+            super().__init__()
+            self.task_id = task_id
+
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.layout_model: GridLayout | None = None
+        self.cursor: tuple[int, str] | None = None  # (column index, task id)
+        self._rows: list[tuple[Line, ...]] = []
+        self._cache: OrderedDict[tuple[object, ...], Strip] = OrderedDict()
+        self._styles: dict[str, Style] = {}
+        self.repainted_rows = 0  # rows refreshed by the last set_layout (for benchmarks/tests)
+
+    # -- model ------------------------------------------------------------------------
+    def set_layout(self, layout: GridLayout) -> None:
+        """Show a new layout, refreshing only rows whose content changed."""
+        old_rows = self._rows
+        old = self.layout_model
+        self.layout_model = layout
+        rows = [
+            tuple(c.body[y] if y < len(c.body) else () for c in layout.columns)
+            for y in range(layout.body_height)
+        ]
+        self._rows = rows
+        self._keep_cursor_valid()
+        width = len(layout.columns) * (layout.column_width + GAP)
+        self.virtual_size = Size(width, layout.header_height + layout.body_height)
+        if (
+            old is None
+            or [c.key for c in old.columns] != [c.key for c in layout.columns]
+            or [c.header for c in old.columns] != [c.header for c in layout.columns]
+            or old.column_width != layout.column_width
+        ):
+            self.repainted_rows = len(rows) + layout.header_height
+            self.refresh()
+            return
+        changed = [
+            y
+            for y in range(max(len(rows), len(old_rows)))
+            if y >= len(rows) or y >= len(old_rows) or rows[y] != old_rows[y]
+        ]
+        self.repainted_rows = len(changed)
+        for y in changed:
+            self.refresh_line(layout.header_height + y)
+
+    def _keep_cursor_valid(self) -> None:
+        layout = self.layout_model
+        if layout is None or not layout.columns:
+            self.cursor = None
+            return
+        if self.cursor is not None:
+            col, tid = self.cursor
+            for i, c in enumerate(layout.columns):
+                if tid in c.task_at:
+                    self.cursor = (i, tid)
+                    return
+            col = min(col, len(layout.columns) - 1)
+        else:
+            col = 0
+        for i in list(range(col, len(layout.columns))) + list(range(col)):
+            first = next((t for t in layout.columns[i].task_at if t), None)
+            if first:
+                self.cursor = (i, first)
+                return
+        self.cursor = None
+
+    @property
+    def selected_task(self) -> str | None:
+        return self.cursor[1] if self.cursor else None
+
+    # -- painting ---------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self._styles.clear()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._cache.clear()
+
+    def _style(self, names: str, tint: int | None) -> Style:
+        key = f"{names}|{tint}"
+        style = self._styles.get(key)
+        if style is None:
+            style = Style()
+            for n in names.split():
+                style += self.get_component_rich_style(f"task-grid--{n}", partial=True)
+            if tint is not None:
+                style += self.get_component_rich_style(f"task-grid--tint-{tint}", partial=True)
+            self._styles[key] = style
+        return style
+
+    def _row_strip(self, lines: tuple[Line, ...], cursor_col: int | None) -> Strip:
+        key = (lines, cursor_col)
+        strip = self._cache.get(key)
+        if strip is not None:
+            self._cache.move_to_end(key)
+            return strip
+        layout = self.layout_model
+        assert layout is not None
+        w = layout.column_width
+        base = self.rich_style
+        cursor_style = self._style("cursor", None)
+        segments: list[Segment] = []
+        for i, line in enumerate(lines):
+            used = 0
+            for span in line:
+                text = span.text[: w - used]
+                if not text:
+                    continue
+                style = base + self._style(span.style, span.tint)
+                if i == cursor_col and span.style != "task-bar":
+                    style += cursor_style
+                segments.append(Segment(text, style))
+                used += len(text)
+            segments.append(Segment(" " * (w - used + GAP), base))
+        strip = Strip(segments)
+        self._cache[key] = strip
+        if len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return strip
+
+    def render_line(self, y: int) -> Strip:
+        layout = self.layout_model
+        width = self.scrollable_content_region.width
+        if layout is None:
+            return Strip.blank(width, self.rich_style)
+        scroll_x, scroll_y = self.scroll_offset
+        if y < layout.header_height:
+            lines = tuple(c.header[y] if y < len(c.header) else () for c in layout.columns)
+            strip = self._row_strip(lines, None)
+        else:
+            body_y = y - layout.header_height + scroll_y
+            if body_y >= len(self._rows):
+                return Strip.blank(width, self.rich_style)
+            cursor_col = None
+            if self.cursor is not None:
+                col, tid = self.cursor
+                at = layout.columns[col].task_at
+                if body_y < len(at) and at[body_y] == tid:
+                    cursor_col = col
+            strip = self._row_strip(self._rows[body_y], cursor_col)
+        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+
+    # -- interaction ------------------------------------------------------------------
+    def _cursor_rows(self) -> list[int]:
+        layout = self.layout_model
+        if layout is None or self.cursor is None:
+            return []
+        col, tid = self.cursor
+        return [y for y, t in enumerate(layout.columns[col].task_at) if t == tid]
+
+    def _refresh_cursor(self, rows: list[int]) -> None:
+        layout = self.layout_model
+        if layout is None:
+            return
+        for y in rows:
+            self.refresh_line(layout.header_height + y)
+
+    def action_move(self, dx: int, dy: int) -> None:
+        layout = self.layout_model
+        if layout is None or self.cursor is None:
+            return
+        before = self._cursor_rows()
+        col, tid = self.cursor
+        if dx:
+            ncol = col
+            while 0 <= ncol + dx < len(layout.columns):
+                ncol += dx
+                rows = before[0] if before else 0
+                at = layout.columns[ncol].task_at
+                ids = [t for t in at if t]
+                if ids:
+                    # keep roughly the same height when jumping between columns
+                    near = min(range(len(at)), key=lambda y: (at[y] is None, abs(y - rows)))
+                    self.cursor = (ncol, at[near] or ids[0])
+                    break
+        else:
+            order: list[str] = []
+            for t in layout.columns[col].task_at:
+                if t and (not order or order[-1] != t):
+                    order.append(t)
+            if tid in order:
+                i = max(0, min(len(order) - 1, order.index(tid) + dy))
+                self.cursor = (col, order[i])
+        after = self._cursor_rows()
+        self._refresh_cursor(before + after)
+        self._scroll_to_cursor(after)
+
+    def _scroll_to_cursor(self, rows: list[int]) -> None:
+        layout = self.layout_model
+        if layout is None or not rows or self.cursor is None:
+            return
+        visible = self.scrollable_content_region.height - layout.header_height
+        top, bottom = rows[0], rows[-1]
+        y = self.scroll_offset.y
+        if top < y:
+            self.scroll_to(y=top, animate=False)
+        elif bottom >= y + visible:
+            self.scroll_to(y=bottom - visible + 1, animate=False)
+        x0 = self.cursor[0] * (layout.column_width + GAP)
+        width = self.scrollable_content_region.width
+        if x0 < self.scroll_offset.x:
+            self.scroll_to(x=x0, animate=False)
+        elif x0 + layout.column_width > self.scroll_offset.x + width:
+            self.scroll_to(x=x0 + layout.column_width - width, animate=False)
+
+    def action_open(self) -> None:
+        if self.cursor is not None:
+            self.post_message(self.TaskSelected(self.cursor[1]))
+
+    def on_click(self, event: events.Click) -> None:
+        layout = self.layout_model
+        if layout is None:
+            return
+        x = event.x + self.scroll_offset.x
+        col = x // (layout.column_width + GAP)
+        body_y = event.y - layout.header_height + self.scroll_offset.y
+        if not 0 <= col < len(layout.columns) or event.y < layout.header_height:
+            return
+        at = layout.columns[col].task_at
+        if 0 <= body_y < len(at) and at[body_y]:
+            before = self._cursor_rows()
+            self.cursor = (col, at[body_y])  # type: ignore[assignment]
+            self._refresh_cursor(before + self._cursor_rows())
+            if event.chain >= 2:
+                self.post_message(self.TaskSelected(at[body_y]))  # type: ignore[arg-type]
+
+    def grid_size(self) -> Size:
+        return self.virtual_size
