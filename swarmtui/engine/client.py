@@ -92,6 +92,7 @@ class EngineClient:
     def __init__(self, target: EngineTarget) -> None:
         self.target = target
         self.api_version = ""
+        self.requests = 0  # requests sent, for idle-cost measurements
         self._docker: aiodocker.Docker | None = None
 
     @property
@@ -156,6 +157,7 @@ class EngineClient:
     async def get_json(
         self, path: str, params: Mapping[str, Any] | None = None, timeout: float = REQUEST_TIMEOUT_S
     ) -> Any:
+        self.requests += 1
         try:
             async with asyncio.timeout(timeout):
                 return await self.docker._query_json(path, params=dict(params or {}))

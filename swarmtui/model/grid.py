@@ -7,6 +7,7 @@ only paints these lines; everything a user can see on the grid is decided here a
 
 from __future__ import annotations
 
+import textwrap
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ DENSITIES = ("cards", "lines", "counts")
 SHOW_MODES = ("running", "all", "failed")
 SERVICE_TINTS = 12
 UNASSIGNED = "~unassigned"
+ERROR_LINES = 3
 
 # Task states in the order cards are stacked under a node.
 _STATE_RANK = {
@@ -248,7 +250,15 @@ def _card(
     ]
     reason = task.err or (task.message if task.state == "pending" else "")
     if reason and task.state != "running":
-        lines.append((bar, Span(_fit(reason, inner).ljust(inner), "task-error")))
+        # Errors are the point of a failed card: wrap them rather than cut them short.
+        wrapped = textwrap.wrap(reason, inner) or [""]
+        if len(wrapped) > ERROR_LINES:
+            wrapped = [
+                *wrapped[: ERROR_LINES - 1],
+                _fit(" ".join(wrapped[ERROR_LINES - 1 :]), inner),
+            ]
+        for part in wrapped:
+            lines.append((bar, Span(part.ljust(inner), "task-error")))
     lines.append(())
     return lines
 

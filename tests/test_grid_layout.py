@@ -1,0 +1,125 @@
+"""The grid layout is a pure function of the snapshot and the view options."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from swarmtui.model.actions import NodesListed, ServicesListed, TasksListed
+from swarmtui.model.grid import UNASSIGNED, GridOptions, column_text, grid_layout
+from swarmtui.model.reducer import reduce
+from swarmtui.model.state import EMPTY_STATE, ClusterState
+from swarmtui.model.types import Node, Service, Task
+
+NOW = 1_800_000_000 * 10**9
+
+
+def node(i: int, **kw: object) -> Node:
+    base = Node(id=f"n{i}", version=1, hostname=f"node{i}", name=f"node{i}",
+                role="manager" if i == 1 else "worker", availability="active", state="ready",
+                addr=f"10.0.0.{i}", engine_version="20.10.24", nano_cpus=2 * 10**9,
+                memory_bytes=2**33, os="linux", arch="x86_64", leader=i == 1)
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def task(tid: str, svc: str, slot: int | None, node_id: str | None, state: str = "running",
+         desired: str = "running", **kw: object) -> Task:
+    t = Task(id=tid, version=1, service_id=svc, slot=slot, node_id=node_id, state=state,
+             desired_state=desired, image="busybox:lab", status_ns=NOW - 65 * 10**9)
+    return replace(t, **kw)  # type: ignore[arg-type]
+
+
+def svc(sid: str, name: str, mode: str = "replicated", stack: str | None = None) -> Service:
+    labels = (("com.docker.stack.namespace", stack),) if stack else ()
+    return Service(id=sid, version=1, name=name, image="busybox:lab", mode=mode, replicas=2,
+                   labels=labels)
+
+
+def state() -> ClusterState:
+    s = EMPTY_STATE
+    s = reduce(s, NodesListed((node(1), node(2), node(3, availability="drain"),
+                               node(4, state="down")), 1))
+    s = reduce(s, ServicesListed((svc("s1", "web", stack="shop"), svc("s2", "agent", "global"),
+                                  svc("s3", "bad"), svc("s4", "gpu")), 1))
+    s = reduce(s, TasksListed((
+        task("t1", "s1", 1, "n1"),
+        task("t2", "s1", 2, "n2"),
+        task("t3", "s2", None, "n1"),
+        task("t4", "s2", None, "n2"),
+        task("t5", "s3", 1, "n2", state="failed", desired="shutdown",
+             err="task: non-zero exit (1)"),
+        task("t6", "s3", 1, "n1", state="starting"),
+        task("t7", "s4", 1, None, state="pending",
+             err="no suitable node (scheduling constraints not satisfied on 4 nodes)"),
+        task("t8", "s1", 1, "n2", state="shutdown", desired="shutdown"),
+        task("t9", "gone-service", 1, "n1"),        # ghost: service removed
+        task("t10", "s1", 3, "n-removed"),          # ghost: node removed
+        task("t11", "s1", 4, "n4", state="running"),  # on a down node: stale
+    ), 1))
+    return s
+
+
+def text(layout) -> str:  # type: ignore[no-untyped-def]
+    return "\n".join(column_text(layout))
+
+
+def test_columns_per_node_with_unassigned_first() -> None:
+    layout = grid_layout(state(), GridOptions(), NOW)
+    assert [c.key for c in layout.columns] == [UNASSIGNED, "n1", "n2", "n3", "n4"]
+    out = text(layout)
+    assert "DRAINED" in out and "DOWN" in out and "manager ★leader" in out
+
+
+def test_running_mode_hides_history_and_ghosts() -> None:
+    layout = grid_layout(state(), GridOptions(), NOW)
+    ids = {t for c in layout.columns for t in c.task_at if t}
+    assert ids == {"t1", "t2", "t3", "t4", "t6", "t7", "t11"}
+    by = {c.key: c for c in layout.columns}
+    assert by["n1"].running == 2  # t1, t3 (t6 is starting; ghost t9 never counts)
+    assert by["n4"].running == 0  # tasks on a down node are stale, not running
+
+
+def column_words(layout, key: str) -> str:  # type: ignore[no-untyped-def]
+    col = next(c for c in layout.columns if c.key == key)
+    return " ".join(" ".join("".join(s.text for s in line).replace("▌", " ").split())
+                    for line in col.body)
+
+
+def test_failed_and_pending_reasons_visible() -> None:
+    layout = grid_layout(state(), GridOptions(show="all"), NOW)
+    assert "task: non-zero exit (1)" in column_words(layout, "n2")
+    assert "no suitable node (scheduling constraints not satisfied on 4 nodes)" in column_words(
+        layout, UNASSIGNED)
+    failed = text(grid_layout(state(), GridOptions(show="failed", column_width=60), NOW))
+    assert "bad.1" in failed and "web.2" not in failed
+
+
+def test_cards_show_label_image_state_age() -> None:
+    out = text(grid_layout(state(), GridOptions(), NOW))
+    assert "web.1" in out and "busybox:lab" in out and "running 1m" in out
+    assert "agent" in out  # global tasks are labelled by service name
+
+
+def test_densities() -> None:
+    s = state()
+    cards = grid_layout(s, GridOptions(density="cards"), NOW)
+    lines = grid_layout(s, GridOptions(density="lines"), NOW)
+    counts = grid_layout(s, GridOptions(density="counts"), NOW)
+    assert cards.body_height > lines.body_height >= counts.body_height
+    col = {c.key: c for c in counts.columns}["n1"]
+    assert any("agent" in "".join(sp.text for sp in line) for line in col.body)
+
+
+def test_filters() -> None:
+    s = state()
+    only_web = grid_layout(s, GridOptions(service="web"), NOW)
+    assert {t for c in only_web.columns for t in c.task_at if t} == {"t1", "t2", "t11"}
+    by_stack = grid_layout(s, GridOptions(stack="shop", group_by_stack=True), NOW)
+    assert "shop" in text(by_stack)
+    one_node = grid_layout(s, GridOptions(node="node2"), NOW)
+    assert [c.key for c in one_node.columns] == ["n2"]
+    typed = grid_layout(s, GridOptions(text="exit"), NOW)
+    assert typed.hidden_tasks > 0
+
+
+def test_layout_is_deterministic() -> None:
+    assert grid_layout(state(), GridOptions(), NOW) == grid_layout(state(), GridOptions(), NOW)

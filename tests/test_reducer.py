@@ -1,0 +1,81 @@
+"""The reducer keeps identities of what did not change and drops ghosts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from conftest import load_fixture
+
+from swarmtui.model import parse
+from swarmtui.model.actions import (
+    Disconnected,
+    NodesListed,
+    ServiceInspected,
+    ServicesListed,
+    TasksListed,
+)
+from swarmtui.model.reducer import reduce
+from swarmtui.model.selectors import service_converged, services_needing_attention
+from swarmtui.model.state import EMPTY_STATE
+
+
+def _loaded():
+    s = EMPTY_STATE
+    s = reduce(s, NodesListed(tuple(parse.parse_nodes(load_fixture("v1.41", "nodes.json"))), 1))
+    services = parse.parse_services(load_fixture("v1.41", "services_status.json"))
+    s = reduce(s, ServicesListed(tuple(services), 2))
+    tasks = parse.parse_tasks(load_fixture("v1.41", "tasks_w8.json"))
+    return reduce(s, TasksListed(tuple(tasks), 3))
+
+
+def test_same_listing_keeps_identity() -> None:
+    s = _loaded()
+    again = reduce(s, NodesListed(tuple(parse.parse_nodes(load_fixture("v1.41", "nodes.json"))),
+                                  5))
+    assert again.nodes is s.nodes and again.nodes_listed_ns == 5
+
+
+def test_changed_task_replaces_only_itself() -> None:
+    s = _loaded()
+    tasks = list(s.tasks.values())
+    changed = replace(tasks[0], state="failed", err="boom")
+    s2 = reduce(s, TasksListed((changed, *tasks[1:]), 9))
+    assert s2.tasks[changed.id].state == "failed"
+    assert all(s2.tasks[t.id] is t for t in tasks[1:])
+
+
+def test_partial_task_listing_keeps_other_services() -> None:
+    s = _loaded()
+    sid = next(iter(s.tasks.values())).service_id
+    s2 = reduce(s, TasksListed((), 9, frozenset({"other"})))
+    assert s2.tasks is s.tasks
+    s3 = reduce(s, TasksListed((), 9, frozenset({sid})))
+    assert not any(t.service_id == sid for t in s3.tasks.values())
+    assert s3.tasks_listed_ns == s.tasks_listed_ns  # a partial listing is not a full refresh
+
+
+def test_removed_service_drops_its_tasks() -> None:
+    s = _loaded()
+    sid = next(iter(s.tasks.values())).service_id
+    s2 = reduce(s, ServiceInspected(sid, None, 10))
+    assert sid not in s2.services
+    assert not any(t.service_id == sid for t in s2.tasks.values())
+
+
+def test_disconnect_keeps_last_picture() -> None:
+    s = _loaded()
+    s2 = reduce(s, Disconnected("gone", 11))
+    assert s2.connection.status == "disconnected" and s2.nodes is s.nodes
+    assert s2.has_full_state is False or s2.engine is None
+
+
+def test_convergence_signals() -> None:
+    s = _loaded()
+    peer = s.service_by_name("peer_a")
+    assert peer is not None
+    assert service_converged(peer, [])
+    scaling = replace(peer, running=2, desired=4)
+    s2 = reduce(s, ServicesListed(tuple(replace(v, running=2, desired=4) if v.id == peer.id
+                                        else v for v in s.services.values()), 12))
+    assert not service_converged(scaling, [])
+    assert services_needing_attention(s2) == [peer.id]
