@@ -235,6 +235,8 @@ def _card(
     bar = Span("▌", "task-bar", tint)
     inner = width - 1
     if density == "lines":
+        if task.state == "running" and not task.wants_running:
+            state = "stopping"  # one line has no room for running→shutdown
         tail = f" {state} {age}"
         return [
             (

@@ -14,6 +14,9 @@ from swarmtui.screens.base import SwarmScreen
 from swarmtui.screens.task_details import TaskDetailsScreen
 from swarmtui.widgets.task_grid import TaskGrid
 
+MIN_COLUMN_WIDTH = {"cards": 24, "lines": 26, "counts": 20}
+MAX_COLUMN_WIDTH = 34
+
 
 class GridScreen(SwarmScreen):
     SCREEN_NAME = "grid"
@@ -41,8 +44,19 @@ class GridScreen(SwarmScreen):
         super().on_mount()
         self.query_one(TaskGrid).focus()
 
+    def _column_width(self, state: ClusterState) -> int:
+        """Fit every node on screen when cards stay readable; otherwise scroll sideways."""
+        available = self.query_one(TaskGrid).scrollable_content_region.width or self.size.width
+        columns = max(1, len(state.nodes) + 1)
+        narrowest = MIN_COLUMN_WIDTH[self.options.density]
+        return max(narrowest, min(MAX_COLUMN_WIDTH, available // columns - 1))
+
+    def on_resize(self) -> None:
+        self.show_state(self.swarm_app.state)
+
     def show_state(self, state: ClusterState) -> None:
-        layout = grid_layout(state, self.options, self.swarm_app.clock_ns())
+        options = replace(self.options, column_width=self._column_width(state))
+        layout = grid_layout(state, options, self.swarm_app.clock_ns())
         self.query_one(TaskGrid).set_layout(layout)
         o = self.options
         info = [f"density [b]{o.density}[/b]", f"showing [b]{o.show}[/b]"]

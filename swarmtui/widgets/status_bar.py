@@ -11,7 +11,7 @@ from swarmtui.model.times import format_age
 
 
 def status_text(state: ClusterState, now_ns: int, read_only: bool, screen: str) -> str:
-    parts = [f"[b]swarmtui[/b] {screen}"]
+    parts = [f"[b]swarmtui[/b] · {screen}"]
     engine = state.engine
     conn = state.connection
     if engine is not None:

@@ -163,14 +163,14 @@ class TaskGrid(ScrollView, can_focus=True):
         return style
 
     def _row_strip(self, lines: tuple[Line, ...], cursor_col: int | None) -> Strip:
-        key = (lines, cursor_col)
+        layout = self.layout_model
+        assert layout is not None
+        w = layout.column_width
+        key = (lines, cursor_col, w)
         strip = self._cache.get(key)
         if strip is not None:
             self._cache.move_to_end(key)
             return strip
-        layout = self.layout_model
-        assert layout is not None
-        w = layout.column_width
         base = self.rich_style
         cursor_style = self._style("cursor", None)
         segments: list[Segment] = []

@@ -1,0 +1,137 @@
+"""Pilot tests: what a user sees and can do on the grid and around it."""
+
+from __future__ import annotations
+
+from uistate import fixed_app
+
+from swarmtui.model.grid import column_text
+from swarmtui.screens.grid import GridScreen
+from swarmtui.shot import render_screen
+from swarmtui.widgets.task_grid import TaskGrid
+
+
+def screen_text(app) -> str:  # type: ignore[no-untyped-def]
+    return render_screen(app, as_svg=False)
+
+
+async def test_grid_shows_nodes_tasks_and_reasons() -> None:
+    app = fixed_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        for name in ("lab-node1", "lab-node2", "lab-node3", "lab-node4", "unassigned"):
+            assert name in text
+        assert "DRAINED" in text and "DOWN" in text and "★leader" in text
+        assert "shop_web.1" in text and "agent" in text
+        assert "no suitable node" in text  # pending task's scheduler reason
+        assert "unknown (node down)" in text  # stale task on the down node
+
+
+async def test_density_and_show_modes_cycle() -> None:
+    app = fixed_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        grid = app.screen.query_one(TaskGrid)
+        cards = grid.layout_model.body_height  # type: ignore[union-attr]
+        await pilot.press("d")
+        assert "density lines" in screen_text(app)
+        assert grid.layout_model.body_height < cards  # type: ignore[union-attr]
+        await pilot.press("d")
+        assert "density counts" in screen_text(app)
+        await pilot.press("d", "a")
+        text = screen_text(app)
+        assert "showing all" in text and "task: non-zero exit (1)" in text
+        await pilot.press("a")
+        text = screen_text(app)
+        assert "showing failed" in text and "shop_api" not in text
+
+
+async def test_filter_narrows_and_escape_clears() -> None:
+    app = fixed_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"service:shop_api")
+        await pilot.pause()
+        text = "\n".join(column_text(app.screen.query_one(TaskGrid).layout_model))
+        assert "shop_api.1" in text and "shop_web" not in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "shop_web.1" in screen_text(app)
+
+
+async def test_enter_opens_task_details_and_escape_closes() -> None:
+    app = fixed_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        grid = app.screen.query_one(TaskGrid)
+        assert grid.selected_task is not None
+        grid.cursor = (0, "taskgpu1aaaaaaaaaaaaaaaaaa")
+        await pilot.press("enter")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "taskgpu1aaaaaaaaaaaaaaaaaa" in text and "no suitable node" in text
+        assert "pending  (desired: running)" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, GridScreen)
+
+
+async def test_keys_move_between_columns() -> None:
+    app = fixed_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        grid = app.screen.query_one(TaskGrid)
+        start = grid.cursor
+        await pilot.press("right")
+        assert grid.cursor is not None and start is not None and grid.cursor[0] > start[0]
+        await pilot.press("down")
+        await pilot.press("left")
+        assert grid.cursor[0] == start[0]
+
+
+async def test_click_selects_a_task() -> None:
+    app = fixed_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        grid = app.screen.query_one(TaskGrid)
+        layout = grid.layout_model
+        assert layout is not None
+        col = 2  # lab-node2
+        y = next(i for i, t in enumerate(layout.columns[col].task_at) if t)
+        await pilot.click(TaskGrid, offset=(col * (layout.column_width + 1) + 3,
+                                            layout.header_height + y))
+        assert grid.cursor == (col, layout.columns[col].task_at[y])
+
+
+async def test_number_keys_switch_screens() -> None:
+    app = fixed_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("2")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "REPLICAS" in text and "cron_backup" in text and "0/1" in text
+        await pilot.press("9")
+        await pilot.pause()
+        assert "ACTION" in screen_text(app)
+        await pilot.press("1")
+        await pilot.pause()
+        assert isinstance(app.screen, GridScreen)
+
+
+async def test_question_mark_shows_keys() -> None:
+    app = fixed_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen.query("HelpPanel")
+
+
+async def test_header_shows_engine_swarm_and_age() -> None:
+    app = fixed_app()
+    async with app.run_test(size=(250, 40)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Docker 20.10.24 API 1.41" in text and "4 nodes" in text
+        assert "data 0s old" in text

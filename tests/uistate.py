@@ -1,0 +1,95 @@
+"""A fixed swarm for UI tests: a LiveSwarm double that never touches an engine."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from swarmtui.app import SwarmApp
+from swarmtui.engine.client import EngineClient
+from swarmtui.engine.live import LiveSwarm
+from swarmtui.engine.target import EngineTarget
+from swarmtui.model.actions import Connected, NodesListed, ServicesListed, TasksListed
+from swarmtui.model.types import EngineInfo, Node, Service, SwarmInfo, Task
+
+NOW = 1_800_000_000 * 10**9
+
+
+class StaticSwarm(LiveSwarm):
+    """Serves whatever was dispatched into its store; start/stop do nothing."""
+
+    def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+
+def _node(i: int, **kw: object) -> Node:
+    n = Node(id=f"node{i:02d}id", version=1, hostname=f"lab-node{i}", name=f"lab-node{i}",
+             role="manager" if i == 1 else "worker", availability="active", state="ready",
+             addr=f"10.231.7.1{i}", engine_version="20.10.24+dfsg1", nano_cpus=2 * 10**9,
+             memory_bytes=25276502016, os="linux", arch="x86_64", leader=i == 1,
+             reachability="reachable" if i == 1 else None)
+    return replace(n, **kw)  # type: ignore[arg-type]
+
+
+def _svc(sid: str, name: str, replicas: int | None, stack: str | None = None,
+         mode: str = "replicated", running: int = 0, desired: int = 0) -> Service:
+    labels = (("com.docker.stack.namespace", stack),) if stack else ()
+    return Service(id=sid, version=1, name=name, image="busybox:lab", mode=mode,
+                   replicas=replicas, labels=labels, running=running, desired=desired)
+
+
+def _task(tid: str, sid: str, slot: int | None, node: str | None, state: str = "running",
+          desired: str = "running", age_s: int = 300, **kw: object) -> Task:
+    t = Task(id=tid, version=1, service_id=sid, slot=slot, node_id=node, state=state,
+             desired_state=desired, image="busybox:lab", status_ns=NOW - age_s * 10**9,
+             created_ns=NOW - age_s * 10**9)
+    return replace(t, **kw)  # type: ignore[arg-type]
+
+
+def fixed_swarm() -> StaticSwarm:
+    live = StaticSwarm(EngineClient(EngineTarget("unix:///tmp/lab/n1/docker.sock", "test")))
+    engine = EngineInfo(endpoint="unix:///tmp/lab/n1/docker.sock", version="20.10.24+dfsg1",
+                        api_version="1.41", min_api_version="1.12", os="linux", arch="amd64",
+                        swarm=SwarmInfo(node_id="node01id", local_node_state="active",
+                                        control_available=True, cluster_id="0tije8lzpt54o5cj",
+                                        managers=1, nodes=4))
+    d = live.store.dispatch
+    d(Connected(engine, NOW))
+    d(NodesListed((_node(1), _node(2), _node(3, availability="drain"),
+                   _node(4, state="down")), NOW))
+    d(ServicesListed((
+        _svc("svcweb00000000000000000001", "shop_web", 3, "shop", running=3, desired=3),
+        _svc("svcapi00000000000000000001", "shop_api", 2, "shop", running=2, desired=2),
+        _svc("svcagent000000000000000001", "agent", None, mode="global", running=2, desired=2),
+        _svc("svcbad000000000000000000001", "cron_backup", 1, "ops", running=0, desired=1),
+        _svc("svcgpu000000000000000000001", "gpu_job", 1, "ops", running=0, desired=1),
+    ), NOW))
+    d(TasksListed((
+        _task("taskweb1aaaaaaaaaaaaaaaaaa", "svcweb00000000000000000001", 1, "node01id"),
+        _task("taskweb2aaaaaaaaaaaaaaaaaa", "svcweb00000000000000000001", 2, "node02id"),
+        _task("taskweb3aaaaaaaaaaaaaaaaaa", "svcweb00000000000000000001", 3, "node02id",
+              state="starting", age_s=2),
+        _task("taskweb3oldaaaaaaaaaaaaaaa", "svcweb00000000000000000001", 3, "node01id",
+              desired="shutdown", age_s=4000),
+        _task("taskapi1aaaaaaaaaaaaaaaaaa", "svcapi00000000000000000001", 1, "node01id"),
+        _task("taskapi2aaaaaaaaaaaaaaaaaa", "svcapi00000000000000000001", 2, "node02id"),
+        _task("taskagt1aaaaaaaaaaaaaaaaaa", "svcagent000000000000000001", None, "node01id"),
+        _task("taskagt2aaaaaaaaaaaaaaaaaa", "svcagent000000000000000001", None, "node02id"),
+        _task("taskbad1aaaaaaaaaaaaaaaaaa", "svcbad000000000000000000001", 1, "node02id",
+              state="failed", desired="shutdown", age_s=20, err="task: non-zero exit (1)",
+              exit_code=1),
+        _task("taskbad2aaaaaaaaaaaaaaaaaa", "svcbad000000000000000000001", 1, "node01id",
+              state="starting", age_s=1),
+        _task("taskgpu1aaaaaaaaaaaaaaaaaa", "svcgpu000000000000000000001", 1, None,
+              state="pending", age_s=600,
+              err="no suitable node (scheduling constraints not satisfied on 4 nodes)"),
+        _task("taskstale1aaaaaaaaaaaaaaaa", "svcweb00000000000000000001", 4, "node04id",
+              age_s=900),
+    ), NOW))
+    return live
+
+
+def fixed_app(**kw: object) -> SwarmApp:
+    return SwarmApp(fixed_swarm(), clock_ns=lambda: NOW, **kw)  # type: ignore[arg-type]
