@@ -75,7 +75,8 @@ async def test_state_matches_docker_cli(swarm: Lab, live: LiveSwarm) -> None:
     }
     assert nodes_app == nodes_cli
 
-    services_cli = cli_lines(swarm, "service", "ls", "--format", "{{.Name}} {{.Mode}} {{.Replicas}}")
+    services_cli = cli_lines(swarm, "service", "ls", "--format",
+                             "{{.Name}} {{.Mode}} {{.Replicas}}")
     services_app = {f"{s.name} {s.mode} {s.replicas_text}" for s in state.services.values()}
     assert services_app == services_cli
 

@@ -198,6 +198,26 @@ def _visible(task: Task, show: str) -> bool:
     return task.state in ("running", "starting", "preparing", "ready")
 
 
+def _slot_key(task: Task) -> tuple[str, str]:
+    return task.service_id, str(task.slot) if task.slot is not None else f"@{task.node_id}"
+
+
+def _last_failures(tasks: Iterable[Task]) -> set[str]:
+    """The newest failed attempt of every slot that has nothing running: a crash-looping
+    service shows why it fails even in "running" mode, not just a task about to start."""
+    running: set[tuple[str, str]] = set()
+    newest: dict[tuple[str, str], Task] = {}
+    for t in tasks:
+        key = _slot_key(t)
+        if t.state == "running":
+            running.add(key)
+        elif t.state in ("failed", "rejected"):
+            prev = newest.get(key)
+            if prev is None or (t.created_ns or 0) > (prev.created_ns or 0):
+                newest[key] = t
+    return {t.id for key, t in newest.items() if key not in running}
+
+
 def _task_matches(task: Task, service: Service | None, opts: GridOptions, label: str) -> bool:
     if opts.service and (service is None or service.name != opts.service):
         return False
@@ -322,13 +342,14 @@ def grid_layout(state: ClusterState, opts: GridOptions, now_ns: int) -> GridLayo
     )
     by_node: dict[str, list[Task]] = {}
     hidden = 0
+    last_failures = _last_failures(state.tasks.values()) if opts.show == "running" else set()
     for task in state.tasks.values():
         service = services.get(task.service_id)
         if service is None:
             continue  # ghost of a removed service: never shown, never counted
         if task.node_id is not None and task.node_id not in state.nodes:
             continue  # ghost of a removed node
-        if not _visible(task, opts.show):
+        if not _visible(task, opts.show) and task.id not in last_failures:
             continue
         if not _task_matches(task, service, opts, task_label(task, service)):
             hidden += 1
