@@ -143,3 +143,22 @@ async def test_idle_is_cheap(swarm: Lab, live: LiveSwarm) -> None:
     await asyncio.sleep(12)
     assert live.client.requests - before <= 4  # ~1 services list per 10 s, tasks per 30 s
 
+
+
+async def test_newer_engine_api_1_45_parses_live(newer_swarm: Lab) -> None:
+    """Docker 26.1 (API 1.45): the same code path reaches a full, correct picture."""
+    newer_swarm.docker("service", "create", "--detach", "--no-resolve-image", "--name", "n1",
+                       "--replicas", "2", "busybox:lab", "sleep", "600")
+    live = LiveSwarm(EngineClient(EngineTarget(newer_swarm.manager_host, "test")))
+    live.start()
+    try:
+        await live.wait_full_state(30)
+        engine = live.store.state.engine
+        assert engine is not None and engine.api_version == "1.45"
+        await wait_for(live, lambda s: running_tasks(s, "n1") == 2, timeout=60)
+        svc = live.store.state.service_by_name("n1")
+        assert svc is not None and svc.replicas_text == "2/2"
+        node = next(iter(live.store.state.nodes.values()))
+        assert node.engine_version.startswith("26.1") and node.leader
+    finally:
+        await live.stop()
