@@ -110,7 +110,13 @@ class EngineClient:
             url = ("https://" if ssl_context else "http://") + url[len("tcp://") :]
         try:
             docker = aiodocker.Docker(url=url, ssl_context=ssl_context, api_version="v1.41")
-        except (ValueError, OSError, ImportError) as exc:
+        except ImportError as exc:
+            # aiodocker's ssh:// connector needs asyncssh, an optional extra.
+            raise EngineError(
+                f"{self.target.url}: ssh:// needs the ssh extra: pip install 'swarmtui[ssh]' "
+                f"(or forward the socket: ssh -nNT -L /tmp/d.sock:/var/run/docker.sock HOST)"
+            ) from exc
+        except (ValueError, OSError) as exc:
             raise EngineError(f"invalid engine address {self.target.url!r}: {exc}") from exc
         self._docker = docker
         # The log pane holds one stream per service at once; aiohttp's default pool is 100.
