@@ -162,3 +162,13 @@ async def test_newer_engine_api_1_45_parses_live(newer_swarm: Lab) -> None:
         assert node.engine_version.startswith("26.1") and node.leader
     finally:
         await live.stop()
+
+
+async def test_node_going_down_shows_up_live(swarm: Lab, live: LiveSwarm) -> None:
+    worker = swarm.nodes[2]
+    swarm.stop_daemon(2)
+    took = await wait_for(live, lambda s: any(n.hostname == worker.name and n.state == "down"
+                                              for n in s.nodes.values()), timeout=90)
+    print(f"{worker.name} down visible after {took:.1f}s (the manager's heartbeat timeout)")
+    swarm.start_daemon(2)
+    await wait_for(live, lambda s: all(n.state == "ready" for n in s.nodes.values()), timeout=90)

@@ -51,11 +51,11 @@ class ClusterState:
 
     @property
     def data_ns(self) -> int | None:
-        """Time of the oldest of the latest listings: how fresh the whole picture is."""
-        stamps = (self.nodes_listed_ns, self.services_listed_ns, self.tasks_listed_ns)
-        if None in stamps:
+        """How fresh the polled part of the picture is: the older of the last service and task
+        listings. Nodes are not counted: while connected, node events keep them current."""
+        if self.services_listed_ns is None or self.tasks_listed_ns is None:
             return None
-        return min(s for s in stamps if s is not None)
+        return min(self.services_listed_ns, self.tasks_listed_ns)
 
     @property
     def is_swarm_manager(self) -> bool:
