@@ -53,6 +53,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
+from swarmtui.model.jsonval import as_int as _int
+from swarmtui.model.jsonval import as_labels as _labels
+from swarmtui.model.jsonval import as_list as _list
+from swarmtui.model.jsonval import as_map as _map
+from swarmtui.model.jsonval import as_str as _str
+
 Json = Mapping[str, Any]
 Labels = tuple[tuple[str, str], ...]
 
@@ -93,29 +99,6 @@ SWARM_TASK_ID_LABEL: Final = "com.docker.swarm.task.id"
 # --------------------------------------------------------------------------------------------
 
 
-def _map(value: object) -> Json:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _list(value: object) -> list[Any]:
-    return list(value) if isinstance(value, (list, tuple)) else []
-
-
-def _int(value: object, default: int = 0) -> int:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            return default
-    return default
-
-
 def _opt_int(value: object) -> int | None:
     if value is None or isinstance(value, bool):
         return None
@@ -124,20 +107,12 @@ def _opt_int(value: object) -> int | None:
     return None
 
 
-def _str(value: object, default: str = "") -> str:
-    return value if isinstance(value, str) else default
-
-
 def _bool(value: object) -> bool:
     return value is True
 
 
 def _strs(value: object) -> tuple[str, ...]:
     return tuple(v for v in _list(value) if isinstance(v, str))
-
-
-def _labels(value: object) -> Labels:
-    return tuple(sorted((str(k), str(v)) for k, v in _map(value).items()))
 
 
 def parse_api_version(version: str) -> tuple[int, int]:

@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from swarmtui.model.jsonval import as_int as _int
+from swarmtui.model.jsonval import as_labels as _labels
+from swarmtui.model.jsonval import as_map as _map
+from swarmtui.model.jsonval import as_str as _str
 from swarmtui.model.times import parse_ts
 from swarmtui.model.types import (
     EngineEvent,
     EngineInfo,
-    Labels,
     NetworkAttachment,
     Node,
     PortMapping,
@@ -26,33 +29,6 @@ from swarmtui.model.types import (
 )
 
 Json = Mapping[str, Any]
-
-
-def _map(value: object) -> Json:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _int(value: object, default: int = 0) -> int:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            return default
-    return default
-
-
-def _str(value: object, default: str = "") -> str:
-    return value if isinstance(value, str) else default
-
-
-def _labels(value: object) -> Labels:
-    return tuple(sorted((str(k), str(v)) for k, v in _map(value).items()))
 
 
 def _version(obj: Json) -> int:

@@ -1,0 +1,40 @@
+"""Tolerant readers for engine JSON values: wrong types become defaults, never exceptions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+Json = Mapping[str, Any]
+
+
+def as_map(value: object) -> Json:
+    return value if isinstance(value, Mapping) else {}
+
+
+def as_list(value: object) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def as_int(value: object, default: int = 0) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return default
+    return default
+
+
+def as_str(value: object, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def as_labels(value: object) -> tuple[tuple[str, str], ...]:
+    """A label map as a sorted tuple of pairs (hashable, comparable)."""
+    return tuple(sorted((str(k), str(v)) for k, v in as_map(value).items()))
