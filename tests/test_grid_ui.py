@@ -135,3 +135,19 @@ async def test_header_shows_engine_swarm_and_age() -> None:
         text = screen_text(app)
         assert "Docker 20.10.24 API 1.41" in text and "4 nodes" in text
         assert "data 0s old" in text
+
+
+async def test_command_palette_filters_the_grid() -> None:
+    app = fixed_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"only stack ops")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, GridScreen) and screen.options.stack == "ops"
+        text = "\n".join(column_text(screen.query_one(TaskGrid).layout_model))
+        assert "gpu_job.1" in text and "shop_web" not in text

@@ -11,6 +11,7 @@ from textual.widgets import Input, Static
 from swarmtui.model.grid import DENSITIES, SHOW_MODES, GridOptions, grid_layout
 from swarmtui.model.state import ClusterState
 from swarmtui.screens.base import SwarmScreen
+from swarmtui.screens.grid_commands import GridFilterCommands
 from swarmtui.screens.task_details import TaskDetailsScreen
 from swarmtui.widgets.task_grid import TaskGrid
 
@@ -20,6 +21,7 @@ MAX_COLUMN_WIDTH = 34
 
 class GridScreen(SwarmScreen):
     SCREEN_NAME = "grid"
+    COMMANDS = {GridFilterCommands}
 
     BINDINGS = [
         Binding("d", "cycle_density", "Density"),
