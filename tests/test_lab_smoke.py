@@ -33,7 +33,8 @@ def running_tasks(lab: Lab, service: str) -> list[dict[str, Any]]:
     return [t for t in tasks if t["Status"]["State"] == "running"]
 
 
-def test_nodes_ready_with_hostnames(lab: Lab) -> None:
+def test_nodes_ready_with_hostnames(swarm: Lab) -> None:
+    lab = swarm
     out = lab.docker(
         "node", "ls", "--format", "{{.Hostname}} {{.Status}} {{.Availability}} {{.ManagerStatus}}"
     ).stdout
@@ -50,7 +51,8 @@ def test_nodes_ready_with_hostnames(lab: Lab) -> None:
     assert lab.manager_host == lab.nodes[0].host
 
 
-def test_images_and_metrics_on_every_node(lab: Lab) -> None:
+def test_images_and_metrics_on_every_node(swarm: Lab) -> None:
+    lab = swarm
     for i in range(len(lab.nodes)):
         tags = lab.docker("images", "--format", "{{.Repository}}:{{.Tag}}", node=i).stdout
         assert {IMAGE, IMAGE2} <= set(tags.split())
