@@ -23,7 +23,6 @@ from swarmtui.model.actions import (
     Disconnected,
     EventReceived,
     NodesListed,
-    ServiceInspected,
     ServicesListed,
     TasksListed,
 )
@@ -155,16 +154,11 @@ class Reconciler:
             self._nodes = False
             await self._list_nodes()
             all_tasks = True  # a node going down or draining reschedules its tasks
-        hinted = set(self._services)
+        # A service event only says "look here": the next services listing (one request,
+        # with live counts) settles what changed, including removals.
+        for sid in self._services:
+            self.converging[sid] = now + rates.converge_window_s
         self._services.clear()
-        for sid in hinted:
-            raw = await self.client.service(sid)
-            svc = parse.parse_service(raw) if raw is not None else None
-            self.store.dispatch(ServiceInspected(sid, svc, time.time_ns()))
-            if svc is not None:
-                self.converging[sid] = now + rates.converge_window_s
-            else:
-                self.converging.pop(sid, None)
         fast = {sid for sid, d in self.converging.items() if d > now}
         stuck_due = bool(self.converging) and now >= self._next_stuck
         if fast or stuck_due or now >= self._next_idle_services:
