@@ -17,6 +17,7 @@ from swarmtui.widgets.task_grid import TaskGrid
 
 MIN_COLUMN_WIDTH = {"cards": 24, "lines": 26, "counts": 20}
 MAX_COLUMN_WIDTH = 34
+AGE_REFRESH_S = 5.0
 
 
 class GridScreen(SwarmScreen):
@@ -45,6 +46,12 @@ class GridScreen(SwarmScreen):
         self.query_one("#grid-filter").display = False
         super().on_mount()
         self.query_one(TaskGrid).focus()
+        # Card ages ("running 3m") move on even when nothing else changes.
+        self.set_interval(AGE_REFRESH_S, self._refresh_ages)
+
+    def _refresh_ages(self) -> None:
+        if self.is_current:
+            self.show_state(self.swarm_app.state)
 
     def _column_width(self, state: ClusterState) -> int:
         """Fit every node on screen when cards stay readable; otherwise scroll sideways."""

@@ -11,21 +11,18 @@ from swarmtui.model.times import format_age
 
 
 def status_text(state: ClusterState, now_ns: int, read_only: bool, screen: str) -> str:
+    """One line, most important first so a narrow terminal cuts the least useful part:
+    screen, swarm size, freshness (or DISCONNECTED), read-only, then which engine."""
     parts = [f"[b]swarmtui[/b] · {screen}"]
     engine = state.engine
     conn = state.connection
     if engine is not None:
-        parts.append(
-            f"{engine.endpoint} · Docker {engine.version.split('+')[0]} API {engine.api_version}"
-        )
         swarm = engine.swarm
         if swarm.is_manager:
             managers = sum(1 for n in state.nodes.values() if n.is_manager)
             ready = sum(1 for n in state.nodes.values() if n.state == "ready")
-            parts.append(
-                f"swarm {swarm.cluster_id[:12]} · {len(state.nodes)} nodes "
-                f"({ready} ready, {managers} managers) · {len(state.services)} services"
-            )
+            parts.append(f"{len(state.nodes)} nodes ({ready} ready, {managers} mgr) · "
+                         f"{len(state.services)} services")
         elif swarm.local_node_state == "active":
             parts.append("swarm worker: swarm views need a manager")
         else:
@@ -38,6 +35,10 @@ def status_text(state: ClusterState, now_ns: int, read_only: bool, screen: str) 
         parts.append(f"data {format_age(now_ns, state.data_ns)} old")
     if read_only:
         parts.append("[reverse] READ-ONLY [/]")
+    if engine is not None:
+        name = f"{engine.name} " if engine.name else ""
+        parts.append(f"{name}{engine.endpoint} · Docker {engine.version.split('+')[0]} "
+                     f"API {engine.api_version}")
     return "  │  ".join(parts)
 
 
