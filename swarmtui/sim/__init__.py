@@ -1,0 +1,7 @@
+"""A simulated Docker Swarm that speaks the Engine API's own JSON and HTTP.
+
+* :mod:`swarmtui.sim.cluster` — ``SimCluster``: a deterministic swarm on a virtual clock
+  (orchestrator, scheduler, rolling updates, events, logs), pure stdlib.
+* :mod:`swarmtui.sim.scenarios` — ``build(name, seed, start_ns)``: ``demo``, ``scale``, ``chatty``.
+* :mod:`swarmtui.sim.server` — an aiohttp app serving a cluster on a unix socket like dockerd.
+"""
