@@ -60,8 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-c", "--context", help="docker context to use")
     parser.add_argument("--read-only", action="store_true",
                         help="hide and refuse every action that changes the swarm")
-    parser.add_argument("--demo", nargs="?", const="demo", metavar="SCENARIO",
-                        help="run against a built-in simulated swarm (default scenario: demo)")
+    parser.add_argument("--demo", action="store_const", const="demo",
+                        help="run against a built-in simulated swarm, no engine needed")
+    parser.add_argument("--demo-scenario", dest="demo", metavar="NAME",
+                        help="simulated scenario for --demo: demo, scale, chatty")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     shot = sub.add_parser("shot", help="save a screen as SVG or text, headless")
     shot.add_argument("screen", help="screen name: grid, services, events")
@@ -81,8 +83,15 @@ async def engine_target(args: argparse.Namespace) -> AsyncIterator[EngineTarget]
     if args.demo:
         from swarmtui.demo import demo_engine
 
-        async with demo_engine(args.demo) as target:
+        try:
+            demo = demo_engine(args.demo)
+            target = await demo.__aenter__()
+        except ValueError as exc:
+            raise CliError(str(exc), 2) from exc
+        try:
             yield target
+        finally:
+            await demo.__aexit__(None, None, None)
         return
     try:
         yield resolve_target(args.host, args.context)

@@ -37,9 +37,12 @@ class EngineTarget:
     source: str
     tls: TLSFiles | None = None
     context: str | None = None
+    display: str | None = None  # what the header shows instead of the URL (e.g. for --demo)
 
     @property
     def label(self) -> str:
+        if self.display:
+            return self.display
         return f"{self.context} ({self.url})" if self.context else self.url
 
 

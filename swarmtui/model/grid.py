@@ -249,13 +249,13 @@ def _card(
     tint = service_tint(service.name if service else task.service_id)
     style = _state_style(task, node)
     state = "unknown (node down)" if style == "task-stale" else task.state
-    if task.state == "running" and not task.wants_running:
+    if style == "task-stopping":
         state = f"running→{task.desired_state}"
     age = format_age(now_ns, task.status_ns)
     bar = Span("▌", "task-bar", tint)
     inner = width - 1
     if density == "lines":
-        if task.state == "running" and not task.wants_running:
+        if style == "task-stopping":
             state = "stopping"  # one line has no room for running→shutdown
         tail = f" {state} {age}"
         return [
