@@ -133,3 +133,23 @@ def test_failure_hidden_once_the_slot_runs_again() -> None:
                                                         created_ns=NOW)), 2))
     ids = {t for c in grid_layout(s, GridOptions(), NOW).columns for t in c.task_at if t}
     assert "t5" not in ids and "t12" in ids
+
+
+def test_layouter_reuses_unchanged_columns() -> None:
+    from swarmtui.model.grid import GridLayouter
+
+    layouter = GridLayouter()
+    s = state()
+    first = layouter.layout(s, GridOptions(), NOW)
+    t1 = s.tasks["t1"]
+    changed = replace(t1, state="failed", err="boom", version=t1.version + 1)
+    s2 = reduce(s, TasksListed(tuple(changed if t.id == "t1" else t for t in s.tasks.values()),
+                               2))
+    second = layouter.layout(s2, GridOptions(), NOW)
+    by_key = {c.key: c for c in first.columns}
+    for col in second.columns:
+        if col.key == "n1":
+            assert col is not by_key["n1"]  # t1 lives on n1
+        else:
+            assert col is by_key[col.key]
+    assert second == grid_layout(s2, GridOptions(), NOW)  # memory never changes the answer

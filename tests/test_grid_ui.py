@@ -151,3 +151,25 @@ async def test_command_palette_filters_the_grid() -> None:
         assert isinstance(screen, GridScreen) and screen.options.stack == "ops"
         text = "\n".join(column_text(screen.query_one(TaskGrid).layout_model))
         assert "gpu_job.1" in text and "shop_web" not in text
+
+
+async def test_one_task_change_repaints_only_its_rows() -> None:
+    from dataclasses import replace
+
+    from swarmtui.model.actions import TasksListed
+
+    app = fixed_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        grid = app.screen.query_one(TaskGrid)
+        live = app.live
+        task = live.store.state.tasks["taskapi2aaaaaaaaaaaaaaaaaa"]
+        changed = replace(task, state="failed", err="oom", version=task.version + 1)
+        live.store.dispatch(TasksListed(
+            tuple(changed if t.id == task.id else t for t in live.store.state.tasks.values()),
+            1))
+        await pilot.pause()
+        layout = grid.layout_model
+        assert layout is not None
+        assert 0 < grid.repainted_rows < layout.body_height + layout.header_height
+        assert "oom" in screen_text(app)

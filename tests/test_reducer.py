@@ -38,10 +38,18 @@ def test_same_listing_keeps_identity() -> None:
 def test_changed_task_replaces_only_itself() -> None:
     s = _loaded()
     tasks = list(s.tasks.values())
-    changed = replace(tasks[0], state="failed", err="boom")
+    changed = replace(tasks[0], state="failed", err="boom", version=tasks[0].version + 1)
     s2 = reduce(s, TasksListed((changed, *tasks[1:]), 9))
     assert s2.tasks[changed.id].state == "failed"
     assert all(s2.tasks[t.id] is t for t in tasks[1:])
+
+
+def test_task_with_same_version_is_the_same_task() -> None:
+    """swarmkit bumps Version.Index on every write: equal versions mean equal content."""
+    s = _loaded()
+    tasks = list(s.tasks.values())
+    relisted = tuple(replace(t) for t in tasks)  # new objects, same content and versions
+    assert reduce(s, TasksListed(relisted, 9)).tasks is s.tasks
 
 
 def test_partial_task_listing_keeps_other_services() -> None:

@@ -205,16 +205,20 @@ def _slot_key(task: Task) -> tuple[str, str]:
 def _last_failures(tasks: Iterable[Task]) -> set[str]:
     """The newest failed attempt of every slot that has nothing running: a crash-looping
     service shows why it fails even in "running" mode, not just a task about to start."""
-    running: set[tuple[str, str]] = set()
-    newest: dict[tuple[str, str], Task] = {}
+    tasks = tuple(tasks)
+    newest: dict[tuple[str, int | str | None], Task] = {}
     for t in tasks:
-        key = _slot_key(t)
-        if t.state == "running":
-            running.add(key)
-        elif t.state in ("failed", "rejected"):
+        if t.state in ("failed", "rejected"):
+            key = _slot_key(t)
             prev = newest.get(key)
             if prev is None or (t.created_ns or 0) > (prev.created_ns or 0):
                 newest[key] = t
+    if not newest:
+        return set()
+    failing_services = {key[0] for key in newest}
+    running = {
+        _slot_key(t) for t in tasks if t.service_id in failing_services and t.state == "running"
+    }
     return {t.id for key, t in newest.items() if key not in running}
 
 
@@ -334,46 +338,105 @@ def _counts_lines(
 
 def grid_layout(state: ClusterState, opts: GridOptions, now_ns: int) -> GridLayout:
     """Lay out the grid for ``state`` as the user asked to see it."""
-    width = max(12, opts.column_width)
-    services = state.services
-    nodes = sorted(
-        state.nodes.values(),
-        key=lambda n: (not n.is_manager, not n.leader, n.name),
-    )
-    by_node: dict[str, list[Task]] = {}
-    hidden = 0
-    last_failures = _last_failures(state.tasks.values()) if opts.show == "running" else set()
-    for task in state.tasks.values():
-        service = services.get(task.service_id)
-        if service is None:
-            continue  # ghost of a removed service: never shown, never counted
-        if task.node_id is not None and task.node_id not in state.nodes:
-            continue  # ghost of a removed node
-        if not _visible(task, opts.show) and task.id not in last_failures:
-            continue
-        if not _task_matches(task, service, opts, task_label(task, service)):
-            hidden += 1
-            continue
-        key = task.node_id if task.node_id is not None else UNASSIGNED
-        by_node.setdefault(key, []).append(task)
+    return GridLayouter().layout(state, opts, now_ns)
 
-    columns: list[Column] = []
-    unassigned = by_node.get(UNASSIGNED, [])
-    if unassigned and not opts.node:
-        columns.append(
-            _column(UNASSIGNED, "unassigned", None, unassigned, services, opts, width, now_ns)
+
+class GridLayouter:
+    """``grid_layout`` with a memory: a column whose inputs did not change (the same node and
+    task objects, the same names and ages) is reused as the very same object, so a change of
+    one task re-lays one column and the widget repaints only the rows that differ."""
+
+    def __init__(self) -> None:
+        self._columns: dict[str, tuple[object, tuple[Task, ...], tuple[object, ...], Column]] = {}
+        self._names: dict[str, str] = {}
+
+    def layout(self, state: ClusterState, opts: GridOptions, now_ns: int) -> GridLayout:
+        width = max(12, opts.column_width)
+        services = state.services
+        self._names = {sid: f"{s.name}\0{s.stack or ''}" for sid, s in services.items()}
+        nodes = sorted(
+            state.nodes.values(),
+            key=lambda n: (not n.is_manager, not n.leader, n.name),
         )
-    for node in nodes:
-        if not _node_matches(node, opts):
-            continue
-        columns.append(
-            _column(
-                node.id, node.name, node, by_node.get(node.id, []), services, opts, width, now_ns
+        by_node: dict[str, list[Task]] = {}
+        hidden = 0
+        last_failures = _last_failures(state.tasks.values()) if opts.show == "running" else set()
+        for task in state.tasks.values():
+            service = services.get(task.service_id)
+            if service is None:
+                continue  # ghost of a removed service: never shown, never counted
+            if task.node_id is not None and task.node_id not in state.nodes:
+                continue  # ghost of a removed node
+            if not _visible(task, opts.show) and task.id not in last_failures:
+                continue
+            if not _task_matches(task, service, opts, task_label(task, service)):
+                hidden += 1
+                continue
+            key = task.node_id if task.node_id is not None else UNASSIGNED
+            by_node.setdefault(key, []).append(task)
+
+        columns: list[Column] = []
+        unassigned = by_node.get(UNASSIGNED, [])
+        if unassigned and not opts.node:
+            columns.append(
+                self._column(
+                    UNASSIGNED, "unassigned", None, unassigned, services, opts, width, now_ns
+                )
             )
+        for node in nodes:
+            if _node_matches(node, opts):
+                columns.append(
+                    self._column(
+                        node.id,
+                        node.name,
+                        node,
+                        by_node.get(node.id, []),
+                        services,
+                        opts,
+                        width,
+                        now_ns,
+                    )
+                )
+        live = {c.key for c in columns}
+        for key in [k for k in self._columns if k not in live]:
+            del self._columns[key]
+        header_height = max((len(c.header) for c in columns), default=0)
+        body_height = max((len(c.body) for c in columns), default=0)
+        return GridLayout(tuple(columns), width, header_height, body_height, hidden)
+
+    def _column(
+        self,
+        key: str,
+        title: str,
+        node: Node | None,
+        tasks: list[Task],
+        services: Mapping[str, Service],
+        opts: GridOptions,
+        width: int,
+        now_ns: int,
+    ) -> Column:
+        task_tuple = tuple(tasks)
+        # What the cards show besides the task objects: service names/stacks and ages.
+        names = self._names
+        meta_tuple: tuple[object, ...] = (
+            title,
+            opts,
+            width,
+            *(names.get(t.service_id, "") for t in task_tuple),
+            *(format_age(now_ns, t.status_ns) for t in task_tuple),
         )
-    header_height = max((len(c.header) for c in columns), default=0)
-    body_height = max((len(c.body) for c in columns), default=0)
-    return GridLayout(tuple(columns), width, header_height, body_height, hidden)
+        cached = self._columns.get(key)
+        if (
+            cached is not None
+            and cached[0] is node
+            and len(cached[1]) == len(task_tuple)
+            and all(a is b for a, b in zip(cached[1], task_tuple, strict=True))
+            and cached[2] == meta_tuple
+        ):
+            return cached[3]
+        column = _column(key, title, node, tasks, services, opts, width, now_ns)
+        self._columns[key] = (node, task_tuple, meta_tuple, column)
+        return column
 
 
 def _column(

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
 
-from swarmtui.model.grid import DENSITIES, SHOW_MODES, GridOptions, grid_layout
+from swarmtui.model.grid import DENSITIES, SHOW_MODES, GridLayouter, GridOptions
 from swarmtui.model.state import ClusterState
 from swarmtui.screens.base import SwarmScreen
 from swarmtui.screens.grid_commands import GridFilterCommands
@@ -36,6 +36,7 @@ class GridScreen(SwarmScreen):
     def __init__(self) -> None:
         super().__init__()
         self.options = GridOptions()
+        self.layouter = GridLayouter()
 
     def body(self) -> ComposeResult:
         yield Static("", id="grid-info")
@@ -65,7 +66,7 @@ class GridScreen(SwarmScreen):
 
     def show_state(self, state: ClusterState) -> None:
         options = replace(self.options, column_width=self._column_width(state))
-        layout = grid_layout(state, options, self.swarm_app.clock_ns())
+        layout = self.layouter.layout(state, options, self.swarm_app.clock_ns())
         self.query_one(TaskGrid).set_layout(layout)
         o = self.options
         info = [f"density [b]{o.density}[/b]", f"showing [b]{o.show}[/b]"]

@@ -12,7 +12,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -79,7 +79,6 @@ class TaskGrid(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.layout_model: GridLayout | None = None
         self.cursor: tuple[int, str] | None = None  # (column index, task id)
-        self._rows: list[tuple[Line, ...]] = []
         self._cache: OrderedDict[tuple[object, ...], Strip] = OrderedDict()
         self._styles: dict[str, Style] = {}
         self.repainted_rows = 0  # rows refreshed by the last set_layout (for benchmarks/tests)
@@ -87,34 +86,46 @@ class TaskGrid(ScrollView, can_focus=True):
     # -- model ------------------------------------------------------------------------
     def set_layout(self, layout: GridLayout) -> None:
         """Show a new layout, refreshing only rows whose content changed."""
-        old_rows = self._rows
         old = self.layout_model
         self.layout_model = layout
-        rows = [
-            tuple(c.body[y] if y < len(c.body) else () for c in layout.columns)
-            for y in range(layout.body_height)
-        ]
-        self._rows = rows
         self._keep_cursor_valid()
         width = len(layout.columns) * (layout.column_width + GAP)
         self.virtual_size = Size(width, layout.header_height + layout.body_height)
         if (
             old is None
             or [c.key for c in old.columns] != [c.key for c in layout.columns]
-            or [c.header for c in old.columns] != [c.header for c in layout.columns]
             or old.column_width != layout.column_width
+            or old.header_height != layout.header_height
         ):
-            self.repainted_rows = len(rows) + layout.header_height
+            self.repainted_rows = layout.body_height + layout.header_height
             self.refresh()
             return
-        changed = [
+        header_changed = [
             y
-            for y in range(max(len(rows), len(old_rows)))
-            if y >= len(rows) or y >= len(old_rows) or rows[y] != old_rows[y]
+            for y in range(layout.header_height)
+            if any(
+                a.header[y : y + 1] != b.header[y : y + 1]
+                for a, b in zip(old.columns, layout.columns, strict=True)
+            )
         ]
-        self.repainted_rows = len(changed)
-        for y in changed:
+        for y in header_changed:  # headers do not scroll: screen row == y
+            self.refresh(Region(0, y, self.size.width, 1))
+        # Unchanged columns are the same objects (GridLayouter): diff only the others.
+        changed: set[int] = set()
+        for a, b in zip(old.columns, layout.columns, strict=True):
+            if a is b:
+                continue
+            for y in range(max(len(a.body), len(b.body))):
+                if a.body[y : y + 1] != b.body[y : y + 1]:
+                    changed.add(y)
+        self.repainted_rows = len(changed) + len(header_changed)
+        for y in sorted(changed):
             self.refresh_line(layout.header_height + y)
+
+    def _row(self, body_y: int) -> tuple[Line, ...]:
+        layout = self.layout_model
+        assert layout is not None
+        return tuple(c.body[body_y] if body_y < len(c.body) else () for c in layout.columns)
 
     def _keep_cursor_valid(self) -> None:
         layout = self.layout_model
@@ -162,11 +173,9 @@ class TaskGrid(ScrollView, can_focus=True):
             self._styles[key] = style
         return style
 
-    def _row_strip(self, lines: tuple[Line, ...], cursor_col: int | None) -> Strip:
-        layout = self.layout_model
-        assert layout is not None
-        w = layout.column_width
-        key = (lines, cursor_col, w)
+    def _cell_strip(self, line: Line, cursor: bool, w: int) -> Strip:
+        """One column's slice of a row, exactly ``w + GAP`` cells, cached by content."""
+        key = (line, cursor, w)
         strip = self._cache.get(key)
         if strip is not None:
             self._cache.move_to_end(key)
@@ -174,23 +183,40 @@ class TaskGrid(ScrollView, can_focus=True):
         base = self.rich_style
         cursor_style = self._style("cursor", None)
         segments: list[Segment] = []
-        for i, line in enumerate(lines):
-            used = 0
-            for span in line:
-                text = span.text[: w - used]
-                if not text:
-                    continue
-                style = base + self._style(span.style, span.tint)
-                if i == cursor_col and span.style != "task-bar":
-                    style += cursor_style
-                segments.append(Segment(text, style))
-                used += len(text)
-            segments.append(Segment(" " * (w - used + GAP), base))
-        strip = Strip(segments)
+        used = 0
+        for span in line:
+            text = span.text[: w - used]
+            if not text:
+                continue
+            style = base + self._style(span.style, span.tint)
+            if cursor and span.style != "task-bar":
+                style += cursor_style
+            segments.append(Segment(text, style))
+            used += len(text)
+        segments.append(Segment(" " * (w - used + GAP), base))
+        strip = Strip(segments, w + GAP)
         self._cache[key] = strip
         if len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
         return strip
+
+    def _row_strip(
+        self, lines: tuple[Line, ...], cursor_col: int | None, scroll_x: int, width: int
+    ) -> Strip:
+        """Only the columns in view are assembled: at 100 nodes most of a row is off screen."""
+        layout = self.layout_model
+        assert layout is not None
+        w = layout.column_width
+        col_w = w + GAP
+        first = scroll_x // col_w
+        last = min(len(lines) - 1, (scroll_x + width) // col_w)
+        if first > last:
+            return Strip.blank(width, self.rich_style)
+        row = Strip.join(
+            self._cell_strip(lines[i], i == cursor_col, w) for i in range(first, last + 1)
+        )
+        offset = scroll_x - first * col_w
+        return row.crop_extend(offset, offset + width, self.rich_style)
 
     def render_line(self, y: int) -> Strip:
         layout = self.layout_model
@@ -200,19 +226,17 @@ class TaskGrid(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         if y < layout.header_height:
             lines = tuple(c.header[y] if y < len(c.header) else () for c in layout.columns)
-            strip = self._row_strip(lines, None)
-        else:
-            body_y = y - layout.header_height + scroll_y
-            if body_y >= len(self._rows):
-                return Strip.blank(width, self.rich_style)
-            cursor_col = None
-            if self.cursor is not None:
-                col, tid = self.cursor
-                at = layout.columns[col].task_at
-                if body_y < len(at) and at[body_y] == tid:
-                    cursor_col = col
-            strip = self._row_strip(self._rows[body_y], cursor_col)
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+            return self._row_strip(lines, None, scroll_x, width)
+        body_y = y - layout.header_height + scroll_y
+        if body_y >= layout.body_height:
+            return Strip.blank(width, self.rich_style)
+        cursor_col = None
+        if self.cursor is not None:
+            col, tid = self.cursor
+            at = layout.columns[col].task_at
+            if body_y < len(at) and at[body_y] == tid:
+                cursor_col = col
+        return self._row_strip(self._row(body_y), cursor_col, scroll_x, width)
 
     # -- interaction ------------------------------------------------------------------
     def _cursor_rows(self) -> list[int]:
