@@ -84,3 +84,15 @@ def test_timestamps() -> None:
     assert parse_ts("1970-01-01T01:00:00+01:00") == 0
     assert parse_ts("0001-01-01T00:00:00Z") is None
     assert parse_ts("nonsense") is None
+
+
+def test_age_changes_at_matches_format_age() -> None:
+    from swarmtui.model.times import age_changes_at, format_age
+
+    then = 1_000 * 10**9
+    for age_s in (0, 1, 59, 60, 61, 3599, 3600, 86399, 86400, 200000):
+        now = then + age_s * 10**9 + 123
+        nxt = age_changes_at(now, then)
+        assert nxt > now
+        assert format_age(nxt - 1, then) == format_age(now, then)
+        assert format_age(nxt, then) != format_age(now, then)

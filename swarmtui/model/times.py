@@ -48,3 +48,16 @@ def format_age(now_ns: int, then_ns: int | None) -> str:
     if seconds < 86400:
         return f"{seconds // 3600}h"
     return f"{seconds // 86400}d"
+
+
+def age_changes_at(now_ns: int, then_ns: int | None) -> int:
+    """When ``format_age(now, then)`` will next read differently (unix ns)."""
+    if then_ns is None:
+        return now_ns + 3600 * NS_PER_S
+    age = max(0, now_ns - then_ns)
+    for unit in (NS_PER_S, 60 * NS_PER_S, 3600 * NS_PER_S, 86400 * NS_PER_S):
+        if age < unit * (
+            60 if unit < 3600 * NS_PER_S else 24 if unit == 3600 * NS_PER_S else 10**9
+        ):
+            return then_ns + (age // unit + 1) * unit
+    return now_ns + 86400 * NS_PER_S

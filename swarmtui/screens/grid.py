@@ -37,6 +37,7 @@ class GridScreen(SwarmScreen):
         super().__init__()
         self.options = GridOptions()
         self.layouter = GridLayouter()
+        self._info_text = ""
 
     def body(self) -> ComposeResult:
         yield Static("", id="grid-info")
@@ -83,7 +84,10 @@ class GridScreen(SwarmScreen):
             info.append(f"{layout.hidden_tasks} tasks filtered out")
         if not layout.columns and state.is_swarm_manager:
             info.append("no nodes match")
-        self.query_one("#grid-info", Static).update("  ·  ".join(info))
+        text = "  ·  ".join(info)
+        if text != self._info_text:  # an update re-lays the screen out: only when it changed
+            self._info_text = text
+            self.query_one("#grid-info", Static).update(text)
 
     def set_options(self, **changes: object) -> None:
         self.options = replace(self.options, **changes)  # type: ignore[arg-type]

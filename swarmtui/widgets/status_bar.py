@@ -21,8 +21,10 @@ def status_text(state: ClusterState, now_ns: int, read_only: bool, screen: str) 
         if swarm.is_manager:
             managers = sum(1 for n in state.nodes.values() if n.is_manager)
             ready = sum(1 for n in state.nodes.values() if n.state == "ready")
-            parts.append(f"{len(state.nodes)} nodes ({ready} ready, {managers} mgr) · "
-                         f"{len(state.services)} services")
+            parts.append(
+                f"{len(state.nodes)} nodes ({ready} ready, {managers} mgr) · "
+                f"{len(state.services)} services"
+            )
         elif swarm.local_node_state == "active":
             parts.append("swarm worker: swarm views need a manager")
         else:
@@ -37,8 +39,10 @@ def status_text(state: ClusterState, now_ns: int, read_only: bool, screen: str) 
         parts.append("[reverse] READ-ONLY [/]")
     if engine is not None:
         name = f"{engine.name} " if engine.name else ""
-        parts.append(f"{name}{engine.endpoint} · Docker {engine.version.split('+')[0]} "
-                     f"API {engine.api_version}")
+        parts.append(
+            f"{name}{engine.endpoint} · Docker {engine.version.split('+')[0]} "
+            f"API {engine.api_version}"
+        )
     return "  │  ".join(parts)
 
 
@@ -50,6 +54,7 @@ class StatusBar(Static):
     def __init__(self, screen_name: str, *, id: str | None = None) -> None:
         super().__init__("", id=id, markup=True)
         self.screen_name = screen_name
+        self._text = ""
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.refresh_text)
@@ -59,6 +64,7 @@ class StatusBar(Static):
         app = self.app
         state: ClusterState = getattr(app, "state", ClusterState())
         clock = getattr(app, "clock_ns", time.time_ns)
-        self.update(
-            status_text(state, clock(), bool(getattr(app, "read_only", False)), self.screen_name)
-        )
+        text = status_text(state, clock(), bool(getattr(app, "read_only", False)), self.screen_name)
+        if text != self._text:  # an update re-lays the screen out: only when it reads differently
+            self._text = text
+            self.update(text)
