@@ -235,5 +235,7 @@ def _delete(lab: Lab, path: str, node: int = 0) -> None:
     try:
         lab.api(path, node=node, method="DELETE")
     except LabAPIError as e:
-        if e.status != 404:  # 404: already gone (e.g. removed by the swarm meanwhile)
+        # 404: already gone; 409: the swarm is removing it right now ("removal of container
+        # … is already in progress"). The cleanup loop looks again either way.
+        if e.status not in (404, 409):
             raise

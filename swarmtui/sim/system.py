@@ -87,7 +87,7 @@ def _cluster_head(c: SimCluster) -> Json:
     out["Spec"] = spec
     out["TLSInfo"] = dict(c.tls)
     out["RootRotationInProgress"] = False
-    out["DefaultAddrPool"] = None
+    out["DefaultAddrPool"] = ["10.0.0.0/8"]  # what `docker swarm init` sets by default
     out["SubnetSize"] = 24
     out["DataPathPort"] = 4789
     return out
