@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+from swarmtui.model.disk import human_duration_ns
 from swarmtui.sim.objects import SimTask
 from swarmtui.sim.util import NS, Filters, Json, Rng, fuzzy_match, labels_match, rfc3339
 
@@ -30,32 +31,6 @@ def fake_tls(rng: Rng) -> Json:
     }
 
 
-def human_duration(ns: int) -> str:
-    """go-units ``HumanDuration`` (what ``Up 3 minutes`` is made of)."""
-    seconds = ns // NS
-    if seconds < 1:
-        return "Less than a second"
-    if seconds == 1:
-        return "1 second"
-    if seconds < 60:
-        return f"{seconds} seconds"
-    minutes = seconds // 60
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = int(ns / NS / 3600 + 0.5)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{seconds // 3600 // 24 // 365} years"
 
 
 def _sha(text: str) -> str:
@@ -277,12 +252,12 @@ def df_json(c: SimCluster) -> Json:
         })
         state = _container_state(t)
         if state == "running":
-            status = "Up " + human_duration(c.now_ns - (t.running_ns or t.status_ns))
+            status = "Up " + human_duration_ns(c.now_ns - (t.running_ns or t.status_ns))
         elif state == "created":
             status = "Created"
         else:
             ended = t.ended_ns or t.status_ns
-            status = f"Exited ({t.exit_code or 0}) {human_duration(c.now_ns - ended)} ago"
+            status = f"Exited ({t.exit_code or 0}) {human_duration_ns(c.now_ns - ended)} ago"
         mounts = []
         for m in _volume_mounts(t):
             vol = str(m["Source"])
