@@ -1,0 +1,1124 @@
+"""Following service logs: one :class:`LogFollower` per service, merged by a :class:`LogSession`.
+
+A follower holds one raw ``GET /services/{id}/logs`` stream (``details=1&timestamps=1``, no
+read timeout: aiodocker's ``services.logs`` would inherit the client timeout and drops the
+stream type), decodes frames with the pure :mod:`swarmtui.model.logs` helpers, names each
+line like the docker CLI (``service.slot.task@node``) from the store's nodes and tasks (one
+``GET /tasks/{id}`` for tasks the store does not know yet), sanitises it and hands the lines
+to a sink one network chunk at a time (batching at the source: never a call per line).
+
+Streams end or hang (engine weaknesses: docker/cli#4678, moby/moby#33183, #41733), so a
+follower resumes by itself: after EOF, a broken connection, or a hang found by the session's
+watchdog, it re-opens the stream with ``since=`` just before the last line it saw and a
+:class:`~swarmtui.model.logs.ResumeDeduper` drops the replayed lines. Tasks replaced during
+an update keep flowing because swarmkit adds new tasks to a follow subscription.
+
+The session owns the followers for a :class:`~swarmtui.model.log_targets.LogTargets`
+selection, starts and stops them as services appear and disappear in the store, merges their
+lines into one bounded :class:`~swarmtui.model.logs.LogRing`, and reports each stream's
+health (live, idle, stalled, reconnecting, ended, node unavailable).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import os
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import aiodocker
+import aiohttp
+
+from swarmtui.engine.client import STREAM_TIMEOUT, EngineClient, EngineError
+from swarmtui.engine.store import Store
+from swarmtui.model.log_targets import LogTargets, select_services
+from swarmtui.model.logs import (
+    DAEMON,
+    NS_PER_S,
+    STDERR,
+    SWARM_NODE_ID,
+    SWARM_TASK_ID,
+    FrameDecoder,
+    LogLine,
+    LogRecord,
+    LogRing,
+    ResumeDeduper,
+    format_since,
+    parse_payload,
+    parse_rfc3339_ns,
+    sanitize,
+)
+from swarmtui.model.state import ClusterState
+from swarmtui.model.types import Service, Task
+
+LineSink = Callable[[Sequence[LogLine]], None]
+
+# Health states, in the order the strip sorts problems first.
+LIVE = "live"
+IDLE = "idle"
+CONNECTING = "connecting"
+RECONNECTING = "reconnecting"
+STALLED = "stalled"
+NODE_UNAVAILABLE = "node unavailable"
+ENDED = "ended"
+ERROR = "error"
+
+_NOT_AVAILABLE_RE = re.compile(r"node (\S+) is not available")
+_SUFFIX_RE = re.compile(r"… \[\+(\d+) chars\]$")
+# Exceptions that mean "the stream broke": reconnect. (RuntimeError: aiohttp raises it when
+# the session was closed under us by a reconnecting LiveSwarm.)
+_STREAM_ERRORS = (
+    aiohttp.ClientError,
+    aiodocker.DockerError,
+    EngineError,
+    OSError,
+    asyncio.IncompleteReadError,
+    RuntimeError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowOptions:
+    """How to follow. ``tail=None`` means all lines; ``since_ns`` is unix ns."""
+
+    follow: bool = True
+    tail: int | None = 200
+    since_ns: int | None = None
+    idle_s: float = 10.0
+    # The watchdog probes a stream when a running task has been silent this long.
+    stall_s: float = 20.0
+    max_probe_interval_s: float = 300.0
+    # A resumed stream asks for lines from this long before the last healthy moment
+    # (covers clock skew between our clock and the nodes', and lines in flight).
+    lookback_ns: int = 5 * NS_PER_S
+    max_chars: int = 4000
+    # Non-follow streams that break are resumed this many times, then reported as errors.
+    retries: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHealth:
+    """One stream's health as shown in the health strip."""
+
+    service_id: str
+    service_name: str
+    state: str
+    detail: str = ""
+    lines: int = 0
+    dropped: int = 0
+    reconnects: int = 0
+
+
+class StreamHung(Exception):
+    """The watchdog found lines the follow stream never delivered."""
+
+
+class NameResolver:
+    """Task slot and node name for a line, like the docker CLI's idresolver, but cached.
+
+    The store knows nodes and (recent) tasks; a task it does not know yet (a replacement
+    started a moment ago, or a history task) costs one ``GET /tasks/{id}``, once.
+    """
+
+    def __init__(self, client: EngineClient | None, store: Store) -> None:
+        self.client = client
+        self.store = store
+        self._cache: dict[str, tuple[int | None, str]] = {}  # task id -> (slot, node name)
+        self._slots: dict[str, int | None] = {}  # fetched tasks
+        self._nodes: dict[str, str] = {}  # fetched node names
+        self.fetches = 0
+
+    def known(self, task_id: str) -> bool:
+        return task_id in self._cache or task_id in self._slots or task_id in self.store.state.tasks
+
+    def is_cached(self, task_id: str) -> bool:
+        """True once the task's slot and node name are final (safe to remember per line)."""
+        return task_id in self._cache
+
+    def node_name(self, node_id: str) -> str:
+        node = self.store.state.nodes.get(node_id)
+        return node.name if node is not None else self._nodes.get(node_id, node_id)
+
+    def lookup(self, task_id: str, node_id: str) -> tuple[int | None, str]:
+        hit = self._cache.get(task_id)
+        if hit is not None:
+            return hit
+        state = self.store.state
+        task = state.tasks.get(task_id)
+        node = state.nodes.get(node_id)
+        node_name = node.name if node is not None else self._nodes.get(node_id, node_id)
+        if not task_id:
+            return (None, node_name)
+        if task is not None:
+            slot = task.slot
+        elif task_id in self._slots:
+            slot = self._slots[task_id]
+        else:
+            return (None, node_name)
+        result = (slot, node_name)
+        if node is not None or node_id in self._nodes:
+            self._cache[task_id] = result
+        return result
+
+    async def fetch(self, task_ids: Iterable[str], node_ids: Iterable[str] = ()) -> None:
+        if self.client is None:
+            return
+        for task_id in task_ids:
+            if task_id in self._slots:
+                continue
+            self.fetches += 1
+            try:
+                raw = await self.client.get_json(f"tasks/{task_id}")
+                slot = raw.get("Slot") if isinstance(raw, dict) else None
+                self._slots[task_id] = slot if isinstance(slot, int) and slot > 0 else None
+            except EngineError:
+                self._slots[task_id] = None  # like the CLI: fall back rather than fail
+        nodes = self.store.state.nodes
+        for node_id in node_ids:
+            if node_id in nodes or node_id in self._nodes or not node_id:
+                continue
+            self.fetches += 1
+            try:
+                raw = await self.client.get_json(f"nodes/{node_id}")
+            except EngineError:
+                self._nodes[node_id] = node_id
+                continue
+            spec = raw.get("Spec", {}) if isinstance(raw, dict) else {}
+            desc = raw.get("Description", {}) if isinstance(raw, dict) else {}
+            self._nodes[node_id] = spec.get("Name") or desc.get("Hostname") or node_id
+
+
+class _Partial:
+    """A line that arrived in pieces, being put back together (bounded by a cap)."""
+
+    __slots__ = ("buf", "extra", "record", "stream")
+
+    def __init__(self, stream: int, buf: bytearray, record: LogRecord | None = None) -> None:
+        self.stream = stream
+        self.record = record  # multiplexed: the first piece (timestamp, details)
+        self.buf = buf
+        self.extra = 0  # bytes beyond the cap: not kept, only counted
+
+    def add(self, piece: bytes, cap: int) -> None:
+        room = cap - len(self.buf)
+        if room >= len(piece):
+            self.buf += piece
+        else:
+            if room > 0:
+                self.buf += piece[:room]
+            self.extra += len(piece) - max(room, 0)
+
+
+def _with_hidden(text: str, extra: int) -> str:
+    """Add ``extra`` never-decoded bytes (counted as characters) to the visible cut mark."""
+    if not extra:
+        return text
+    m = _SUFFIX_RE.search(text)
+    if m is not None:
+        return text[: m.start()] + f"… [+{int(m.group(1)) + extra} chars]"
+    return text + f"… [+{extra} chars]"
+
+
+class _Splitter:
+    """Cuts a response body into ``(stream, payload)`` frames.
+
+    The pure :class:`FrameDecoder` builds a ``Frame`` object per message, which costs about
+    a microsecond each; at the engine's ~70k lines/s that matters, so well-formed
+    multiplexed streams are split here into tuples, and anything else (TTY streams, a bad
+    header that means the stream is not multiplexed after all) is handed to the decoder.
+    """
+
+    __slots__ = ("buf", "decoder")
+
+    def __init__(self, *, tty: bool) -> None:
+        self.decoder: FrameDecoder | None = FrameDecoder(raw=True) if tty else None
+        self.buf = b""
+
+    @property
+    def raw(self) -> bool:
+        return self.decoder is not None and self.decoder.raw
+
+    def feed(self, chunk: bytes) -> list[tuple[int, bytes]]:
+        if self.decoder is not None:
+            return [(f.stream, f.payload) for f in self.decoder.feed(chunk)]
+        buf = self.buf + chunk if self.buf else chunk
+        out: list[tuple[int, bytes]] = []
+        pos = 0
+        n = len(buf)
+        while n - pos >= 8:
+            stream = buf[pos]
+            size = int.from_bytes(buf[pos + 4 : pos + 8], "big")
+            if stream > 3 or buf[pos + 1] or buf[pos + 2] or buf[pos + 3] or size > _MAX_FRAME:
+                self.decoder = FrameDecoder(max_frame=_MAX_FRAME)  # falls back to raw
+                self.buf = b""
+                return out + [(f.stream, f.payload) for f in self.decoder.feed(buf[pos:])]
+            end = pos + 8 + size
+            if end > n:
+                break
+            out.append((stream, buf[pos + 8 : end]))
+            pos = end
+        self.buf = buf[pos:]
+        return out
+
+    def flush(self) -> list[tuple[int, bytes]]:
+        """End of stream; an incomplete multiplexed frame is dropped (see FrameDecoder)."""
+        self.buf = b""
+        if self.decoder is not None:
+            return [(f.stream, f.payload) for f in self.decoder.flush()]
+        return []
+
+
+_MAX_FRAME = 8 << 20
+_FAST_DRAIN = os.environ.get("SWARMTUI_NO_FAST_DRAIN") != "1"
+
+
+async def _read_some(content: aiohttp.StreamReader) -> bytes:
+    """``readany()``, but taking the buffered HTTP chunks in bulk (see :func:`_drain`)."""
+    if _FAST_DRAIN and type(getattr(content, "_buffer", None)) is collections.deque:
+        exc = content.exception()
+        if exc is not None:
+            raise exc
+        buf = content._buffer
+        # What readany() does before reading: wait until data or the end arrives.
+        while not buf and not content.is_eof():
+            await content._wait("readany")
+        data = _drain(content)
+        if data:
+            return data
+    return await content.readany()
+
+
+def _drain(content: aiohttp.StreamReader) -> bytes:
+    """Everything an aiohttp StreamReader holds, taken in one join (b"" when empty).
+
+    The engine flushes one HTTP chunk per log line, and ``readany()`` pops buffered chunks
+    one at a time with bookkeeping per chunk (a resume_reading() call each): about 10 % of
+    the pane's CPU in a flood (profiled). This takes them all at once, with the same
+    bookkeeping done once. It touches aiohttp internals, so it checks their shape first
+    (written against aiohttp 3.14, exercised by tests/test_logs_engine.py) and otherwise
+    leaves it to readany(). ``SWARMTUI_NO_FAST_DRAIN=1`` turns it off.
+    """
+    buf = getattr(content, "_buffer", None)
+    if not _FAST_DRAIN or type(buf) is not collections.deque or len(buf) < 2:
+        return b""
+    try:
+        offset = content._buffer_offset
+        splits = content._http_chunk_splits
+        protocol = content._protocol
+        data = b"".join(buf)
+        if offset:
+            data = data[offset:]
+        buf.clear()
+        content._buffer_offset = 0
+        content._size -= len(data)
+        content._cursor += len(data)
+        if splits:
+            splits.clear()  # chunk boundaries up to the cursor: all consumed
+        protocol.resume_reading()
+    except AttributeError:
+        return b""
+    return data
+
+
+class LogFollower:
+    """Follows one service's logs; resumes after EOF, errors and hangs. Run ``run()``."""
+
+    def __init__(
+        self,
+        client: EngineClient,
+        service: Service,
+        names: NameResolver,
+        sink: LineSink,
+        options: FollowOptions,
+        *,
+        on_change: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.client = client
+        self.service = service
+        self.names = names
+        self.sink = sink
+        self.options = options
+        self.on_change = on_change
+        self.clock = clock
+        self.wall_ns = wall_ns
+        self.dedupe = ResumeDeduper()
+        # Where the sink's ring will put the next line: lines built with the right seq are
+        # stored as they are (the ring re-stamps any other value with a copy of the line).
+        self.next_seq: Callable[[], int] = lambda: -1
+        self.state = CONNECTING
+        self.detail = ""
+        self.lines = 0
+        self.reconnects = 0
+        self.connected = False
+        self.last_line_s: float | None = None
+        self.opened_s = clock()
+        self.task_seen_s: dict[str, float] = {}  # task id -> monotonic time of its last line
+        self.next_probe_s = 0.0
+        self.probe_interval_s = options.stall_s
+        self.probes = 0
+        self.node_problem = ""  # from the daemon's "node … is not available" frames
+        self._ever_connected = False
+        self._resp: aiohttp.ClientResponse | None = None
+        self._hung = False
+        self._last_chunk_wall = 0
+        self._last_chunk_s = 0.0
+        self._partials: dict[tuple[str, int], _Partial] = {}
+        self._det_cache: dict[bytes, tuple[str, str, int | None, str]] = {}
+        self._minutes: dict[bytes, int] = {}
+        self._raw_cont: _Partial | None = None
+        self._cap = options.max_chars * 16 + 1024
+
+    # -- health ------------------------------------------------------------------------
+    def _set(self, state: str, detail: str = "") -> None:
+        if (state, detail) != (self.state, self.detail):
+            self.state, self.detail = state, detail
+            if self.on_change is not None:
+                self.on_change()
+
+    def health(self, now_s: float | None = None) -> StreamHealth:
+        state, detail = self.state, self.detail
+        if state == LIVE:
+            now = self.clock() if now_s is None else now_s
+            last = self.last_line_s if self.last_line_s is not None else self.opened_s
+            if now - last > self.options.idle_s:
+                state = IDLE
+        if self.node_problem and state in (LIVE, IDLE, ENDED):
+            state, detail = NODE_UNAVAILABLE, self.node_problem
+        return StreamHealth(
+            self.service.id, self.service.name, state, detail, self.lines, 0, self.reconnects
+        )
+
+    # -- the loop ----------------------------------------------------------------------
+    def _params(self, resume_since: int | None) -> dict[str, str]:
+        opts = self.options
+        params = {
+            "stdout": "1",
+            "stderr": "1",
+            "details": "1",
+            "timestamps": "1",
+            "follow": "1" if opts.follow else "0",
+        }
+        if resume_since is not None:
+            params["since"] = format_since(resume_since)  # and every line since: no tail
+        else:
+            params["tail"] = "all" if opts.tail is None else str(max(0, opts.tail))
+            if opts.since_ns is not None:
+                params["since"] = format_since(opts.since_ns)
+        return params
+
+    def resume_since(self, healthy_wall_ns: int, healthy_s: float) -> int | None:
+        """Where a resumed stream starts (None: repeat the original request).
+
+        A task's lines after its last seen timestamp may be missing, so the stream resumes
+        at the oldest last-seen timestamp of the tasks that were still delivering when the
+        stream broke (``healthy_s``, monotonic; ``healthy_wall_ns`` the same moment on the
+        wall clock). A task that had been quiet for a while delivered everything it printed
+        before then, so it does not drag the resume point back in time (which would replay
+        hours of other tasks' lines); ``lookback_ns`` covers clock skew and lines in flight.
+        Non-follow reads deliver history, where quietness means nothing: oldest of all.
+        """
+        opts = self.options
+        if not opts.follow:
+            seen = self.dedupe.since_ns()
+            return None if seen is None else max(seen, opts.since_ns or 0)
+        if not self.lines and not self._ever_connected:
+            return None  # nothing shown yet: the original request is still right
+        window_s = 2 * opts.lookback_ns / NS_PER_S
+        since = healthy_wall_ns - opts.lookback_ns
+        for task_id, seen_s in self.task_seen_s.items():
+            last = self.dedupe.last_ns(task_id)
+            if last is not None and seen_s >= healthy_s - window_s:
+                since = min(since, last)
+        return max(since, opts.since_ns or 0)
+
+    async def run(self) -> None:
+        """Follow until cancelled (follow mode) or until the logs are read (non-follow)."""
+        opts = self.options
+        backoff = 0.25
+        failures = 0
+        resume: int | None = None
+        was_hung = False
+        while True:
+            self.connected = False
+            self._hung = False
+            if was_hung:
+                self._set(STALLED, "stream hung: resuming")
+            elif self.reconnects:
+                self._set(RECONNECTING, self.detail)
+            lines_before = self.lines
+            error: BaseException | None = None
+            try:
+                await self._stream(self._params(resume))
+            except asyncio.CancelledError:
+                raise
+            except _STREAM_ERRORS as exc:
+                if not self._hung:
+                    if isinstance(exc, aiodocker.DockerError | EngineError) and exc.status == 404:
+                        self._flush_partials()
+                        self._set(ENDED, "service removed")
+                        return
+                    error = exc
+            self._flush_partials()
+            was_hung = self._hung
+            progressed = self.lines > lines_before
+            healthy, healthy_s = self.wall_ns(), self.clock()
+            if was_hung:
+                healthy = self._last_chunk_wall or healthy
+                healthy_s = self._last_chunk_s or healthy_s
+                reason = "stream hung"
+            elif error is None:
+                if not opts.follow:
+                    self._set(ENDED, self.detail)
+                    return
+                reason = "the engine ended the stream"
+            else:
+                reason = _describe(error)
+                failures = 0 if progressed else failures + 1
+                if not opts.follow and failures > opts.retries:
+                    self._set(ERROR, reason)
+                    return
+            resume = self.resume_since(healthy, healthy_s)
+            self.dedupe.mark_reconnect()
+            self.reconnects += 1
+            if not was_hung:
+                self._set(RECONNECTING, reason)
+            if progressed or was_hung:
+                backoff = 0.25
+                await asyncio.sleep(0.05)
+            else:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _stream(self, params: dict[str, str]) -> None:
+        docker = self.client.docker
+        async with docker._query(
+            f"services/{self.service.id}/logs", params=params, timeout=STREAM_TIMEOUT
+        ) as resp:
+            self._resp = resp
+            self.connected = self._ever_connected = True
+            if self.options.follow:
+                self.node_problem = ""  # a follow stream says nothing about down nodes
+            self.opened_s = self.clock()
+            self.next_probe_s = self.opened_s + self.options.stall_s
+            self.probe_interval_s = self.options.stall_s
+            self._set(LIVE, "")
+            splitter = _Splitter(tty=self.service.tty)
+            content = resp.content
+            try:
+                while True:
+                    chunk = await _read_some(content)
+                    if not chunk:
+                        break
+                    self._last_chunk_wall = self.wall_ns()
+                    self._last_chunk_s = self.clock()
+                    frames = splitter.feed(chunk)
+                    if frames:
+                        await self._emit(frames, splitter.raw)
+                frames = splitter.flush()
+                if frames:
+                    await self._emit(frames, splitter.raw)
+            finally:
+                self._resp = None
+
+    async def _emit(self, frames: list[tuple[int, bytes]], raw: bool) -> None:
+        """Turn a chunk's frames into lines and hand them to the sink in one batch.
+
+        Fast path (almost every line of a multiplexed stream): a fixed-width UTC timestamp,
+        a details token already seen (its task is resolved: slot and node name cached), a
+        complete line. Everything else takes the general path through ``parse_payload``.
+        """
+        if raw:
+            await self._emit_general(self._raw_join(frames))
+            return
+        out: list[LogLine] = []
+        det_cache = self._det_cache
+        minutes = self._minutes
+        accept = self.dedupe.accept
+        max_chars = self.options.max_chars
+        sid, sname = self.service.id, self.service.name
+        seq0 = self.next_seq()
+        for stream, payload in frames:
+            if (
+                (stream == 1 or stream == 2)
+                and not self._partials
+                and len(payload) > 32
+                and payload[30] == 32  # "<30-byte timestamp> "
+                and payload[-1] == 10  # a complete line
+            ):
+                sp = payload.find(b" ", 31)
+                ident = det_cache.get(payload[31:sp]) if sp > 0 else None
+                ns = None
+                if ident is not None:
+                    base = minutes.get(payload[:17])  # "YYYY-MM-DDTHH:MM:"
+                    if base is not None and payload[29] == 90 and payload[19] == 46:  # Z .
+                        try:
+                            ns = base + int(payload[17:19] + payload[20:29])  # SS nnnnnnnnn
+                        except ValueError:
+                            ns = None
+                    else:
+                        ns = self._ts_ns(payload)
+                if ns is not None and ident is not None:
+                    end = -2 if payload[-2] == 13 else -1  # a tty's CR LF
+                    text = sanitize(payload[sp + 1 : end], max_chars=max_chars)
+                    task_id, node_id, slot, node_name = ident
+                    if accept(task_id, ns, text):
+                        out.append(
+                            LogLine(
+                                seq0 + len(out),
+                                ns,
+                                payload[:30].decode("ascii"),
+                                "stdout" if stream == 1 else "stderr",
+                                sid,
+                                sname,
+                                task_id,
+                                slot,
+                                node_id,
+                                node_name,
+                                text,
+                                False,
+                            )
+                        )
+                    continue
+            out.extend(await self._general_lines([(stream, payload, 0)]))
+            seq0 = self.next_seq()  # after an await another stream may have added lines
+        self._deliver(out)
+
+    def _ts_ns(self, payload: bytes) -> int | None:
+        """The fixed-width ``YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`` at the start, via a per-minute
+        cache of the epoch offset (the general parser handles every other form)."""
+        if payload[29] != 90 or payload[19] != 46:  # "Z", "."
+            return None
+        minute = payload[:17]
+        sec, frac = payload[17:19], payload[20:29]
+        if not (sec.isdigit() and frac.isdigit()):
+            return None
+        base = self._minutes.get(minute)
+        if base is None:
+            ns = parse_rfc3339_ns(payload[:30].decode("ascii", "replace"))
+            if ns is None:
+                return None
+            base = ns - int(sec) * NS_PER_S - int(frac)
+            if len(self._minutes) > 1024:
+                self._minutes.clear()
+            self._minutes[minute] = base
+        return base + int(sec) * NS_PER_S + int(frac)
+
+    async def _emit_general(self, payloads: list[tuple[int, bytes, int]]) -> None:
+        self._deliver(await self._general_lines(payloads))
+
+    async def _general_lines(self, payloads: list[tuple[int, bytes, int]]) -> list[LogLine]:
+        records = [
+            (stream, parse_payload(payload, timestamps=True, details=True), extra)
+            for stream, payload, extra in payloads
+        ]
+        names = self.names
+        missing = [
+            tid
+            for _, r, _ in records
+            if (tid := r.details.get(SWARM_TASK_ID, "")) and not names.known(tid)
+        ]
+        if missing:
+            nodes = {r.details.get(SWARM_NODE_ID, "") for _, r, _ in records}
+            await names.fetch(dict.fromkeys(missing), nodes)
+        lines = self._build(records)
+        # Remember resolved details tokens for the fast path.
+        for (stream, payload, _), (_, rec, _) in zip(payloads, records, strict=True):
+            if stream in (1, 2) and rec.timestamp and not rec.partial and len(payload) > 31:
+                task_id = rec.details.get(SWARM_TASK_ID, "")
+                node_id = rec.details.get(SWARM_NODE_ID, "")
+                sp = payload.find(b" ", 31)
+                if task_id and sp > 0 and names.is_cached(task_id):
+                    slot, node_name = names.lookup(task_id, node_id)
+                    if len(self._det_cache) > 4096:
+                        self._det_cache.clear()
+                    self._det_cache[payload[31:sp]] = (task_id, node_id, slot, node_name)
+        return lines
+
+    def _deliver(self, lines: list[LogLine]) -> None:
+        if not lines:
+            return
+        now = self.clock()
+        self.last_line_s = now
+        self.lines += len(lines)
+        seen = self.task_seen_s
+        for line in lines:
+            seen[line.task_id] = now
+        if self.state != LIVE and self.connected:
+            self._set(LIVE, "")
+        self.sink(lines)
+
+    def _raw_join(self, frames: Sequence[tuple[int, bytes]]) -> list[tuple[int, bytes, int]]:
+        """Raw (TTY) streams: the decoder cuts lines longer than 64 KiB into pieces without
+        timestamp or details; glue them back to one payload (capped, the rest counted)."""
+        out: list[tuple[int, bytes, int]] = []
+        for stream, payload in frames:
+            cont = self._raw_cont
+            if cont is None:
+                if payload.endswith(b"\n"):
+                    out.append((stream, payload, 0))
+                else:
+                    self._raw_cont = _Partial(stream, bytearray(payload))
+                continue
+            cont.add(payload, self._cap)
+            if payload.endswith(b"\n"):
+                self._raw_cont = None
+                if not cont.buf.endswith(b"\n"):
+                    cont.buf += b"\n"  # the cap cut the newline off: the line is complete
+                out.append((cont.stream, bytes(cont.buf), cont.extra))
+        return out
+
+    def _build(self, records: Sequence[tuple[int, LogRecord, int]]) -> list[LogLine]:
+        out: list[LogLine] = []
+        sid = self.service.id
+        sname = self.service.name
+        max_chars = self.options.max_chars
+        accept = self.dedupe.accept
+        lookup = self.names.lookup
+        partials = self._partials
+        for stream, rec, extra in records:
+            if stream == DAEMON:
+                out.append(self._daemon_line(rec))
+                continue
+            det = rec.details
+            task_id = det.get(SWARM_TASK_ID, "")
+            if rec.partial or (partials and (task_id, stream) in partials):
+                joined = self._join_partial(stream, rec, task_id)
+                if joined is None:
+                    continue
+                rec, text = joined
+            else:
+                text = sanitize(rec.message, max_chars=max_chars)
+                if extra:
+                    text = _with_hidden(text, extra)
+            if not accept(task_id, rec.ts_ns, text):
+                continue
+            node_id = det.get(SWARM_NODE_ID, "")
+            slot, node_name = lookup(task_id, node_id)
+            out.append(
+                LogLine(
+                    -1,
+                    rec.ts_ns,
+                    rec.timestamp,
+                    "stderr" if stream == STDERR else "stdout",
+                    sid,
+                    sname,
+                    task_id,
+                    slot,
+                    node_id,
+                    node_name,
+                    text,
+                    False,
+                )
+            )
+        return out
+
+    def _join_partial(
+        self, stream: int, rec: LogRecord, task_id: str
+    ) -> tuple[LogRecord, str] | None:
+        """Multiplexed streams: a line over 16 KiB arrives as several messages of the same
+        task and stream, all but the last without a newline. Return the whole line (first
+        piece's timestamp) once its last piece came."""
+        key = (task_id, stream)
+        part = self._partials.get(key)
+        if part is None:
+            part = self._partials[key] = _Partial(stream, bytearray(rec.message), rec)
+        else:
+            part.add(rec.message, self._cap)
+        if rec.partial:
+            return None
+        del self._partials[key]
+        first = part.record or rec
+        text = sanitize(bytes(part.buf), max_chars=self.options.max_chars)
+        return first, _with_hidden(text, part.extra)
+
+    def _flush_partials(self) -> None:
+        """A stream ended in the middle of a split line: show what arrived, marked partial."""
+        pending: list[tuple[int, LogRecord, int]] = []
+        for part in self._partials.values():
+            rec = part.record
+            assert rec is not None
+            pending.append((part.stream, replace(rec, message=bytes(part.buf)), part.extra))
+        self._partials.clear()
+        cont, self._raw_cont = self._raw_cont, None
+        if cont is not None:
+            rec = parse_payload(bytes(cont.buf), timestamps=True, details=True)
+            pending.append((cont.stream, rec, cont.extra))
+        if not pending:
+            return
+        lines = []
+        for stream, rec, extra in pending:
+            task_id = rec.details.get(SWARM_TASK_ID, "")
+            node_id = rec.details.get(SWARM_NODE_ID, "")
+            slot, node_name = self.names.lookup(task_id, node_id)
+            text = _with_hidden(sanitize(rec.message, max_chars=self.options.max_chars), extra)
+            if not self.dedupe.accept(task_id, rec.ts_ns, text):
+                continue
+            lines.append(
+                LogLine(
+                    -1,
+                    rec.ts_ns,
+                    rec.timestamp,
+                    "stderr" if stream == STDERR else "stdout",
+                    self.service.id,
+                    self.service.name,
+                    task_id,
+                    slot,
+                    node_id,
+                    node_name,
+                    text,
+                    True,
+                )
+            )
+        self._deliver(lines)
+
+    def _daemon_line(self, rec: LogRecord) -> LogLine:
+        text = sanitize(rec.message, max_chars=self.options.max_chars)
+        m = _NOT_AVAILABLE_RE.search(text)
+        if m is not None:
+            self.node_problem = f"node {self.names.node_name(m.group(1))} is not available"
+            if self.on_change is not None:
+                self.on_change()
+        return LogLine(
+            -1, 0, "", "daemon", self.service.id, self.service.name, "", None, "", "", text
+        )
+
+    # -- watchdog ----------------------------------------------------------------------
+    def probe_due(self, now_s: float, running: Sequence[Task]) -> bool:
+        """True when a running task has been silent for ``stall_s`` and a probe is due."""
+        if not (self.options.follow and self.connected and self.state == LIVE):
+            return False
+        if now_s < self.next_probe_s:
+            return False
+        limit = now_s - self.options.stall_s
+        seen = self.task_seen_s
+        return any(seen.get(t.id, self.opened_s) < limit for t in running)
+
+    async def probe(self) -> bool:
+        """Ask for the newest line of each task (non-follow, ``tail=1``); if one of them was
+        never delivered on the follow stream, the stream hangs: cut it so ``run`` resumes.
+
+        Returns True when a hang was found. Empty probes back off (up to the maximum).
+        """
+        self.probes += 1
+        start_wall = self.wall_ns()
+        newest = max((self.dedupe.last_ns(t) or 0 for t in self.task_seen_s), default=0)
+        since = newest or (start_wall - int(self.options.stall_s * NS_PER_S) * 4)
+        params = {
+            "stdout": "1",
+            "stderr": "1",
+            "details": "1",
+            "timestamps": "1",
+            "follow": "0",
+            "tail": "1",
+            "since": format_since(since),
+        }
+        hung = False
+        try:
+            async with asyncio.timeout(15):
+                async with self.client.docker._query(
+                    f"services/{self.service.id}/logs", params=params, timeout=STREAM_TIMEOUT
+                ) as resp:
+                    body = await resp.read()
+        except (TimeoutError, *_STREAM_ERRORS):
+            body = b""
+        decoder = FrameDecoder(raw=self.service.tty)
+        margin = self.options.lookback_ns // 2
+        for frame in decoder.feed(body) + decoder.flush():
+            rec = parse_payload(frame.payload, timestamps=True, details=True)
+            if frame.stream == DAEMON:
+                m = _NOT_AVAILABLE_RE.search(rec.message.decode("utf-8", "replace"))
+                if m is not None:
+                    self.node_problem = f"node {self.names.node_name(m.group(1))} is not available"
+                continue
+            task_id = rec.details.get(SWARM_TASK_ID, "")
+            last = self.dedupe.last_ns(task_id)
+            # Only lines old enough that they cannot still be in flight on the stream.
+            if rec.ts_ns and (last is None or rec.ts_ns > last) and rec.ts_ns < start_wall - margin:
+                hung = True
+        now = self.clock()
+        if hung:
+            self._hung = True
+            resp_now = self._resp
+            if resp_now is not None:
+                resp_now.close()  # the read loop ends; run() resumes with since=
+            self.probe_interval_s = self.options.stall_s
+        else:
+            self.probe_interval_s = min(
+                self.probe_interval_s * 2, self.options.max_probe_interval_s
+            )
+        self.next_probe_s = now + self.probe_interval_s
+        return hung
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, aiodocker.DockerError):
+        return f"engine error {exc.status}: {exc.message}"
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class LogSession:
+    """Follows a selection of services into one bounded ring; health per stream.
+
+    Owned by the app (the log screen asks it to start/stop); ``swarmtui logs`` uses one with
+    its own sink. With ``client=None`` nothing is followed: lines come from :meth:`ingest`
+    (tests, screenshots).
+    """
+
+    def __init__(
+        self,
+        client: EngineClient | None,
+        store: Store,
+        *,
+        capacity: int = 10_000,
+        options: FollowOptions = FollowOptions(),
+        sink: LineSink | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        watchdog_s: float = 1.0,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.ring = LogRing(capacity)
+        self.options = options
+        self.targets = LogTargets()
+        self.clock = clock
+        self.watchdog_s = watchdog_s
+        self.version = 0  # bumped on every ingest (the UI polls it)
+        self.health_version = 0  # bumped when any stream's state changes
+        self.generation = 0
+        self.names = NameResolver(client, store)
+        self.followers: dict[str, LogFollower] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._dropped: Counter[str] = Counter()
+        self._static_health: dict[str, StreamHealth] = {}
+        self._sink = sink
+        self._unsubscribe: Callable[[], None] | None = None
+        self._seen_services: object = None
+        self._seen_tasks: object = None
+        self._running: dict[str, list[Task]] = {}
+        self._wanted: dict[str, list[Task]] = {}
+        self._watchdog: asyncio.Task[None] | None = None
+        self._probes: set[asyncio.Task[bool]] = set()
+        self._stopping: set[asyncio.Task[None]] = set()
+        self._ended = asyncio.Event()
+        self.active = False
+
+    # -- control -----------------------------------------------------------------------
+    def start(
+        self,
+        targets: LogTargets | None = None,
+        options: FollowOptions | None = None,
+        *,
+        clear: bool = True,
+    ) -> None:
+        """(Re)start following ``targets`` with ``options``; by default the ring is cleared."""
+        self._stop_followers()
+        if targets is not None:
+            self.targets = targets
+        if options is not None:
+            self.options = options
+        if clear:
+            self.ring.clear()
+            self._dropped.clear()
+            self._static_health.clear()
+        self.generation += 1
+        self.version += 1
+        self.names = NameResolver(self.client, self.store)
+        self.active = True
+        if self._unsubscribe is None:
+            self._unsubscribe = self.store.subscribe(self._on_state)
+        self._seen_services = None
+        self._on_state(self.store.state)
+        if self.client is not None and self.options.follow and self._watchdog is None:
+            self._watchdog = asyncio.create_task(self._watch(), name="swarmtui-logs-watchdog")
+
+    async def stop(self) -> None:
+        """Stop every stream and the watchdog (the ring keeps its lines)."""
+        self.active = False
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        for sid in list(self._tasks):
+            self._stop_one(sid, keep_health=True, detail="stopped")
+        watchdog, self._watchdog = self._watchdog, None
+        pending: list[asyncio.Task[Any]] = [*self._stopping, *self._probes]
+        if watchdog is not None:
+            watchdog.cancel()
+            pending.append(watchdog)
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def _stop_followers(self) -> None:
+        for sid in list(self._tasks):
+            self._stop_one(sid, keep_health=False)
+
+    def _stop_one(self, sid: str, *, keep_health: bool, detail: str = "") -> None:
+        task = self._tasks.pop(sid, None)
+        follower = self.followers.pop(sid, None)
+        if task is not None:
+            task.cancel()
+            self._stopping.add(task)
+            task.add_done_callback(self._stopping.discard)
+        if keep_health and follower is not None:
+            self._static_health[sid] = replace(
+                follower.health(), state=ENDED, detail=detail or follower.detail
+            )
+        self._changed()
+
+    # -- store -------------------------------------------------------------------------
+    def _on_state(self, state: ClusterState) -> None:
+        if state.tasks is not self._seen_tasks:
+            self._seen_tasks = state.tasks
+            running: dict[str, list[Task]] = {}
+            wanted: dict[str, list[Task]] = {}
+            for t in state.tasks.values():
+                if t.state == "running":
+                    running.setdefault(t.service_id, []).append(t)
+                if t.wants_running:
+                    wanted.setdefault(t.service_id, []).append(t)
+            self._running, self._wanted = running, wanted
+        if not self.active or state.services is self._seen_services:
+            return
+        self._seen_services = state.services
+        if self.client is None:
+            return
+        chosen = {s.id: s for s in select_services(state, self.targets)}
+        for sid in list(self._tasks):
+            if sid not in chosen:
+                self._stop_one(sid, keep_health=True, detail="service removed")
+        for sid, svc in chosen.items():
+            follower = self.followers.get(sid)
+            if follower is not None:
+                follower.service = svc  # renamed, re-imaged: the stream itself carries on
+                continue
+            self._static_health.pop(sid, None)
+            self._start_one(svc)
+
+    def _start_one(self, svc: Service) -> None:
+        assert self.client is not None
+        gen = self.generation
+
+        def sink(lines: Sequence[LogLine]) -> None:
+            if gen == self.generation:  # a follower cancelled by a restart stays silent
+                self.ingest(lines)
+
+        follower = LogFollower(
+            self.client,
+            svc,
+            self.names,
+            sink,
+            self.options,
+            on_change=self._changed,
+            clock=self.clock,
+        )
+        if self._sink is None:
+            follower.next_seq = lambda: self.ring.next_seq
+        self.followers[svc.id] = follower
+        task = asyncio.create_task(follower.run(), name=f"swarmtui-logs:{svc.name}")
+        self._tasks[svc.id] = task
+        task.add_done_callback(lambda _t: self._changed())
+        self._changed()
+
+    def _changed(self) -> None:
+        self.health_version += 1
+        if self.all_ended:
+            self._ended.set()
+
+    # -- lines -------------------------------------------------------------------------
+    def ingest(self, lines: Sequence[LogLine]) -> None:
+        """Add a batch (followers call this; tests may too)."""
+        if not lines:
+            return
+        if self._sink is not None:
+            self._sink(lines)
+            self.version += 1
+            return
+        ring = self.ring
+        over = len(ring) + len(lines) - ring.capacity
+        if over > 0:
+            # Count evictions per service so the strip can say whose lines were dropped.
+            evicted = ring.slice(ring.first_seq, ring.first_seq + over)
+            if over > len(evicted):
+                evicted = [*evicted, *lines[: over - len(evicted)]]
+            self._dropped.update(line.service_id for line in evicted)
+        ring.extend(lines)
+        self.version += 1
+
+    # -- health ------------------------------------------------------------------------
+    def report(self, health: StreamHealth) -> None:
+        """Set a stream's health by hand (streams fed through :meth:`ingest`)."""
+        self._static_health[health.service_id] = health
+        self._changed()
+
+    def health(self, now_s: float | None = None) -> list[StreamHealth]:
+        """Every stream's health, sorted by service name."""
+        now = self.clock() if now_s is None else now_s
+        state = self.store.state
+        out: list[StreamHealth] = []
+        for sid, follower in self.followers.items():
+            h = follower.health(now)
+            problem = self._node_problem(state, sid)
+            if problem and h.state in (LIVE, IDLE):
+                h = replace(h, state=NODE_UNAVAILABLE, detail=problem)
+            out.append(replace(h, dropped=self._dropped.get(sid, 0)))
+        for sid, h in self._static_health.items():
+            if sid not in self.followers:
+                out.append(replace(h, dropped=max(h.dropped, self._dropped.get(sid, 0))))
+        return sorted(out, key=lambda h: (h.service_name, h.service_id))
+
+    def _node_problem(self, state: ClusterState, sid: str) -> str:
+        """A task that should run sits on a node the manager cannot reach: its lines stop."""
+        for t in self._wanted.get(sid, ()):
+            if t.node_id is None:
+                continue
+            node = state.nodes.get(t.node_id)
+            if node is not None and node.state not in ("ready", "unknown"):
+                return f"node {node.name} is {node.state}"
+        return ""
+
+    @property
+    def dropped(self) -> int:
+        return self.ring.dropped
+
+    @property
+    def all_ended(self) -> bool:
+        """True when no stream is running any more (non-follow reads are complete)."""
+        if not self.active:
+            return False
+        if self.client is None:
+            return True
+        return all(t.done() for t in self._tasks.values()) and (
+            bool(self._tasks) or self._seen_services is not None
+        )
+
+    async def wait_ended(self) -> None:
+        while not self.all_ended:
+            self._ended.clear()
+            if self.all_ended:
+                return
+            await self._ended.wait()
+
+    # -- watchdog ----------------------------------------------------------------------
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.watchdog_s)
+            now = self.clock()
+            for sid, follower in list(self.followers.items()):
+                if len(self._probes) >= 4:
+                    break  # a few probes at a time: they ask every node of the swarm
+                if follower.probe_due(now, self._running.get(sid, ())):
+                    follower.next_probe_s = now + follower.probe_interval_s
+                    task = asyncio.create_task(follower.probe())
+                    self._probes.add(task)
+                    task.add_done_callback(self._probes.discard)

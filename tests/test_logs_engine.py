@@ -1,0 +1,384 @@
+"""LogFollower / LogSession against a scripted fake engine (an aiohttp server on a unix
+socket): resume after EOF and after a cut mid-frame, the hang watchdog, split lines, TTY
+streams, daemon error frames, follow/unfollow as services come and go. No lab needed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from swarmtui.engine.client import EngineClient
+from swarmtui.engine.logs import FollowOptions, LogSession
+from swarmtui.engine.store import Store
+from swarmtui.engine.target import EngineTarget
+from swarmtui.model import parse
+from swarmtui.model.actions import NodesListed, ServicesListed, TasksListed
+from swarmtui.model.log_targets import LogTargets
+from swarmtui.model.logs import NS_PER_S, format_since
+
+Script = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
+
+
+def ts(ns: int) -> str:
+    stamp = datetime.fromtimestamp(ns // NS_PER_S, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{stamp}.{ns % NS_PER_S:09d}Z"
+
+
+def payload(ns: int, msg: str | bytes, task: str = "t1", node: str = "n1",
+            service: str = "s1", end: bytes = b"\n") -> bytes:
+    det = (f"com.docker.swarm.node.id={node},com.docker.swarm.service.id={service},"
+           f"com.docker.swarm.task.id={task}")
+    body = msg.encode() if isinstance(msg, str) else msg
+    return f"{ts(ns)} {det} ".encode() + body + end
+
+
+def frame(data: bytes, stream: int = 1) -> bytes:
+    return bytes([stream, 0, 0, 0]) + len(data).to_bytes(4, "big") + data
+
+
+class FakeEngine:
+    """Serves /_ping and /services/{id}/logs from per-service scripts, one per request."""
+
+    def __init__(self) -> None:
+        self.scripts: dict[str, list[Script]] = {}
+        self.probe: dict[str, Script] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.task_gets: list[str] = []
+        self.app = web.Application()
+        self.app.router.add_get("/_ping", self.ping)
+        self.app.router.add_get("/v1.41/services/{sid}/logs", self.logs)
+        self.app.router.add_get("/v1.41/tasks/{tid}", self.task)
+
+    async def ping(self, request: web.Request) -> web.Response:
+        return web.Response(text="OK", headers={"Api-Version": "1.41"})
+
+    async def task(self, request: web.Request) -> web.Response:
+        tid = request.match_info["tid"]
+        self.task_gets.append(tid)
+        return web.json_response({"ID": tid, "Slot": 7})
+
+    async def logs(self, request: web.Request) -> web.StreamResponse:
+        sid = request.match_info["sid"]
+        params = dict(request.query)
+        self.requests.append((sid, params))
+        if params.get("follow") == "0" and sid in self.probe and params.get("tail") == "1":
+            script = self.probe[sid]
+        else:
+            queue = self.scripts.get(sid, [])
+            if not queue:
+                return web.Response(status=404, text='{"message":"no such service"}',
+                                    content_type="application/json")
+            script = queue.pop(0) if len(queue) > 1 else queue[0]
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        await script(request, resp)
+        return resp
+
+    def follows(self, sid: str) -> list[dict[str, str]]:
+        return [p for s, p in self.requests if s == sid and p.get("follow") == "1"]
+
+
+def send(*chunks: bytes, then: str = "eof") -> Script:
+    async def script(request: web.Request, resp: web.StreamResponse) -> None:
+        for chunk in chunks:
+            await resp.write(chunk)
+        if then == "hang":
+            await asyncio.sleep(3600)
+        elif then == "cut":
+            assert request.transport is not None
+            request.transport.close()  # mid-chunk: the client sees ClientPayloadError
+            await asyncio.sleep(0.1)
+    return script
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[tuple[FakeEngine, EngineClient]]:
+    fake = FakeEngine()
+    runner = web.AppRunner(fake.app, shutdown_timeout=0.1)
+    await runner.setup()
+    sock = tmp_path / "engine.sock"
+    site = web.UnixSite(runner, str(sock))
+    await site.start()
+    client = EngineClient(EngineTarget(f"unix://{sock}", "test"))
+    await client.connect()
+    yield fake, client
+    await client.close()
+    await runner.cleanup()
+
+
+def make_store(services: list[dict[str, Any]], tasks: list[dict[str, Any]] = ()) -> Store:  # type: ignore[assignment]
+    store = Store()
+    now = time.time_ns()
+    store.dispatch(NodesListed(tuple(parse.parse_nodes([
+        {"ID": "n1", "Description": {"Hostname": "node-one"}, "Status": {"State": "ready"},
+         "Spec": {"Role": "manager"}},
+    ])), now))
+    store.dispatch(ServicesListed(tuple(parse.parse_services(services)), now))
+    store.dispatch(TasksListed(tuple(parse.parse_tasks(list(tasks))), now))
+    return store
+
+
+def svc(sid: str, name: str, *, stack: str | None = None, tty: bool = False,
+        replicas: int = 1) -> dict[str, Any]:
+    labels = {"com.docker.stack.namespace": stack} if stack else {}
+    return {"ID": sid, "Spec": {"Name": name, "Labels": labels,
+                                "TaskTemplate": {"ContainerSpec": {"Image": "x", "TTY": tty}},
+                                "Mode": {"Replicated": {"Replicas": replicas}}}}
+
+
+def task(tid: str, sid: str, slot: int = 1, state: str = "running") -> dict[str, Any]:
+    return {"ID": tid, "ServiceID": sid, "Slot": slot, "NodeID": "n1",
+            "Status": {"State": state}, "DesiredState": "running"}
+
+
+async def until(pred: Callable[[], Any], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.01)
+
+
+BASE = 1_795_600_000 * NS_PER_S
+
+
+async def test_resume_after_eof_drops_the_replay(engine: tuple[FakeEngine, EngineClient]) -> None:
+    fake, client = engine
+    lines = [frame(payload(BASE + i * 1000, f"line {i}")) for i in range(1, 7)]
+    fake.scripts["s1"] = [send(*lines[:3]), send(*lines[1:5], then="hang")]
+    store = make_store([svc("s1", "web")], [task("t1", "s1", slot=2)])
+    session = LogSession(client, store, options=FollowOptions(tail=10))
+    session.start(LogTargets(services=("web",)))
+    try:
+        await until(lambda: len(session.ring) == 5)
+        await asyncio.sleep(0.1)
+        assert [line.text for line in session.ring] == [f"line {i}" for i in range(1, 6)]
+        first, second = fake.follows("s1")[:2]
+        assert first["tail"] == "10" and "since" not in first
+        # Resumed at (or before) the last line seen, without a tail: nothing can be skipped.
+        assert "tail" not in second
+        assert second["since"] <= format_since(BASE + 3000)
+        h = session.health()[0]
+        assert (h.service_name, h.state, h.reconnects, h.lines) == ("web", "live", 1, 5)
+        line = session.ring.get(session.ring.first_seq)
+        assert line is not None and (line.slot, line.node_name) == (2, "node-one")
+    finally:
+        await session.stop()
+
+
+async def test_resume_after_a_cut_mid_frame(engine: tuple[FakeEngine, EngineClient]) -> None:
+    fake, client = engine
+    lines = [frame(payload(BASE + i * 1000, f"line {i}")) for i in range(1, 6)]
+    half = lines[2][:12]
+    fake.scripts["s1"] = [send(lines[0] + lines[1] + half, then="cut"),
+                          send(*lines, then="hang")]
+    store = make_store([svc("s1", "web")], [task("t1", "s1")])
+    session = LogSession(client, store)
+    session.start()
+    try:
+        await until(lambda: len(session.ring) == 5)
+        await asyncio.sleep(0.1)
+        assert [line.text for line in session.ring] == [f"line {i}" for i in range(1, 6)]
+        assert session.health()[0].reconnects == 1
+    finally:
+        await session.stop()
+
+
+async def test_watchdog_cuts_a_hung_stream_and_resumes(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    """The follow stream delivers one line and then nothing, although the task printed
+    more: the watchdog's tail=1 probe sees a newer line, the stream is resumed with since."""
+    fake, client = engine
+    now = time.time_ns()
+    old = [frame(payload(now - (10 - i) * NS_PER_S, f"line {i}")) for i in range(1, 5)]
+    fake.scripts["s1"] = [send(old[0], then="hang"), send(*old, then="hang")]
+    fake.probe["s1"] = send(old[3])
+    store = make_store([svc("s1", "web")], [task("t1", "s1")])
+    states: list[str] = []
+    session = LogSession(client, store, watchdog_s=0.05,
+                         options=FollowOptions(stall_s=0.2, lookback_ns=NS_PER_S))
+    session.start()
+    follower = session.followers["s1"]
+    follower.on_change = lambda: states.append(follower.state)
+    try:
+        await until(lambda: len(session.ring) == 4)
+        await asyncio.sleep(0.1)
+        assert [line.text for line in session.ring] == [f"line {i}" for i in range(1, 5)]
+        assert "stalled" in states
+        assert follower.probes >= 1
+        assert session.health()[0].state in ("live", "idle")
+        assert session.health()[0].reconnects == 1
+    finally:
+        await session.stop()
+
+
+async def test_quiet_stream_is_probed_with_backoff_not_cut(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    fake, client = engine
+    fake.scripts["s1"] = [send(frame(payload(BASE, "only line")), then="hang")]
+    fake.probe["s1"] = send()  # nothing newer: the task is just quiet
+    store = make_store([svc("s1", "web")], [task("t1", "s1")])
+    session = LogSession(client, store, watchdog_s=0.02, options=FollowOptions(stall_s=0.1))
+    session.start()
+    try:
+        await asyncio.sleep(0.8)
+        follower = session.followers["s1"]
+        assert 1 <= follower.probes <= 4  # 0.1, 0.2, 0.4 s apart: backing off
+        assert follower.reconnects == 0
+        assert len(fake.follows("s1")) == 1
+    finally:
+        await session.stop()
+
+
+async def test_split_line_is_joined_and_cut_visibly(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    """Lines over 16 KiB arrive as several messages; 1 MB becomes one line with a cut mark."""
+    fake, client = engine
+    piece = b"A" * 16384
+    parts = [frame(payload(BASE, piece, end=b"")) for _ in range(64)]
+    parts.append(frame(payload(BASE, b"tail")))
+    parts.append(frame(payload(BASE + 1, "next")))
+    fake.scripts["s1"] = [send(*parts, then="hang")]
+    store = make_store([svc("s1", "web")], [task("t1", "s1")])
+    session = LogSession(client, store, options=FollowOptions(max_chars=1000))
+    session.start()
+    try:
+        await until(lambda: len(session.ring) == 2)
+        long, nxt = list(session.ring)
+        assert long.text.startswith("A" * 1000)
+        assert long.text.endswith(f"… [+{64 * 16384 + 4 - 1000} chars]")
+        assert nxt.text == "next"
+    finally:
+        await session.stop()
+
+
+async def test_tty_stream_is_read_raw(engine: tuple[FakeEngine, EngineClient]) -> None:
+    fake, client = engine
+    body = payload(BASE, "\x1b]0;title\x07hello\r", end=b"\n") + payload(BASE + 1, "two\r")
+    fake.scripts["s1"] = [send(body, then="hang")]
+    store = make_store([svc("s1", "web", tty=True)], [task("t1", "s1")])
+    session = LogSession(client, store)
+    session.start()
+    try:
+        await until(lambda: len(session.ring) == 2)
+        # The tty's CR LF is one line end; the title sequence is neutralised.
+        assert [line.text for line in session.ring] == ["␛hello", "two"]
+    finally:
+        await session.stop()
+
+
+async def test_non_follow_reads_to_the_end_and_reports_down_nodes(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    fake, client = engine
+    err = (b"Error grabbing logs: rpc error: code = Unknown desc = warning: incomplete log "
+           b"stream. some logs could not be retrieved for the following reasons: node n1 is "
+           b"not available")
+    fake.scripts["s1"] = [send(frame(payload(BASE, "a")), frame(err, stream=3))]
+    fake.scripts["s2"] = [send(frame(payload(BASE, "b", task="t9", service="s2"), stream=2))]
+    store = make_store([svc("s1", "web"), svc("s2", "api")], [task("t1", "s1")])
+    session = LogSession(client, store, options=FollowOptions(follow=False, tail=None))
+    session.start()
+    try:
+        await asyncio.wait_for(session.wait_ended(), 5)
+        by_name = {h.service_name: h for h in session.health()}
+        assert by_name["web"].state == "node unavailable"
+        assert by_name["web"].detail == "node node-one is not available"
+        assert by_name["api"].state == "ended"
+        kinds = sorted((line.service_name, line.stream) for line in session.ring)
+        assert kinds == [("api", "stderr"), ("web", "daemon"), ("web", "stdout")]
+        # t9 is unknown to the store: one GET /tasks/t9 gives its slot, then it is cached.
+        assert fake.task_gets == ["t9"]
+        api_line = next(line for line in session.ring if line.service_name == "api")
+        assert api_line.slot == 7
+        assert all(p["follow"] == "0" and p["tail"] == "all" for _, p in fake.requests)
+    finally:
+        await session.stop()
+
+
+async def test_session_follows_a_stack_as_services_come_and_go(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    fake, client = engine
+    for sid in ("s1", "s2", "s3"):
+        fake.scripts[sid] = [send(frame(payload(BASE, f"from {sid}", service=sid,
+                                                task=f"t{sid}")), then="hang")]
+    store = make_store([svc("s1", "st_web", stack="st"), svc("s3", "other")])
+    session = LogSession(client, store)
+    session.start(LogTargets(stacks=("st",)))
+    try:
+        await until(lambda: len(session.ring) == 1)
+        now = time.time_ns()
+        store.dispatch(ServicesListed(tuple(parse.parse_services([
+            svc("s1", "st_web", stack="st"), svc("s2", "st_api", stack="st"),
+            svc("s3", "other")])), now))
+        await until(lambda: len(session.ring) == 2)
+        assert sorted(session.followers) == ["s1", "s2"]
+        store.dispatch(ServicesListed(tuple(parse.parse_services([
+            svc("s2", "st_api", stack="st"), svc("s3", "other")])), now))
+        await until(lambda: sorted(session.followers) == ["s2"])
+        health = {h.service_name: (h.state, h.detail) for h in session.health()}
+        assert health["st_web"] == ("ended", "service removed")
+        assert {line.text for line in session.ring} == {"from s1", "from s2"}
+    finally:
+        await session.stop()
+
+
+def test_ring_bound_counts_dropped_lines_per_service() -> None:
+    from swarmtui.model.logs import LogLine
+
+    store = make_store([svc("s1", "a"), svc("s2", "b")])
+    session = LogSession(None, store, capacity=5)
+    session.start()
+
+    def line(sid: str, i: int) -> LogLine:
+        return LogLine(-1, i, "", "stdout", sid, "a" if sid == "s1" else "b", "t", 1, "n1",
+                       "node-one", f"{sid} {i}")
+
+    session.ingest([line("s1", i) for i in range(4)])
+    session.ingest([line("s2", i) for i in range(4)])
+    session.ingest([line("s2", i) for i in range(10, 18)])
+    assert len(session.ring) == 5 and session.dropped == 11
+    from swarmtui.engine.logs import StreamHealth
+
+    session.report(StreamHealth("s1", "a", "live"))
+    session.report(StreamHealth("s2", "b", "live"))
+    dropped = {h.service_name: h.dropped for h in session.health()}
+    assert dropped == {"a": 4, "b": 7}
+    assert session.ring.total == session.ring.dropped + len(session.ring)
+
+
+async def test_a_flood_of_one_chunk_per_line_arrives_complete_and_in_order(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    """The engine sends one HTTP chunk per line; the follower takes them in bulk."""
+    fake, client = engine
+    n = 5000
+
+    async def flood(request: web.Request, resp: web.StreamResponse) -> None:
+        for i in range(n):
+            await resp.write(frame(payload(BASE + i, f"line {i}", task=f"t{i % 2}")))
+        await asyncio.sleep(3600)
+
+    fake.scripts["s1"] = [flood]
+    store = make_store([svc("s1", "web")], [task("t0", "s1", 1), task("t1", "s1", 2)])
+    session = LogSession(client, store, capacity=n)
+    session.start()
+    try:
+        await until(lambda: session.ring.total == n, timeout=20)
+        lines = list(session.ring)
+        assert [line.text for line in lines] == [f"line {i}" for i in range(n)]
+        assert [line.seq for line in lines] == list(range(n))
+        assert {(line.task_id, line.slot) for line in lines} == {("t0", 1), ("t1", 2)}
+    finally:
+        await session.stop()
