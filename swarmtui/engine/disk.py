@@ -1,0 +1,980 @@
+"""Disk usage and prune, per engine, for every engine the app can reach.
+
+``docker system df`` and every prune are local to the daemon they are sent to (a manager
+sees only its own disk), so the app keeps one :class:`DiskEngine` per engine: the manager it
+was started against plus the extra engines given with ``--engine NAME=URL`` or listed in
+``$XDG_CONFIG_HOME/swarmtui/engines.toml``::
+
+    [engines]
+    lab-node2 = "unix:///tmp/swarmtui-lab/n2/docker.sock"
+    lab-node3 = "ssh://admin@node3"     # or tcp://HOST:2376, or a docker context name
+
+Each engine is matched to a swarm node by ``GET /info`` ``Swarm.NodeID``; swarm nodes no
+engine covers are reported (:meth:`DiskFleet.uncovered`).
+
+Per engine:
+
+* :meth:`DiskEngine.disk_usage` -- ``GET /system/df`` (``verbose=1`` from API 1.52), in the
+  background, with a timeout, never two at once; the last result, its time and the last error
+  are kept. :class:`DiskFleet` refreshes every engine on a slow timer (10 minutes) and on
+  demand.
+* :meth:`DiskFleet.plan` -- lists ``/containers/json?all=1``, ``/images/json?all=1``,
+  ``/volumes``, ``/networks``, ``/system/df`` (sizes, build cache) of the engine and the
+  swarm's services (``Spec`` and ``PreviousSpec``) *from a manager*, even when the engine is a
+  worker, so that no worker prunes an image a service needs; then the pure planners of
+  :mod:`swarmtui.model.disk`.
+* :meth:`DiskFleet.execute` -- re-reads the engine and refuses when the prune would now remove
+  anything the preview did not list; then calls the endpoint(s) with the query the plan holds
+  (API-version dependent: ``all`` volume filter from 1.42, ``keep-storage`` /
+  ``reserved-space`` from 1.48), or -- when the plan protects an image the engine's blanket
+  prune would touch -- deletes exactly the plan's images one by one. Results are what the
+  engine reported. An error stops there: nothing else is touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import time
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiodocker
+import aiohttp
+
+from swarmtui.engine.client import EngineClient, EngineError, describe_connect_error
+from swarmtui.engine.target import EngineTarget, TargetError, resolve_target
+from swarmtui.model.disk import (
+    DiskUsage,
+    EngineState,
+    ImageDeleteRecord,
+    ImageStore,
+    PrunePlan,
+    PruneResult,
+    blanket_prune_is_safe,
+    compare_plan_result,
+    engine_state_from_json,
+    image_matches_ref,
+    parse_disk_usage,
+    parse_prune_result,
+    parse_service_ref,
+    plan_build_cache_prune,
+    plan_containers_prune,
+    plan_images_prune,
+    plan_networks_prune,
+    plan_system_prune,
+    plan_volumes_prune,
+    service_image_reasons,
+)
+from swarmtui.model.disk_view import (
+    PruneOptions,
+    PruneOutcome,
+    StepOutcome,
+    SwarmNodeRef,
+    model_kind,
+    prune_title,
+    request_text,
+    uncovered_nodes,
+)
+
+DF_TIMEOUT_S = 120.0
+LIST_TIMEOUT_S = 30.0
+PRUNE_TIMEOUT_S = 600.0
+DF_INTERVAL_S = 600.0
+CONFIG_NAME = "engines.toml"
+PER_ITEM_SPACE_NOTE = (
+    "the engine reports no space for single image deletes: measured as the drop of "
+    "/system/df LayersSize"
+)
+
+
+# --------------------------------------------------------------------------------------------
+# API-version dependent parameters
+# --------------------------------------------------------------------------------------------
+
+
+def api_tuple(version: str) -> tuple[int, int]:
+    try:
+        major, minor = version.strip().lstrip("v").split(".")[:2]
+        return int(major), int(minor)
+    except ValueError:
+        return (0, 0)
+
+
+def df_params(api: tuple[int, int]) -> dict[str, str]:
+    """``GET /system/df``: ``verbose=1`` from API 1.52 (else the ``*Usage`` objects carry no
+    items). No ``type`` filter: every kind is needed (``type`` exists from 1.42)."""
+    return {"verbose": "1"} if api >= (1, 52) else {}
+
+
+def build_prune_params(
+    api: tuple[int, int], query: Sequence[tuple[str, str]], keep_storage: int | None
+) -> dict[str, str]:
+    """``POST /build/prune`` query: the plan's (``all``, ``filters``) plus the space to keep,
+    named ``keep-storage`` up to API 1.47 and ``reserved-space`` from 1.48 (moby
+    ``client/build_prune.go``)."""
+    params = dict(query)
+    if keep_storage is not None and keep_storage > 0:
+        params["keep-storage" if api < (1, 48) else "reserved-space"] = str(keep_storage)
+    return params
+
+
+# --------------------------------------------------------------------------------------------
+# Transport
+# --------------------------------------------------------------------------------------------
+
+
+class DiskTransport(Protocol):
+    """What a :class:`DiskEngine` needs from a connection (tests substitute a fake)."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def api_version(self) -> str: ...
+
+    async def connect(self) -> str: ...
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        timeout: float = LIST_TIMEOUT_S,
+    ) -> Any: ...
+
+    async def close(self) -> None: ...
+
+
+_NO_CLIENT_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_read=None, sock_connect=10)
+
+
+class ClientTransport:
+    """:class:`DiskTransport` over an :class:`EngineClient` (raw endpoints, one-line errors)."""
+
+    def __init__(self, target: EngineTarget) -> None:
+        self.target = target
+        self.client = EngineClient(target)
+
+    @property
+    def url(self) -> str:
+        return self.target.label
+
+    @property
+    def api_version(self) -> str:
+        return self.client.api_version
+
+    async def connect(self) -> str:
+        return await self.client.connect()
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        timeout: float = LIST_TIMEOUT_S,
+    ) -> Any:
+        path = path.lstrip("/")
+        self.client.requests += 1
+        try:
+            async with asyncio.timeout(timeout):
+                return await self.client.docker._query_json(
+                    path, method, params=dict(params or {}), timeout=_NO_CLIENT_TIMEOUT
+                )
+        except TimeoutError as exc:
+            raise EngineError(f"{method} /{path} timed out after {timeout:.0f}s") from exc
+        except aiodocker.DockerError as exc:
+            if exc.status == 900:
+                raise EngineError(describe_connect_error(self.target, exc), 900) from exc
+            message = str(exc.message).strip().splitlines()
+            raise EngineError(message[0] if message else f"HTTP {exc.status}", exc.status) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise EngineError(describe_connect_error(self.target, exc), 900) from exc
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Engine list: --engine NAME=URL, engines.toml
+# --------------------------------------------------------------------------------------------
+
+
+class EngineSpecError(ValueError):
+    """An invalid ``--engine`` value or config file (one line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSpec:
+    """A configured extra engine: its name, where to reach it, and where that was said."""
+
+    name: str
+    target: EngineTarget
+    source: str
+
+
+_CONTEXT_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.+-]*")  # docker/cli context name rule
+
+
+def _target_for(value: str, source: str, env: Mapping[str, str]) -> EngineTarget:
+    value = value.strip()
+    try:
+        if _CONTEXT_NAME.fullmatch(value):
+            target = resolve_target(context=value, env=env)
+        else:  # unix://, tcp://, ssh://, /path/to/socket, HOST:PORT
+            target = resolve_target(host=value, env=env)
+    except TargetError as exc:
+        raise EngineSpecError(f"{source}: {exc}") from exc
+    return replace(target, source=source)
+
+
+def parse_engine_flag(text: str, env: Mapping[str, str] | None = None) -> EngineSpec:
+    """``NAME=URL`` (or ``NAME=CONTEXT``) of ``--engine``."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name or not value.strip():
+        raise EngineSpecError(
+            f"invalid --engine {text!r}: use NAME=URL, e.g. node2=unix:///var/run/docker.sock, "
+            "node2=tcp://10.0.0.12:2376 or node2=CONTEXT"
+        )
+    return EngineSpec(name, _target_for(value, "--engine", env or os.environ), "--engine")
+
+
+def config_path(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CONFIG_HOME/swarmtui/engines.toml`` (``~/.config`` when unset)."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "swarmtui" / CONFIG_NAME
+
+
+def engines_from_config(
+    path: Path | None = None, env: Mapping[str, str] | None = None
+) -> list[EngineSpec]:
+    """The ``[engines]`` table of the config file (name = URL or context); [] when absent."""
+    env = os.environ if env is None else env
+    path = config_path(env) if path is None else path
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise EngineSpecError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8", "replace"))
+    except tomllib.TOMLDecodeError as exc:
+        raise EngineSpecError(f"{path}: invalid TOML: {exc}") from exc
+    table = data.get("engines", {})
+    if not isinstance(table, dict):
+        raise EngineSpecError(f'{path}: [engines] must be a table of NAME = "URL"')
+    out = []
+    for name, value in table.items():
+        if not isinstance(value, str) or not value.strip():
+            raise EngineSpecError(f"{path}: engines.{name} must be a URL or context name")
+        out.append(EngineSpec(str(name), _target_for(value, str(path), env), str(path)))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# One engine
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EngineIdentity:
+    """What ``/version`` and ``/info`` say about an engine."""
+
+    hostname: str
+    node_id: str
+    api_version: str
+    engine_version: str
+    is_manager: bool
+    swarm_active: bool
+    image_store: ImageStore
+    cluster_id: str = ""
+
+
+def identity_from(version: Mapping[str, Any], info: Mapping[str, Any], api: str) -> EngineIdentity:
+    swarm = info.get("Swarm") or {}
+    driver_status = info.get("DriverStatus") or []
+    containerd = any(
+        isinstance(p, list) and list(p[:2]) == ["driver-type", "io.containerd.snapshotter.v1"]
+        for p in driver_status
+    )
+    state = str(swarm.get("LocalNodeState") or "inactive")
+    return EngineIdentity(
+        hostname=str(info.get("Name") or ""),
+        node_id=str(swarm.get("NodeID") or ""),
+        api_version=api,
+        engine_version=str(version.get("Version") or ""),
+        is_manager=state == "active" and bool(swarm.get("ControlAvailable")),
+        swarm_active=state == "active",
+        image_store="containerd" if containerd else "graphdriver",
+        cluster_id=str((swarm.get("Cluster") or {}).get("ID") or ""),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DfState:
+    """The last ``/system/df`` of an engine, as the panels show it."""
+
+    usage: DiskUsage | None = None
+    fetched_ns: int | None = None
+    took_s: float = 0.0
+    error: str | None = None
+    error_ns: int | None = None
+    refreshing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedPrune:
+    """A preview the user can confirm: the plan for one engine, and how it will be done."""
+
+    engine: str
+    kind: str
+    options: PruneOptions
+    plan: PrunePlan
+    api_version: str
+    url: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return prune_title(self.kind, self.options)
+
+    @property
+    def per_item_steps(self) -> tuple[str, ...]:
+        """Steps done by per-image deletes (the blanket endpoint would touch protected images)."""
+        steps = self.plan.steps or (self.plan,)
+        return tuple(s.kind for s in steps if s.kind == "images" and not blanket_prune_is_safe(s))
+
+    @property
+    def item_count(self) -> int:
+        return len(self.plan.items)
+
+
+def make_plan(state: EngineState, kind: str, options: PruneOptions) -> PrunePlan:
+    """The model's planner for ``kind`` (``build-cache`` accepted) with the CLI's options."""
+    kind = model_kind(kind)
+    if kind == "containers":
+        return plan_containers_prune(state)
+    if kind == "images":
+        return plan_images_prune(state, all_unused=options.all)
+    if kind == "volumes":
+        return plan_volumes_prune(state, all_volumes=options.all)
+    if kind == "networks":
+        return plan_networks_prune(state)
+    if kind == "build_cache":
+        return plan_build_cache_prune(state, all_cache=options.all)
+    return plan_system_prune(state, all_unused=options.all, volumes=options.volumes)
+
+
+def _signatures(plan: PrunePlan) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    return {f"{i.kind}:{i.id}": (i.kind, i.action, tuple(sorted(i.untags))) for i in plan.items}
+
+
+def plan_drift(confirmed: PrunePlan, fresh: PrunePlan) -> str | None:
+    """Why ``fresh`` (the engine now) may not run under the user's confirmation of
+    ``confirmed``: it would remove or untag something the preview did not list."""
+    old = _signatures(confirmed)
+    new = _signatures(fresh)
+    extra = [k for k, sig in new.items() if old.get(k) != sig]
+    if not extra:
+        return None
+    names = {f"{i.kind}:{i.id}": i.name for i in fresh.items}
+    shown = ", ".join(names[k] for k in extra[:3]) + (" …" if len(extra) > 3 else "")
+    return (
+        f"the engine changed since the preview: {len(extra)} more object(s) would be removed "
+        f"({shown}); preview again"
+    )
+
+
+Listener = Callable[[], None]
+
+
+class DiskEngine:
+    """Disk usage and prune for one engine. All calls raise :class:`EngineError`."""
+
+    def __init__(
+        self,
+        transport: DiskTransport,
+        *,
+        name: str | None = None,
+        source: str = "",
+        clock_ns: Callable[[], int] = time.time_ns,
+        df_timeout_s: float = DF_TIMEOUT_S,
+    ) -> None:
+        self.transport = transport
+        self.configured_name = name
+        self.source = source
+        self.clock_ns = clock_ns
+        self.df_timeout_s = df_timeout_s
+        self.identity: EngineIdentity | None = None
+        self.connect_error: str | None = None
+        self.duplicate_of: str | None = None
+        self.df = DfState()
+        self._connected = False
+        self._connect_lock = asyncio.Lock()
+        self._df_task: asyncio.Task[DiskUsage] | None = None
+        self._prune_lock = asyncio.Lock()
+        self._listeners: list[Listener] = []
+
+    # -- identity -----------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        if self.configured_name:
+            return self.configured_name
+        if self.identity is not None and self.identity.hostname:
+            return self.identity.hostname
+        return self.transport.url
+
+    @property
+    def url(self) -> str:
+        return self.transport.url
+
+    @property
+    def api(self) -> tuple[int, int]:
+        return api_tuple(self.transport.api_version)
+
+    @property
+    def reachable(self) -> bool:
+        return self.identity is not None and self.connect_error is None
+
+    def matches(self, name: str) -> bool:
+        """By engine name, node hostname or node ID (or a 6+ character ID prefix)."""
+        ident = self.identity
+        if name in (self.name, self.configured_name):
+            return True
+        if ident is None:
+            return False
+        return name == ident.hostname or (len(name) >= 6 and ident.node_id.startswith(name))
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _changed(self) -> None:
+        for cb in list(self._listeners):
+            cb()
+
+    async def connect(self) -> EngineIdentity:
+        """Connect (once) and read ``/version`` + ``/info``; raises EngineError."""
+        async with self._connect_lock:
+            if self._connected and self.identity is not None:
+                return self.identity
+            try:
+                api = await self.transport.connect()
+                version = await self.transport.call("GET", "version")
+                info = await self.transport.call("GET", "info", timeout=LIST_TIMEOUT_S)
+            except EngineError as exc:
+                self.connect_error = str(exc)
+                self._connected = False
+                self._changed()
+                raise
+            self.identity = identity_from(version or {}, info or {}, api)
+            self.connect_error = None
+            self._connected = True
+            self._changed()
+            return self.identity
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        timeout: float = LIST_TIMEOUT_S,
+    ) -> Any:
+        await self.connect()
+        try:
+            return await self.transport.call(method, path, params, timeout)
+        except EngineError as exc:
+            if exc.status in (None, 900):
+                self._connected = False  # reconnect next time
+            raise
+
+    async def close(self) -> None:
+        task, self._df_task = self._df_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._connected = False
+        await self.transport.close()
+
+    # -- disk usage ---------------------------------------------------------------------
+    def refresh(self) -> asyncio.Task[DiskUsage]:
+        """Start ``/system/df`` in the background unless one is already running (returned)."""
+        task = self._df_task
+        if task is None or task.done():
+            task = asyncio.create_task(self._run_df(), name=f"swarmtui-df-{self.name}")
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            self._df_task = task
+        return task
+
+    async def disk_usage(self) -> DiskUsage:
+        """A fresh ``/system/df`` (joins the one running, if any); raises EngineError."""
+        return await asyncio.shield(self.refresh())
+
+    async def _run_df(self) -> DiskUsage:
+        self.df = replace(self.df, refreshing=True)
+        self._changed()
+        start = time.monotonic()
+        try:
+            await self.connect()
+            raw = await self.call(
+                "GET", "system/df", df_params(self.api), timeout=self.df_timeout_s
+            )
+            if not isinstance(raw, dict):
+                raise EngineError("GET /system/df returned no object")
+            usage = parse_disk_usage(raw, self.transport.api_version)
+        except EngineError as exc:
+            self.df = replace(self.df, refreshing=False, error=str(exc), error_ns=self.clock_ns())
+            self._changed()
+            raise
+        self.df = DfState(usage, self.clock_ns(), time.monotonic() - start)
+        self._changed()
+        return usage
+
+    # -- prune --------------------------------------------------------------------------
+    async def engine_state(self, services: Sequence[Any]) -> tuple[EngineState, DiskUsage]:
+        """Everything a preview needs, read now (services come from the caller)."""
+        ident = await self.connect()
+        usage = await self.disk_usage()
+        containers, images, volumes, networks = await asyncio.gather(
+            self.call("GET", "containers/json", {"all": "1"}),
+            self.call("GET", "images/json", {"all": "1"}),
+            self.call("GET", "volumes"),
+            self.call("GET", "networks"),
+        )
+        state = engine_state_from_json(
+            self.transport.api_version,
+            containers=containers or [],
+            images=images or [],
+            df=usage,
+            volumes=volumes or {},
+            networks=networks or [],
+            services=services,
+            is_manager=ident.is_manager,
+            swarm_active=ident.swarm_active,
+            image_store=ident.image_store,
+        )
+        return state, usage
+
+    async def plan(
+        self, kind: str, options: PruneOptions, services: Sequence[Any], notes: Sequence[str] = ()
+    ) -> PlannedPrune:
+        state, _ = await self.engine_state(services)
+        plan = make_plan(state, kind, options)
+        extra = list(notes)
+        if options.keep_storage and model_kind(kind) == "build_cache":
+            extra.append(
+                f"keeps up to {options.keep_storage} bytes of cache: the engine may remove "
+                "less than listed"
+            )
+        return PlannedPrune(
+            self.name,
+            model_kind(kind),
+            options,
+            plan,
+            self.transport.api_version,
+            self.url,
+            tuple(extra),
+        )
+
+    async def execute(
+        self, planned: PlannedPrune, services: Sequence[Any], *, read_only: bool = False
+    ) -> PruneOutcome:
+        """Run a confirmed plan (see the module docstring). Never raises for engine errors:
+        they are in the outcome."""
+        title = planned.title
+        if read_only:
+            return PruneOutcome(self.name, planned.kind, title, refused="read-only mode")
+        async with self._prune_lock:
+            try:
+                state, _ = await self.engine_state(services)
+            except EngineError as exc:
+                return PruneOutcome(self.name, planned.kind, title, refused=str(exc))
+            fresh = make_plan(state, planned.kind, planned.options)
+            drift = plan_drift(planned.plan, fresh)
+            if drift is not None:
+                return PruneOutcome(self.name, planned.kind, title, refused=drift)
+            known = tuple(i.id for i in state.images)
+            steps: list[StepOutcome] = []
+            failed = False
+            for step in fresh.steps or (fresh,):
+                if failed:
+                    steps.append(StepOutcome(step.kind, "not run"))
+                    continue
+                if step.kind == "images" and not blanket_prune_is_safe(step):
+                    out = await self._delete_images(step, state, services)
+                else:
+                    out = await self._endpoint(step, planned.options)
+                steps.append(out)
+                failed = out.error is not None
+            results = [s.result for s in steps if s.result is not None]
+            diff = None
+            if results:
+                diff = compare_plan_result(
+                    planned.plan,
+                    results if planned.kind == "system" else results[0],
+                    known_image_ids=known,
+                )
+        self.refresh()
+        return PruneOutcome(self.name, planned.kind, title, tuple(steps), diff=diff)
+
+    async def _endpoint(self, step: PrunePlan, options: PruneOptions) -> StepOutcome:
+        params = dict(step.query)
+        if step.kind == "build_cache":
+            params = build_prune_params(self.api, step.query, options.keep_storage)
+        request = request_text(replace(step, query=tuple(params.items())), per_item=False)
+        try:
+            data = await self.call("POST", step.endpoint, params, timeout=PRUNE_TIMEOUT_S)
+        except EngineError as exc:
+            return StepOutcome(step.kind, "endpoint", error=str(exc), request=request)
+        return StepOutcome(
+            step.kind, "endpoint", parse_prune_result(step.kind, data), None, "", request
+        )
+
+    async def _delete_images(
+        self, step: PrunePlan, state: EngineState, services: Sequence[Any]
+    ) -> StepOutcome:
+        """Exactly the plan's images, one ``DELETE /images/{target}`` at a time (no force),
+        never a target that designates an image a service needs."""
+        refs = [parse_service_ref(s) for s in services]
+        by_id = {i.id: i for i in state.images}
+        guarded = [by_id[p.id] for p in step.protected if p.id in by_id]
+        guarded += [i for i in state.images if i not in guarded and service_image_reasons(i, refs)]
+        records: list[ImageDeleteRecord] = []
+        error: str | None = None
+        request = request_text(step, per_item=True)
+        try:
+            before: DiskUsage | None = await self.disk_usage()
+        except EngineError:
+            before = None
+        for item in step.items:
+            if item.id in {g.id for g in guarded}:
+                error = f"refused to delete {item.name}: a service needs it"
+                break
+            for target in item.targets:
+                if any(image_matches_ref(g, target) for g in guarded):
+                    error = f"refused to delete {target}: it names an image a service needs"
+                    break
+                try:
+                    data = await self.call("DELETE", f"images/{target}", timeout=PRUNE_TIMEOUT_S)
+                except EngineError as exc:
+                    error = f"{target}: {exc}"
+                    break
+                for rec in data or []:
+                    if isinstance(rec, dict):
+                        records.append(
+                            ImageDeleteRecord(
+                                str(rec.get("Untagged") or ""), str(rec.get("Deleted") or "")
+                            )
+                        )
+            if error is not None:
+                break
+        space: int | None = None
+        note = PER_ITEM_SPACE_NOTE
+        try:
+            after = await self.disk_usage()
+            if before is not None:
+                space = max(before.layers_size - after.layers_size, 0)
+            else:
+                note = "space unknown: /system/df failed before the deletes"
+        except EngineError as exc:
+            note = f"space unknown: /system/df failed after the deletes: {exc}"
+        result = PruneResult("images", images=tuple(records), space_reclaimed=space)
+        return StepOutcome("images", "per-item", result, error, note, request)
+
+
+# --------------------------------------------------------------------------------------------
+# Every engine
+# --------------------------------------------------------------------------------------------
+
+
+class DiskFleet:
+    """The manager's engine plus the extra ones; owned by the app (or the CLI command)."""
+
+    def __init__(
+        self,
+        engines: Sequence[DiskEngine],
+        *,
+        interval_s: float = DF_INTERVAL_S,
+        read_only: bool = False,
+        config_error: str | None = None,
+    ) -> None:
+        self.engines: list[DiskEngine] = list(engines)
+        self.interval_s = interval_s
+        self.read_only = read_only
+        self.config_error = config_error
+        self.nodes: tuple[SwarmNodeRef, ...] = ()
+        self.nodes_error: str | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._refresh_task: asyncio.Task[None] | None = None
+        self._listeners: list[Listener] = []
+        self.revision = 0
+        for e in self.engines:
+            e.subscribe(self._changed)
+
+    @classmethod
+    def from_targets(
+        cls,
+        primary: EngineTarget | None,
+        extra: Sequence[EngineSpec] = (),
+        **kw: Any,
+    ) -> DiskFleet:
+        engines = []
+        if primary is not None:
+            engines.append(DiskEngine(ClientTransport(primary), source=primary.source))
+        for spec in extra:
+            engines.append(
+                DiskEngine(ClientTransport(spec.target), name=spec.name, source=spec.source)
+            )
+        return cls(engines, **kw)
+
+    @classmethod
+    def from_config(
+        cls,
+        primary: EngineTarget | None,
+        engine_flags: Sequence[str] = (),
+        *,
+        env: Mapping[str, str] | None = None,
+        strict: bool = True,
+        **kw: Any,
+    ) -> DiskFleet:
+        """Primary + ``--engine`` flags + the config file. ``strict``: raise
+        EngineSpecError on a bad file (the CLI); else keep the error to show it (the app)."""
+        specs = [parse_engine_flag(f, env) for f in engine_flags]
+        config_error = None
+        try:
+            specs += engines_from_config(env=env)
+        except EngineSpecError as exc:
+            if strict:
+                raise
+            config_error = str(exc)
+        names = [s.name for s in specs]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            msg = f"engine name(s) given twice: {', '.join(dupes)}"
+            if strict:
+                raise EngineSpecError(msg)
+            config_error = msg
+        return cls.from_targets(primary, specs, config_error=config_error, **kw)
+
+    # -- notifications ------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _changed(self) -> None:
+        self.revision += 1
+        for cb in list(self._listeners):
+            cb()
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        """Connect every engine, read df, then re-read it every ``interval_s``."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="swarmtui-disk")
+
+    async def _loop(self) -> None:
+        while True:
+            await self.refresh_all()
+            await asyncio.sleep(self.interval_s)
+
+    async def stop(self) -> None:
+        for task in (self._task, self._refresh_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._task = self._refresh_task = None
+        for e in self.engines:
+            await e.close()
+
+    async def connect_all(self) -> None:
+        await asyncio.gather(*(self._connect(e) for e in self.engines))
+        self._dedupe()
+        await self.load_nodes()
+
+    async def _connect(self, engine: DiskEngine) -> None:
+        with contextlib.suppress(EngineError):
+            await engine.connect()
+
+    def _dedupe(self) -> None:
+        seen: dict[str, str] = {}
+        for e in self.engines:
+            key = e.identity.node_id if e.identity and e.identity.node_id else f"url:{e.url}"
+            if key in seen:
+                e.duplicate_of = seen[key]
+            else:
+                seen[key] = e.name
+                e.duplicate_of = None
+
+    async def refresh_all(self) -> None:
+        """Connect and re-read df on every engine (each at most once at a time)."""
+        await self.connect_all()
+        tasks = [e.refresh() for e in self.active_engines()]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def refresh(self, engine: DiskEngine | None = None) -> None:
+        """On demand, in the background: one engine, or all."""
+        if engine is not None:
+            engine.refresh()
+            return
+        task = self._refresh_task
+        if task is None or task.done():
+            self._refresh_task = asyncio.create_task(
+                self.refresh_all(), name="swarmtui-disk-refresh"
+            )
+
+    # -- engines ------------------------------------------------------------------------
+    def active_engines(self) -> list[DiskEngine]:
+        """Engines not duplicating another one (same swarm node)."""
+        return [e for e in self.engines if e.duplicate_of is None]
+
+    def reachable(self) -> list[DiskEngine]:
+        return [e for e in self.active_engines() if e.reachable]
+
+    def find(self, name: str) -> DiskEngine | None:
+        for e in self.active_engines():
+            if e.matches(name):
+                return e
+        return None
+
+    def manager(self) -> DiskEngine | None:
+        for e in self.engines:
+            if e.reachable and e.identity is not None and e.identity.is_manager:
+                return e
+        return None
+
+    async def load_nodes(self) -> None:
+        mgr = self.manager()
+        if mgr is None:
+            self.nodes = ()
+            self.nodes_error = None
+            return
+        try:
+            raw = await mgr.call("GET", "nodes")
+        except EngineError as exc:
+            self.nodes_error = str(exc)
+            return
+        nodes = []
+        for n in raw or []:
+            nodes.append(
+                SwarmNodeRef(
+                    id=str(n.get("ID") or ""),
+                    hostname=str((n.get("Description") or {}).get("Hostname") or ""),
+                    role=str((n.get("Spec") or {}).get("Role") or "worker"),
+                    state=str((n.get("Status") or {}).get("State") or ""),
+                )
+            )
+        self.nodes = tuple(nodes)
+        self.nodes_error = None
+        self._changed()
+
+    def covered_ids(self) -> set[str]:
+        return {
+            e.identity.node_id
+            for e in self.active_engines()
+            if e.identity is not None and e.identity.node_id
+        }
+
+    def uncovered(self, nodes: Iterable[SwarmNodeRef] | None = None) -> list[SwarmNodeRef]:
+        """Swarm nodes without an engine here (``nodes`` default: the manager's list)."""
+        return uncovered_nodes(self.nodes if nodes is None else nodes, self.covered_ids())
+
+    # -- prune --------------------------------------------------------------------------
+    async def services(self, kind: str) -> tuple[list[Any], tuple[str, ...]]:
+        """The swarm's services (Spec + PreviousSpec) from a manager, and notes.
+
+        Image and system prunes are refused (EngineError) when the engines are in a swarm but
+        no manager answers: which images services need cannot be known then."""
+        kind = model_kind(kind)
+        mgr = self.manager()
+        in_swarm = any(e.identity is not None and e.identity.swarm_active for e in self.engines)
+        if mgr is None and not in_swarm:
+            return [], ()
+        problem = "no swarm manager is reachable among the engines"
+        if mgr is not None:
+            try:
+                return list(await mgr.call("GET", "services") or []), ()
+            except EngineError as exc:
+                problem = f"cannot list services on {mgr.name}: {exc}"
+        if kind in ("images", "system"):
+            raise EngineError(
+                f"{problem}: which images services need is unknown, so no image prune"
+            )
+        return [], (f"{problem}: service mounts and networks are not checked",)
+
+    async def plan(self, engine: DiskEngine, kind: str, options: PruneOptions) -> PlannedPrune:
+        """The preview for one engine; raises EngineError (one line) when it cannot be made."""
+        await engine.connect()
+        if engine.duplicate_of is not None:
+            raise EngineError(f"{engine.name} is the same node as {engine.duplicate_of}")
+        services, notes = await self.services(kind)
+        try:
+            return await engine.plan(kind, options, services, notes)
+        except ValueError as exc:  # planner refusal (e.g. filters)
+            raise EngineError(str(exc)) from exc
+
+    async def execute(self, planned: PlannedPrune) -> PruneOutcome:
+        """Run a confirmed preview on its engine (re-checked first, see DiskEngine.execute)."""
+        engine = self.find(planned.engine)
+        if engine is None:
+            return PruneOutcome(
+                planned.engine,
+                planned.kind,
+                planned.title,
+                refused=f"unknown engine {planned.engine!r}",
+            )
+        if self.read_only:
+            return PruneOutcome(engine.name, planned.kind, planned.title, refused="read-only mode")
+        try:
+            services, _ = await self.services(planned.kind)
+        except EngineError as exc:
+            return PruneOutcome(engine.name, planned.kind, planned.title, refused=str(exc))
+        return await engine.execute(planned, services, read_only=self.read_only)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineReport:
+    """One engine's line in ``swarmtui df``: identity, df or the error."""
+
+    name: str
+    url: str
+    identity: EngineIdentity | None
+    usage: DiskUsage | None
+    error: str | None
+    fetched_ns: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def collect_reports(fleet: DiskFleet) -> list[EngineReport]:
+    """Connect every engine and read df once (for the CLI)."""
+    await fleet.connect_all()
+    engines = fleet.active_engines()
+    results = await asyncio.gather(
+        *(e.disk_usage() for e in engines if e.reachable), return_exceptions=True
+    )
+    it = iter(results)
+    reports = []
+    for e in engines:
+        if not e.reachable:
+            reports.append(
+                EngineReport(e.name, e.url, e.identity, None, e.connect_error or "unreachable")
+            )
+            continue
+        r = next(it)
+        if isinstance(r, EngineError):
+            reports.append(EngineReport(e.name, e.url, e.identity, None, str(r)))
+        elif isinstance(r, BaseException):
+            raise r
+        else:
+            reports.append(EngineReport(e.name, e.url, e.identity, r, None, e.df.fetched_ns))
+    return reports
