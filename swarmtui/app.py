@@ -11,23 +11,28 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from swarmtui.engine.disk import DiskFleet
 from swarmtui.engine.live import LiveSwarm
 from swarmtui.messages import StateChanged
 from swarmtui.model.state import EMPTY_STATE, ClusterState
 from swarmtui.paths import stylesheets
+from swarmtui.screens.disk import DiskScreen
 from swarmtui.screens.events import EventsScreen
 from swarmtui.screens.grid import GridScreen
+from swarmtui.screens.logs import LogsScreen
 from swarmtui.screens.services import ServicesScreen
 
 # name -> (key, screen class, description). The order is the order of the number keys.
 SCREENS: dict[str, tuple[str, type[Screen[None]], str]] = {
     "grid": ("1", GridScreen, "Nodes and their tasks, live"),
     "services": ("2", ServicesScreen, "Services with replica counts and update status"),
+    "logs": ("3", LogsScreen, "Merged live logs"),
+    "disk": ("4", DiskScreen, "Disk usage and prune per engine"),
     "events": ("9", EventsScreen, "The engine's event feed"),
 }
 
 # Actions that change something on an engine; --read-only hides and refuses all of them.
-MUTATING_ACTIONS: frozenset[str] = frozenset()
+MUTATING_ACTIONS: frozenset[str] = frozenset({"prune", "prune_all"})
 
 
 class SwarmApp(App[None]):
@@ -56,12 +61,14 @@ class SwarmApp(App[None]):
         read_only: bool = False,
         start_mode: str = "grid",
         clock_ns: Callable[[], int] = time.time_ns,
+        disk: DiskFleet | None = None,
     ) -> None:
         super().__init__()
         self.live = live
         self.read_only = read_only
         self.clock_ns = clock_ns
         self._start_mode = start_mode
+        self.disk = disk  # disk usage / prune engines; the disk screen makes one if None
         self._unsubscribe: Callable[[], None] | None = None
 
     def on_mount(self) -> None:
@@ -74,6 +81,8 @@ class SwarmApp(App[None]):
         if self._unsubscribe is not None:
             self._unsubscribe()
         await self.live.stop()
+        if self.disk is not None:
+            await self.disk.stop()
 
     def on_state_changed(self, _: StateChanged) -> None:
         with self.batch_update():

@@ -74,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="seconds to wait for the first full state (default 10)")
     shot.add_argument("--delay", type=_seconds, default=0.0,
                       help="seconds to stay live after that before rendering (default 0)")
+    from swarmtui.logs_cli import add_logs_parser
+
+    add_logs_parser(sub)
+    from swarmtui.disk_cli import add_disk_parsers, add_engine_flag
+
+    add_engine_flag(parser)
+    add_disk_parsers(sub)
     return parser
 
 
@@ -119,7 +126,10 @@ async def _run_app(args: argparse.Namespace) -> None:
 
     async with engine_target(args) as target:
         await _preflight(target)
-        app = SwarmApp(LiveSwarm(EngineClient(target)), read_only=args.read_only)
+        from swarmtui.disk_cli import app_fleet
+
+        app = SwarmApp(LiveSwarm(EngineClient(target)), read_only=args.read_only,
+                       disk=app_fleet(args, target))
         await app.run_async()
 
 
@@ -142,8 +152,12 @@ async def _run_shot(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from swarmtui.disk_cli import run_df, run_prune
+    from swarmtui.logs_cli import run_logs
+
     args = build_parser().parse_args(argv)
-    runners = {None: _run_app, "shot": _run_shot}
+    runners = {None: _run_app, "shot": _run_shot, "logs": run_logs, "df": run_df,
+               "prune": run_prune}
     try:
         asyncio.run(runners[args.command](args))
     except CliError as exc:

@@ -13,7 +13,11 @@ from swarmtui.model.details import task_details
 
 
 class TaskDetailsScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
+    BINDINGS = [
+        Binding("escape,q,enter", "dismiss", "Close"),
+        Binding("l", "logs(True)", "Task logs"),
+        Binding("L", "logs(False)", "Service logs"),
+    ]
 
     def __init__(self, task_id: str) -> None:
         super().__init__()
@@ -22,7 +26,7 @@ class TaskDetailsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="details-box"):
             yield Static(id="details")
-            yield Static("esc: close", classes="hint")
+            yield Static("esc: close · l: this task's logs · L: its service's logs", classes="hint")
 
     def on_mount(self) -> None:
         self.watch(self.app, "state", lambda _: self.render_details(), init=True)
@@ -35,3 +39,13 @@ class TaskDetailsScreen(ModalScreen[None]):
         for key, value in task_details(app.state, self.task_id, app.clock_ns()):  # type: ignore[attr-defined]
             table.add_row(key, value)
         self.query_one("#details", Static).update(table)
+
+    def action_logs(self, task_only: bool) -> None:
+        """Open the logs screen on this task's service (only this task's lines if asked)."""
+        from swarmtui.screens.logs import open_logs
+
+        task = self.app.state.tasks.get(self.task_id)  # type: ignore[attr-defined]
+        if task is None:
+            return
+        self.dismiss()
+        open_logs(self.app, task.service_id, task.id if task_only else None)

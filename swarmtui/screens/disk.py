@@ -1,0 +1,334 @@
+"""Screen 4: disk usage per engine (``docker system df``) and safe prune.
+
+One panel per engine (the manager and every ``--engine`` / engines.toml one): images,
+containers, local volumes and build cache with TOTAL, ACTIVE, SIZE, RECLAIMABLE (with %) and
+a usage bar, the data's age, "refreshing…" while df runs; ``v`` shows the ``-v`` tables.
+Swarm nodes that no engine covers are listed with how to add them. ``p`` prunes on the
+selected engine, ``P`` on every reachable one: choose, preview, confirm, result.
+
+Nothing here talks to an engine: the app's :class:`~swarmtui.engine.disk.DiskFleet` does,
+in workers and background tasks.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Static
+
+from swarmtui.engine.client import EngineError
+from swarmtui.engine.disk import DiskEngine, DiskFleet, PlannedPrune
+from swarmtui.model.disk import render_df_verbose
+from swarmtui.model.disk_view import (
+    SwarmNodeRef,
+    cli_style_for,
+    coverage_hint,
+    format_age_s,
+    panel_rows,
+)
+from swarmtui.model.state import ClusterState
+from swarmtui.screens.base import SwarmScreen
+from swarmtui.screens.confirm_prune import ConfirmPruneScreen, PruneChooser, PruneResultScreen
+
+BAR_WIDTH = 24
+PRUNE_ACTIONS = frozenset({"prune", "prune_all"})
+
+
+class DiskChanged(Message):
+    """The fleet has news (df started/finished, an engine connected or failed)."""
+
+
+def panel_renderable(
+    engine: DiskEngine, *, now_ns: int, verbose: bool, selected: bool
+) -> RenderableType:
+    """One engine's panel."""
+    ident = engine.identity
+    head = Text()
+    head.append("▶ " if selected else "  ", style="bold")
+    head.append(engine.name, style="bold")
+    bits = []
+    if ident is not None:
+        if ident.node_id:
+            role = "manager" if ident.is_manager else "worker"
+            host = f" {ident.hostname}" if ident.hostname != engine.name else ""
+            bits.append(f"{role}{host}")
+        else:
+            bits.append("not in a swarm")
+    bits.append(engine.url)
+    if ident is not None:
+        bits.append(f"Docker {ident.engine_version.split('+')[0]} · API {ident.api_version}")
+    df = engine.df
+    if df.fetched_ns is not None:
+        bits.append(f"data {format_age_s((now_ns - df.fetched_ns) / 1e9)} old")
+    head.append("  " + " · ".join(bits), style="dim")
+    if df.refreshing:
+        head.append("  refreshing…", style="bold yellow")
+    parts: list[RenderableType] = [head]
+    if engine.duplicate_of is not None:
+        parts.append(Text(f"    same swarm node as {engine.duplicate_of}: shown once", "dim"))
+        return Group(*parts)
+    if engine.connect_error is not None and df.usage is None:
+        parts.append(Text(f"    unreachable: {engine.connect_error}", "red"))
+        return Group(*parts)
+    if df.error is not None:
+        when = ""
+        if df.usage is not None and df.fetched_ns is not None:
+            when = f" (showing data from {format_age_s((now_ns - df.fetched_ns) / 1e9)} ago)"
+        parts.append(Text(f"    last df failed: {df.error}{when}", "red"))
+    usage = df.usage
+    if usage is None:
+        if df.error is None:
+            parts.append(Text("    reading disk usage…", "dim"))
+        return Group(*parts)
+    table = Table(box=None, padding=(0, 2), pad_edge=False, show_edge=False)
+    table.add_column("    TYPE", no_wrap=True)
+    for name in ("TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("IN USE / RECLAIMABLE", no_wrap=True)
+    for row in panel_rows(usage.rows(), BAR_WIDTH):
+        bar = Text()
+        bar.append("█" * row.used_cells, style="cyan")
+        bar.append("░" * row.reclaimable_cells, style="yellow")
+        bar.append("·" * (row.width - row.used_cells - row.reclaimable_cells), style="dim")
+        table.add_row(
+            "    " + row.type, row.total, row.active, row.size, row.reclaimable, bar
+        )
+    parts.append(table)
+    if verbose:
+        text = render_df_verbose(usage, now_ns / 1e9, style=cli_style_for(usage.api_version))
+        parts.append(Text(text, no_wrap=True, overflow="crop"))
+    return Group(*parts)
+
+
+class EnginePanel(Static):
+    """A panel; rendered by the screen."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__("", classes="engine-panel")
+        self.index = index
+        self.key: object = None
+
+
+class DiskScreen(SwarmScreen):
+    SCREEN_NAME = "disk"
+    NEEDS_SWARM = False
+
+    BINDINGS: ClassVar = [
+        Binding("down,j", "select(1)", "Next engine", show=False),
+        Binding("up,k", "select(-1)", "Previous engine", show=False),
+        Binding("r", "refresh", "Refresh"),
+        Binding("R", "refresh_all", "Refresh all"),
+        Binding("v", "toggle_verbose", "-v tables"),
+        Binding("p", "prune", "Prune"),
+        Binding("P", "prune_all", "Prune every engine"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.selected = 0
+        self.verbose = False
+        self.busy: str | None = None
+        self._unsubscribe: object = None
+        self._seen_prune_ns = -1
+
+    # -- wiring -------------------------------------------------------------------------
+    @property
+    def fleet(self) -> DiskFleet:
+        app = self.swarm_app
+        if app.disk is None:
+            app.disk = DiskFleet.from_config(
+                app.live.client.target, strict=False, read_only=app.read_only
+            )
+        return app.disk
+
+    def body(self) -> ComposeResult:
+        yield Static("", id="disk-info")
+        with VerticalScroll(id="disk-panels"):
+            for i, _ in enumerate(self.fleet.engines):
+                yield EnginePanel(i)
+            yield Static("", id="disk-uncovered")
+
+    def on_mount(self) -> None:
+        fleet = self.fleet
+        fleet.read_only = fleet.read_only or self.swarm_app.read_only
+        def changed() -> None:
+            self.post_message(DiskChanged())
+
+        self._unsubscribe = fleet.subscribe(changed)
+        fleet.start()
+        self.set_interval(1.0, self.render_panels)
+        super().on_mount()
+        self.query_one("#disk-panels").focus()
+
+    def on_unmount(self) -> None:
+        if callable(self._unsubscribe):
+            self._unsubscribe()
+
+    def on_disk_changed(self, _: DiskChanged) -> None:
+        self.render_panels()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        from swarmtui.app import MUTATING_ACTIONS
+
+        return not (action in MUTATING_ACTIONS and self.swarm_app.read_only)
+
+    # -- rendering ----------------------------------------------------------------------
+    def show_state(self, state: ClusterState) -> None:
+        # A prune in the connected engine's event feed (someone ran docker system prune, or
+        # we did): re-read that engine's disk usage.
+        last = max((e.time_ns for e in state.events if e.action == "prune"), default=0)
+        if self._seen_prune_ns >= 0 and last > self._seen_prune_ns and self.fleet.engines:
+            self.fleet.refresh(self.fleet.engines[0])
+        self._seen_prune_ns = last
+        self.render_panels()
+
+    def _swarm_nodes(self) -> list[SwarmNodeRef]:
+        state = self.swarm_app.state
+        if state.nodes:
+            return [SwarmNodeRef(n.id, n.hostname, n.role, n.state) for n in state.nodes.values()]
+        return list(self.fleet.nodes)
+
+    def render_panels(self) -> None:
+        if not self.is_mounted or not self.is_current:
+            return  # a hidden screen catches up when it is shown again (show_state)
+        fleet = self.fleet
+        now = self.swarm_app.clock_ns()
+        panels = list(self.query(EnginePanel))
+        if panels:
+            self.selected = max(0, min(self.selected, len(panels) - 1))
+        for panel in panels:
+            engine = fleet.engines[panel.index]
+            selected = panel.index == self.selected
+            key = (
+                engine.df,
+                engine.identity,
+                engine.connect_error,
+                engine.duplicate_of,
+                selected,
+                self.verbose,
+                (now - engine.df.fetched_ns) // 1_000_000_000 if engine.df.fetched_ns else None,
+            )
+            if key != panel.key:
+                panel.key = key
+                panel.update(
+                    panel_renderable(engine, now_ns=now, verbose=self.verbose, selected=selected)
+                )
+            panel.set_class(selected, "-selected")
+        reachable = len(fleet.reachable())
+        info = [
+            f"{len(fleet.active_engines())} engine(s), {reachable} reachable",
+            f"df every {format_age_s(fleet.interval_s)}",
+            "-v tables on" if self.verbose else "-v tables off (v)",
+        ]
+        if self.busy:
+            info.append(f"[b]{self.busy}[/b]")
+        if fleet.config_error:
+            info.append(f"[red]config: {fleet.config_error}[/red]")
+        self.query_one("#disk-info", Static).update("  ·  ".join(info))
+        hint = coverage_hint(fleet.uncovered(self._swarm_nodes()))
+        uncovered = self.query_one("#disk-uncovered", Static)
+        uncovered.update(Text(hint))
+        uncovered.display = bool(hint)
+
+    # -- actions ------------------------------------------------------------------------
+    def _selected_engine(self) -> DiskEngine | None:
+        engines = self.fleet.engines
+        return engines[self.selected] if 0 <= self.selected < len(engines) else None
+
+    def action_select(self, step: int) -> None:
+        count = len(self.fleet.engines)
+        if count:
+            self.selected = (self.selected + step) % count
+            self.render_panels()
+            panels = list(self.query(EnginePanel))
+            if panels:
+                panels[self.selected].scroll_visible()
+
+    def action_refresh(self) -> None:
+        engine = self._selected_engine()
+        if engine is not None:
+            engine.refresh()
+
+    def action_refresh_all(self) -> None:
+        self.fleet.refresh()
+
+    def action_toggle_verbose(self) -> None:
+        self.verbose = not self.verbose
+        self.render_panels()
+
+    def _refuse_read_only(self) -> bool:
+        if self.swarm_app.read_only:
+            self.notify("Read-only mode: prune is disabled.", severity="warning")
+            return True
+        return False
+
+    def action_prune(self) -> None:
+        if self._refuse_read_only():
+            return
+        engine = self._selected_engine()
+        if engine is None or not engine.reachable or engine.duplicate_of is not None:
+            self.notify("The selected engine is not reachable.", severity="error")
+            return
+        self.prune_flow([engine])
+
+    def action_prune_all(self) -> None:
+        if self._refuse_read_only():
+            return
+        engines = self.fleet.reachable()
+        if not engines:
+            self.notify("No engine is reachable.", severity="error")
+            return
+        self.prune_flow(engines)
+
+    def _set_busy(self, text: str | None) -> None:
+        self.busy = text
+        self.render_panels()
+
+    @work(exclusive=True, group="prune")
+    async def prune_flow(self, engines: list[DiskEngine]) -> None:
+        """Choose -> preview -> confirm -> prune -> result. Cancel at any step changes
+        nothing."""
+        where = engines[0].name if len(engines) == 1 else f"{len(engines)} engines"
+        choice = await self.app.push_screen_wait(PruneChooser(where))
+        if choice is None:
+            return
+        kind, options = choice
+        fleet = self.fleet
+        planned: list[PlannedPrune] = []
+        errors: list[tuple[str, str]] = []
+        self._set_busy("preparing the preview…")
+        try:
+            for engine in engines:
+                try:
+                    planned.append(await fleet.plan(engine, kind, options))
+                except EngineError as exc:
+                    errors.append((engine.name, str(exc)))
+        finally:
+            self._set_busy(None)
+        if not planned:
+            self.notify(
+                "No preview: " + "; ".join(f"{n}: {e}" for n, e in errors), severity="error"
+            )
+            return
+        confirmed = await self.app.push_screen_wait(
+            ConfirmPruneScreen(planned, errors, read_only=self.swarm_app.read_only)
+        )
+        if not confirmed:
+            self.notify("Prune cancelled: nothing was changed.")
+            return
+        if self._refuse_read_only():
+            return
+        self._set_busy("pruning…")
+        try:
+            outcomes = [await fleet.execute(p) for p in planned]
+        finally:
+            self._set_busy(None)
+        await self.app.push_screen_wait(PruneResultScreen(outcomes))

@@ -1,0 +1,416 @@
+"""Screen 3: merged live logs of a stack, some services, or services matching a pattern.
+
+The screen renders and turns keys into intent; following is done by the app's
+:class:`~swarmtui.engine.logs.LogSession` (one per app, kept while other screens are shown,
+so coming back shows what arrived meanwhile — bounded by the ring). A 10 Hz ticker moves new
+lines from the ring into the :class:`~swarmtui.widgets.log_view.LogView` only while this
+screen is visible: one slice per tick, never a call per line.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input, Static
+
+from swarmtui.engine.logs import (
+    CONNECTING,
+    ENDED,
+    ERROR,
+    IDLE,
+    LIVE,
+    NODE_UNAVAILABLE,
+    RECONNECTING,
+    STALLED,
+    FollowOptions,
+    LogSession,
+    StreamHealth,
+)
+from swarmtui.model.log_targets import LogTargets, describe_window, parse_targets, parse_window
+from swarmtui.model.logs import LineFilter
+from swarmtui.model.state import ClusterState
+from swarmtui.screens.base import SwarmScreen
+from swarmtui.widgets.log_view import LogView
+
+DEFAULT_TAIL = 200
+DEFAULT_CAPACITY = 20_000
+CAPACITY_ENV = "SWARMTUI_LOG_LINES"  # lines the pane keeps (the ring's capacity)
+FLUSH_S = 0.1
+
+_STATE_MARKS = {
+    LIVE: "[$success]●[/]",
+    IDLE: "[$text-muted]○[/]",
+    CONNECTING: "[$warning]◌[/]",
+    RECONNECTING: "[$warning]◌[/]",
+    STALLED: "[$warning]▲[/]",
+    NODE_UNAVAILABLE: "[$error]✕[/]",
+    ENDED: "[$text-muted]■[/]",
+    ERROR: "[$error]✕[/]",
+}
+
+_PROMPTS = {
+    "follow": "follow: stack:NAME  service names  /regex/   (empty = all services)",
+    "window": "since/tail: 500 (last lines per task) · 5m · 1h · 2026-11-25T12:00 · all",
+    "search": "search (regex; n/N next/previous)",
+    "filter": "show only lines whose message matches a regex (!regex hides them; empty = all)",
+    "export": "export to file",
+}
+
+
+def session_for(app: App[Any]) -> LogSession:
+    """The app's log session, made on first use (tests may set ``app.log_session``)."""
+    session: LogSession | None = getattr(app, "log_session", None)
+    if session is None:
+        live = app.live  # type: ignore[attr-defined]
+        try:
+            capacity = max(100, int(os.environ.get(CAPACITY_ENV, DEFAULT_CAPACITY)))
+        except ValueError:
+            capacity = DEFAULT_CAPACITY
+        session = LogSession(live.client, live.store, capacity=capacity)
+        app.log_session = session  # type: ignore[attr-defined]
+    return session
+
+
+def open_logs(app: App[Any], service_id: str, task_id: str | None = None) -> None:
+    """Show the logs of one service (and only one task's lines if ``task_id``)."""
+    app._logs_request = (service_id, task_id)  # type: ignore[attr-defined]
+    screen = app.screen
+    if isinstance(screen, LogsScreen):
+        screen.take_request()
+    else:
+        app.switch_mode("logs")
+
+
+def health_markup(health: list[StreamHealth], ring_len: int, capacity: int, dropped: int) -> str:
+    parts = []
+    for h in health:
+        mark = _STATE_MARKS.get(h.state, "?")
+        text = f"{mark} {escape(h.service_name)} {h.state}"
+        if h.detail and h.state not in (LIVE, IDLE):
+            text += f" [$text-muted]({escape(h.detail)})[/]"
+        if h.dropped:
+            text += f" [$warning]−{h.dropped:,}[/]"
+        parts.append(text)
+    summary = f"[$text-muted]{ring_len:,}/{capacity:,} lines kept · {dropped:,} dropped[/]"
+    return "  ".join(parts) + ("  │  " if parts else "") + summary
+
+
+class LogsScreen(SwarmScreen):
+    SCREEN_NAME = "logs"
+
+    BINDINGS = [
+        Binding("f", "prompt('follow')", "Follow…"),
+        Binding("s", "prompt('window')", "Since/tail"),
+        Binding("slash", "prompt('search')", "Search"),
+        Binding("n", "find(True)", "Next", show=False),
+        Binding("N", "find(False)", "Previous", show=False),
+        Binding("ampersand", "prompt('filter')", "Filter"),
+        Binding("w", "toggle_option('wrap')", "Wrap"),
+        Binding("t", "toggle_option('timestamps')", "Time"),
+        Binding("i", "toggle_option('task_ids')", "Task IDs"),
+        Binding("e", "prompt('export')", "Export"),
+        Binding("E", "export_all", "Export all", show=False),
+        Binding("a", "all_tasks", "All tasks", show=False),
+        Binding("c", "clear", "Clear", show=False),
+        Binding("escape", "cancel", "Cancel", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.session: LogSession | None = None
+        self.window_label = describe_window(DEFAULT_TAIL, None, 0)
+        self.prompt_mode: str | None = None
+        self.export_everything = False
+        self._filter_raw = ""
+        self._health_markup = ""
+        self._seen: tuple[int, int, int] = (-1, -1, -1)  # generation, version, health
+        self._replicas: dict[str, int | None] = {}
+
+    def body(self) -> ComposeResult:
+        yield Static("", id="logs-info", markup=True)
+        yield Input(id="logs-prompt")
+        yield LogView(id="logs-view")
+        yield Static("", id="logs-paused", markup=True)
+        yield Static("", id="logs-health", markup=True)
+
+    @property
+    def view(self) -> LogView:
+        return self.query_one(LogView)
+
+    def on_mount(self) -> None:
+        self.query_one("#logs-prompt").display = False
+        self.query_one("#logs-paused").display = False
+        session = self.session = session_for(self.app)
+        self.view.set_ring(session.ring)
+        if not session.active:
+            session.start(LogTargets(), FollowOptions(tail=DEFAULT_TAIL))
+        super().on_mount()
+        self.take_request()
+        self.set_interval(FLUSH_S, self.flush)
+        self.set_interval(1.0, self.refresh_health)  # idle is a matter of time passing
+        self.view.focus()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.take_request()
+        self.flush()
+
+    async def on_unmount(self) -> None:
+        if self.session is not None:
+            await self.session.stop()
+
+    def take_request(self) -> None:
+        """Apply a pending "logs of this service/task" request (from the task details)."""
+        request = getattr(self.app, "_logs_request", None)
+        if request is None or self.session is None:
+            return
+        self.app._logs_request = None  # type: ignore[attr-defined]
+        service_id, task_id = request
+        self.follow(LogTargets(services=(service_id,)), task_focus=task_id)
+
+    # -- following ---------------------------------------------------------------------
+    def follow(
+        self,
+        targets: LogTargets | None = None,
+        options: FollowOptions | None = None,
+        *,
+        task_focus: str | None = None,
+    ) -> None:
+        """Restart the session on other targets/options (the buffer starts afresh)."""
+        assert self.session is not None
+        self.view.following = True
+        self.view.task_focus = task_focus
+        self.session.start(targets, options)
+        self.flush()
+
+    def show_state(self, state: ClusterState) -> None:
+        replicas = {sid: svc.replicas for sid, svc in state.services.items()}
+        if replicas != self._replicas:
+            self._replicas = replicas
+            self.view.replicas = replicas
+            self.view.set_options()  # prefixes pad to the replica count: repaint
+        self.refresh_info()
+
+    def flush(self) -> None:
+        """The 10 Hz tick: move new lines into the view, only while this screen shows."""
+        session = self.session
+        if session is None or not self.is_current:
+            return
+        generation, version, health = self._seen
+        view = self.view
+        if session.generation != generation:
+            view.reset()
+            self.refresh_info()
+        elif session.version != version:
+            view.sync()
+        self._seen = (session.generation, session.version, session.health_version)
+        if session.health_version != health or session.version != version:
+            self.refresh_health()
+        self.refresh_paused()
+
+    def refresh_paused(self) -> None:
+        view = self.view
+        paused = self.query_one("#logs-paused", Static)
+        paused.display = not view.following
+        if not view.following:
+            paused.update(
+                f"[reverse] PAUSED [/] [b]{view.new_lines:,}[/b] new lines · "
+                "[b]End[/b] follows the newest again"
+            )
+
+    def refresh_health(self) -> None:
+        session = self.session
+        if session is None or not self.is_current:
+            return
+        ring = session.ring
+        markup = health_markup(session.health(), len(ring), ring.capacity, ring.dropped)
+        if markup != self._health_markup:  # repaint the strip only when it changed
+            self._health_markup = markup
+            self.query_one("#logs-health", Static).update(markup)
+
+    def refresh_info(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        view = self.view
+        parts = [f"following [b]{escape(session.targets.describe())}[/b]", self.window_label]
+        if view.task_focus:
+            parts.append(f"task [b]{view.task_focus[:12]}[/b] only (a: all tasks)")
+        flags = [
+            name
+            for name, on in (("wrap", view.wrap), ("time", view.timestamps), ("ids", view.task_ids))
+            if on
+        ]
+        parts.append(" ".join(flags) or "-")
+        if view.line_filter is not None:
+            parts.append(f"filter [b]{escape(self._filter_raw)}[/b]")
+        if view.search is not None:
+            parts.append(f"search [b]{escape(view.search.pattern)}[/b] ({view.match_count()})")
+        self.query_one("#logs-info", Static).update("  ·  ".join(parts))
+
+    # -- prompts -----------------------------------------------------------------------
+    def action_prompt(self, mode: str) -> None:
+        box = self.query_one("#logs-prompt", Input)
+        self.prompt_mode = mode
+        box.placeholder = _PROMPTS[mode]
+        box.value = self._prefill(mode)
+        box.display = True
+        box.focus()
+
+    def _prefill(self, mode: str) -> str:
+        view, session = self.view, self.session
+        if mode == "follow" and session is not None:
+            return session.targets.to_text()
+        if mode == "search" and view.search is not None:
+            return view.search.pattern
+        if mode == "filter" and view.line_filter is not None:
+            return self._filter_raw
+        if mode == "export":
+            stamp = datetime.fromtimestamp(self.swarm_app.clock_ns() / 1e9, tz=UTC)
+            return f"swarmtui-logs-{stamp:%Y%m%d-%H%M%S}.log"
+        return ""
+
+    def action_export_all(self) -> None:
+        self.export_everything = True
+        self.action_prompt("export")
+
+    def _close_prompt(self) -> None:
+        box = self.query_one("#logs-prompt", Input)
+        box.display = False
+        self.prompt_mode = None
+        self.view.focus()
+
+    def action_cancel(self) -> None:
+        if self.prompt_mode is not None:
+            if self.prompt_mode == "search":
+                self.view.set_search(None)
+                self.refresh_info()
+            self._close_prompt()
+            self.export_everything = False
+        elif self.view.search is not None:
+            self.view.set_search(None)
+            self.refresh_info()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "logs-prompt" and self.prompt_mode == "search":
+            self._apply_search(event.value, quiet=True)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "logs-prompt" or self.prompt_mode is None:
+            return
+        event.stop()
+        mode, value = self.prompt_mode, event.value
+        ok = True
+        if mode == "follow":
+            ok = self._apply_targets(value)
+        elif mode == "window":
+            ok = self._apply_window(value)
+        elif mode == "search":
+            ok = self._apply_search(value)
+            if ok:
+                self.view.find(True)
+        elif mode == "filter":
+            ok = self._apply_filter(value)
+        elif mode == "export":
+            ok = self._export(value, self.export_everything)
+            self.export_everything = False
+        if ok:
+            self._close_prompt()
+        self.refresh_info()
+
+    def _apply_targets(self, text: str) -> bool:
+        try:
+            targets = parse_targets(text)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error")
+            return False
+        self.follow(targets)
+        return True
+
+    def _apply_window(self, text: str) -> bool:
+        now = self.swarm_app.clock_ns()
+        try:
+            tail, since = parse_window(text, now, local_offset_s=_local_offset_s())
+        except ValueError as exc:
+            self.notify(str(exc), severity="error")
+            return False
+        assert self.session is not None
+        self.window_label = describe_window(tail, since, now)
+        self.follow(options=FollowOptions(tail=tail, since_ns=since))
+        return True
+
+    def _apply_search(self, text: str, quiet: bool = False) -> bool:
+        try:
+            search = LineFilter(text, regex=True, ignore_case=text == text.lower())
+        except ValueError as exc:
+            if not quiet:
+                self.notify(str(exc), severity="error")
+            return False
+        self.view.set_search(search)
+        self.refresh_info()
+        return True
+
+    def _apply_filter(self, text: str) -> bool:
+        invert = text.startswith("!")
+        pattern = text[1:] if invert else text
+        try:
+            flt = LineFilter(pattern, regex=True, invert=invert)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error")
+            return False
+        self._filter_raw = text
+        self.view.set_filter(flt, self.view.task_focus)
+        return True
+
+    def _export(self, name: str, everything: bool) -> bool:
+        path = Path(name.strip() or self._prefill("export")).expanduser()
+        try:
+            with path.open("w", encoding="utf-8") as fh:
+                count = 0
+                for line in self.view.export_lines(everything):
+                    fh.write(line + "\n")
+                    count += 1
+        except OSError as exc:
+            self.notify(f"cannot write {path}: {exc.strerror or exc}", severity="error")
+            return False
+        what = "buffered" if everything else "shown"
+        self.notify(f"exported {count:,} {what} lines to {path}")
+        return True
+
+    # -- toggles and keys --------------------------------------------------------------
+    def action_toggle_option(self, option: str) -> None:
+        view = self.view
+        view.set_options(**{option: not getattr(view, option)})
+        self.refresh_info()
+
+    def action_find(self, forward: bool) -> None:
+        if self.view.search is None:
+            self.action_prompt("search")
+            return
+        if self.view.find(forward) is None:
+            self.notify("no match", severity="warning", timeout=2)
+
+    def action_all_tasks(self) -> None:
+        self.view.set_filter(self.view.line_filter, None)
+        self.refresh_info()
+
+    def action_clear(self) -> None:
+        session = self.session
+        if session is not None:
+            session.ring.clear()
+            session.version += 1
+            self.view.reset()
+
+    def on_log_view_follow_changed(self, _: LogView.FollowChanged) -> None:
+        self.refresh_paused()
+
+
+def _local_offset_s() -> int:
+    return -time.altzone if time.daylight and time.localtime().tm_isdst > 0 else -time.timezone
