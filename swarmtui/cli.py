@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="simulated scenario for --demo: demo, scale, chatty")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     shot = sub.add_parser("shot", help="save a screen as SVG or text, headless")
-    shot.add_argument("screen", help="screen name: grid, services, events")
+    shot.add_argument("screen", help="screen name: grid, services, logs, disk, events")
     shot.add_argument("--output", "-o", required=True, type=Path,
                       help="file to write (.svg for a picture, anything else for plain text)")
     shot.add_argument("--size", type=_size, default=(120, 40), help="COLSxROWS (default 120x40)")
