@@ -13,6 +13,7 @@ from textual.screen import Screen
 
 from swarmtui.engine.disk import DiskFleet
 from swarmtui.engine.live import LiveSwarm
+from swarmtui.engine.logs import LogSession
 from swarmtui.messages import StateChanged
 from swarmtui.model.state import EMPTY_STATE, ClusterState
 from swarmtui.paths import stylesheets
@@ -69,6 +70,7 @@ class SwarmApp(App[None]):
         self.clock_ns = clock_ns
         self._start_mode = start_mode
         self.disk = disk  # disk usage / prune engines; the disk screen makes one if None
+        self.log_session: LogSession | None = None  # made when the logs screen first opens
         self._unsubscribe: Callable[[], None] | None = None
 
     def on_mount(self) -> None:
@@ -80,9 +82,18 @@ class SwarmApp(App[None]):
     async def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
+        if self.log_session is not None:
+            await self.log_session.stop()
         await self.live.stop()
         if self.disk is not None:
             await self.disk.stop()
+
+    def logs(self, capacity: int) -> LogSession:
+        """The app's one log session (the engine layer's merged followers), made on first use
+        and kept while other screens are shown."""
+        if self.log_session is None:
+            self.log_session = LogSession(self.live.client, self.live.store, capacity=capacity)
+        return self.log_session
 
     def on_state_changed(self, _: StateChanged) -> None:
         with self.batch_update():

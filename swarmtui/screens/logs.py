@@ -65,17 +65,12 @@ _PROMPTS = {
 
 
 def session_for(app: App[Any]) -> LogSession:
-    """The app's log session, made on first use (tests may set ``app.log_session``)."""
-    session: LogSession | None = getattr(app, "log_session", None)
-    if session is None:
-        live = app.live  # type: ignore[attr-defined]
-        try:
-            capacity = max(100, int(os.environ.get(CAPACITY_ENV, DEFAULT_CAPACITY)))
-        except ValueError:
-            capacity = DEFAULT_CAPACITY
-        session = LogSession(live.client, live.store, capacity=capacity)
-        app.log_session = session  # type: ignore[attr-defined]
-    return session
+    """The app's log session (owned by the app; tests may set ``app.log_session``)."""
+    try:
+        capacity = max(100, int(os.environ.get(CAPACITY_ENV, DEFAULT_CAPACITY)))
+    except ValueError:
+        capacity = DEFAULT_CAPACITY
+    return app.logs(capacity)  # type: ignore[attr-defined, no-any-return]
 
 
 def open_logs(app: App[Any], service_id: str, task_id: str | None = None) -> None:
@@ -161,10 +156,6 @@ class LogsScreen(SwarmScreen):
         super().on_screen_resume()
         self.take_request()
         self.flush()
-
-    async def on_unmount(self) -> None:
-        if self.session is not None:
-            await self.session.stop()
 
     def take_request(self) -> None:
         """Apply a pending "logs of this service/task" request (from the task details)."""
