@@ -160,21 +160,28 @@ class EngineClient:
             except Exception:  # a dead events task re-raises here (brief §1.3); nothing to do
                 pass
 
-    async def get_json(
-        self, path: str, params: Mapping[str, Any] | None = None, timeout: float = REQUEST_TIMEOUT_S
-    ) -> Any:
+    async def request(self, method: str, path: str, params: Mapping[str, Any] | None = None,
+                      timeout: float = REQUEST_TIMEOUT_S) -> Any:
+        """One request/response call (JSON in and out); every failure is an EngineError
+        whose message is one line."""
+        path = path.lstrip("/")
         self.requests += 1
         try:
             async with asyncio.timeout(timeout):
-                return await self.docker._query_json(path, params=dict(params or {}))
+                return await self.docker._query_json(path, method, params=dict(params or {}))
         except TimeoutError as exc:
-            raise EngineError(f"GET /{path} timed out after {timeout:.0f}s") from exc
+            raise EngineError(f"{method} /{path} timed out after {timeout:.0f}s") from exc
         except aiodocker.DockerError as exc:
             if exc.status == 900:
                 raise EngineError(describe_connect_error(self.target, exc), 900) from exc
-            raise EngineError(str(exc.message), exc.status) from exc
+            lines = str(exc.message).strip().splitlines()
+            raise EngineError(lines[0] if lines else f"HTTP {exc.status}", exc.status) from exc
         except (aiohttp.ClientError, OSError) as exc:
-            raise EngineError(describe_connect_error(self.target, exc)) from exc
+            raise EngineError(describe_connect_error(self.target, exc), 900) from exc
+
+    async def get_json(self, path: str, params: Mapping[str, Any] | None = None,
+                       timeout: float = REQUEST_TIMEOUT_S) -> Any:
+        return await self.request("GET", path, params, timeout)
 
     async def version(self) -> dict[str, Any]:
         data = await self.get_json("version")

@@ -44,10 +44,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-import aiodocker
-import aiohttp
-
-from swarmtui.engine.client import EngineClient, EngineError, describe_connect_error
+from swarmtui.engine.client import EngineClient, EngineError
 from swarmtui.engine.target import EngineTarget, TargetError, resolve_target
 from swarmtui.model.disk import (
     DiskUsage,
@@ -151,7 +148,6 @@ class DiskTransport(Protocol):
     async def close(self) -> None: ...
 
 
-_NO_CLIENT_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_read=None, sock_connect=10)
 
 
 class ClientTransport:
@@ -179,22 +175,7 @@ class ClientTransport:
         params: Mapping[str, str] | None = None,
         timeout: float = LIST_TIMEOUT_S,
     ) -> Any:
-        path = path.lstrip("/")
-        self.client.requests += 1
-        try:
-            async with asyncio.timeout(timeout):
-                return await self.client.docker._query_json(
-                    path, method, params=dict(params or {}), timeout=_NO_CLIENT_TIMEOUT
-                )
-        except TimeoutError as exc:
-            raise EngineError(f"{method} /{path} timed out after {timeout:.0f}s") from exc
-        except aiodocker.DockerError as exc:
-            if exc.status == 900:
-                raise EngineError(describe_connect_error(self.target, exc), 900) from exc
-            message = str(exc.message).strip().splitlines()
-            raise EngineError(message[0] if message else f"HTTP {exc.status}", exc.status) from exc
-        except (aiohttp.ClientError, OSError) as exc:
-            raise EngineError(describe_connect_error(self.target, exc), 900) from exc
+        return await self.client.request(method, path, params, timeout)
 
     async def close(self) -> None:
         await self.client.close()
