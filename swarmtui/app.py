@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import ClassVar
+from functools import partial
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -40,8 +40,8 @@ class SwarmApp(App[None]):
     """swarmtui. Data flows one way: engine -> store -> ``state`` -> screens."""
 
     TITLE = "swarmtui"
-    CSS_PATH: ClassVar = stylesheets()  # type: ignore[misc]
-    MODES: ClassVar = {name: cls for name, (_, cls, _) in SCREENS.items()}  # type: ignore[misc]
+    CSS_PATH = [str(p) for p in stylesheets()]
+    MODES = {name: cls for name, (_, cls, _) in SCREENS.items()}
     DEFAULT_MODE = "grid"
     BINDINGS = [
         *(
@@ -74,7 +74,10 @@ class SwarmApp(App[None]):
         self._unsubscribe: Callable[[], None] | None = None
 
     def on_mount(self) -> None:
-        self._unsubscribe = self.live.store.subscribe(lambda _: self.post_message(StateChanged()))
+        def changed(_: ClusterState) -> None:
+            self.post_message(StateChanged())
+
+        self._unsubscribe = self.live.store.subscribe(changed)
         self.state = self.live.store.state
         self.live.start()
         self.switch_mode(self._start_mode)
@@ -112,5 +115,5 @@ class SwarmApp(App[None]):
         yield from super().get_system_commands(screen)
         for name, (key, _, description) in SCREENS.items():
             yield SystemCommand(
-                f"Go to {name} ({key})", description, lambda n=name: self.switch_mode(n)
-            )  # type: ignore[misc]
+                f"Go to {name} ({key})", description, partial(self.switch_mode, name)
+            )

@@ -20,3 +20,13 @@ def test_wheel_ships_styles_and_entry_point(tmp_path: Path) -> None:
     assert styles and {f"swarmtui/styles/{s}" for s in styles} <= names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "swarmtui = swarmtui.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+
+
+def test_types_and_lint_are_clean() -> None:
+    """mypy over the package (strict on swarmtui.model, per pyproject) and ruff over the tree."""
+    mypy = subprocess.run([sys.executable, "-m", "mypy", "swarmtui"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert mypy.returncode == 0, mypy.stdout[-3000:]
+    ruff = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert ruff.returncode == 0, ruff.stdout[-3000:]

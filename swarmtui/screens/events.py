@@ -30,7 +30,7 @@ class EventsScreen(SwarmScreen):
         events = state.events
         new = events
         if self._last is not None and self._last in events:
-            new = events[events.index(self._last) + 1 :]  # type: ignore[arg-type]
+            new = events[events.index(self._last) + 1 :]
         else:
             table.clear()
         for ev in new:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from swarmtui.model.state import ClusterState
@@ -12,7 +13,7 @@ COLUMNS = ("NAME", "MODE", "REPLICAS", "IMAGE", "STACK", "UPDATE", "PORTS")
 
 
 def service_rows(state: ClusterState) -> list[tuple[str, tuple[str, ...]]]:
-    rows = []
+    rows: list[tuple[str, tuple[str, ...]]] = []
     for svc in sorted(state.services.values(), key=lambda s: s.name):
         update = svc.update_status.state if svc.update_status else "-"
         ports = (
@@ -59,4 +60,4 @@ class ServicesScreen(SwarmScreen):
                 current = table.get_row(key)
                 for col, (old, new) in enumerate(zip(current, values, strict=True)):
                     if old != new:
-                        table.update_cell_at((table.get_row_index(key), col), new)
+                        table.update_cell_at(Coordinate(table.get_row_index(key), col), new)
