@@ -13,7 +13,7 @@ from textual.screen import Screen
 
 from swarmtui.engine.disk import DiskFleet
 from swarmtui.engine.live import LiveSwarm
-from swarmtui.engine.logs import LogSession
+from swarmtui.engine.logs import LogSession, task_log_tail
 from swarmtui.messages import StateChanged
 from swarmtui.model.state import EMPTY_STATE, ClusterState
 from swarmtui.paths import stylesheets
@@ -97,6 +97,13 @@ class SwarmApp(App[None]):
         if self.log_session is None:
             self.log_session = LogSession(self.live.client, self.live.store, capacity=capacity)
         return self.log_session
+
+    async def task_log_tail(self, task_id: str, lines: int = 10) -> list[tuple[str, str]]:
+        """The last lines of one task from the engine (raises EngineError, one line)."""
+        task = self.state.tasks.get(task_id)
+        service = self.state.services.get(task.service_id) if task else None
+        return await task_log_tail(self.live.client, task_id, lines,
+                                   tty=bool(service and service.tty))
 
     def on_state_changed(self, _: StateChanged) -> None:
         with self.batch_update():

@@ -113,3 +113,35 @@ def test_grid_matches_node_ps(swarm: Lab, tmp_path: Path) -> None:
     pending = " ".join(" ".join(c) for c in cards.get("unassigned", []))
     assert "gpu.1" in pending and "no suitable node" in pending
     assert "scheduling constraints not satisfied" in re.sub(r"\s+", " ", pending)
+
+
+async def test_task_details_show_its_last_log_lines(swarm: Lab) -> None:
+    from swarmtui.app import SwarmApp
+    from swarmtui.engine.client import EngineClient
+    from swarmtui.engine.live import LiveSwarm
+    from swarmtui.engine.target import EngineTarget
+    from swarmtui.screens.task_details import TaskDetailsScreen
+    from swarmtui.shot import render_screen
+
+    create(swarm, "talker", "--replicas", "1",
+           cmd=["busybox:lab", "sh", "-c", "i=0; while true; do i=$((i+1)); "
+                "echo hello-from-talker-$i; echo oops-$i >&2; sleep 0.3; done"])
+    live = LiveSwarm(EngineClient(EngineTarget(swarm.manager_host, "test")))
+    app = SwarmApp(live)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await live.wait_full_state(30)
+        for _ in range(100):
+            state = live.store.state
+            task = next((t for t in state.tasks.values() if t.state == "running"), None)
+            if task is not None:
+                break
+            await pilot.pause(0.2)
+        assert task is not None
+        await pilot.pause(2.0)  # let it print a few lines
+        app.push_screen(TaskDetailsScreen(task.id))
+        for _ in range(50):
+            await pilot.pause(0.2)
+            text = render_screen(app, as_svg=False)
+            if "hello-from-talker-" in text:
+                break
+        assert "Last log lines" in text and "hello-from-talker-" in text and "oops-" in text

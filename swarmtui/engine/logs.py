@@ -53,6 +53,7 @@ from swarmtui.model.logs import (
     parse_payload,
     parse_rfc3339_ns,
     sanitize,
+    stream_name,
 )
 from swarmtui.model.state import ClusterState
 from swarmtui.model.types import Service, Task
@@ -1122,3 +1123,31 @@ class LogSession:
                     task = asyncio.create_task(follower.probe())
                     self._probes.add(task)
                     task.add_done_callback(self._probes.discard)
+
+
+async def task_log_tail(client: EngineClient, task_id: str, lines: int = 10,
+                        tty: bool = False, timeout: float = 15.0) -> list[tuple[str, str]]:
+    """The last ``lines`` lines of one task, sanitised, as ``(stream, text)`` pairs (for the
+    task details; the log pane follows whole services)."""
+    params = {"stdout": "1", "stderr": "1", "follow": "0", "tail": str(lines),
+              "timestamps": "0", "details": "0"}
+    try:
+        async with asyncio.timeout(timeout):
+            async with client.docker._query(f"tasks/{task_id}/logs", params=params,
+                                             timeout=STREAM_TIMEOUT) as resp:
+                data = await resp.read()
+    except TimeoutError as exc:
+        raise EngineError(f"the logs of task {task_id[:12]} did not come in {timeout:.0f}s") \
+            from exc
+    except aiodocker.DockerError as exc:
+        first = str(exc.message).strip().splitlines()
+        raise EngineError(first[0] if first else f"HTTP {exc.status}", exc.status) from exc
+    except (aiohttp.ClientError, OSError) as exc:
+        raise EngineError(f"cannot read the logs of task {task_id[:12]}: {exc}") from exc
+    decoder = FrameDecoder(raw=tty)
+    frames = decoder.feed(data) + decoder.flush()
+    out: list[tuple[str, str]] = []
+    for frame in frames:
+        record = parse_payload(frame.payload, timestamps=False, details=False)
+        out.append((stream_name(frame.stream), sanitize(record.message, max_chars=500)))
+    return out[-lines:]

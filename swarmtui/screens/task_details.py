@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from swarmtui.engine.client import EngineError
 from swarmtui.model.details import task_details
+
+TAIL_LINES = 10
 
 
 class TaskDetailsScreen(ModalScreen[None]):
@@ -26,10 +30,26 @@ class TaskDetailsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="details-box"):
             yield Static(id="details")
+            yield Static("Last log lines: loading…", id="log-tail")
             yield Static("esc: close · l: this task's logs · L: its service's logs", classes="hint")
 
     def on_mount(self) -> None:
         self.watch(self.app, "state", lambda _: self.render_details(), init=True)
+        self.run_worker(self._load_tail(), exclusive=True, group="task-log-tail")
+
+    async def _load_tail(self) -> None:
+        box = self.query_one("#log-tail", Static)
+        try:
+            lines = await self.app.task_log_tail(self.task_id, TAIL_LINES)  # type: ignore[attr-defined]
+        except EngineError as exc:
+            box.update(Text(f"Last log lines: not available ({exc})", style="dim"))
+            return
+        text = Text("Last log lines (l opens them in the log pane):\n", style="bold")
+        for stream, line in lines:
+            text.append(line + "\n", style="red" if stream == "stderr" else "")
+        if not lines:
+            text.append("(none yet)", style="dim")
+        box.update(text)
 
     def render_details(self) -> None:
         app = self.app
