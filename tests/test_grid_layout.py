@@ -153,3 +153,18 @@ def test_layouter_reuses_unchanged_columns() -> None:
         else:
             assert col is by_key[col.key]
     assert second == grid_layout(s2, GridOptions(), NOW)  # memory never changes the answer
+
+
+def test_layouter_returns_the_same_layout_when_nothing_it_shows_changed() -> None:
+    from swarmtui.model.actions import EventReceived
+    from swarmtui.model.grid import GridLayouter
+    from swarmtui.model.types import EngineEvent
+
+    layouter = GridLayouter()
+    s = state()
+    first = layouter.layout(s, GridOptions(), NOW)
+    s2 = reduce(s, EventReceived(EngineEvent("container", "start", "c1", (), "local", NOW)))
+    assert layouter.layout(s2, GridOptions(), NOW) is first  # an event alone re-lays nothing
+    later = NOW + 120 * 10**9  # ages ticked: the text must move on
+    assert layouter.layout(s2, GridOptions(), later) is not first
+    assert layouter.layout(s2, GridOptions(), later) == grid_layout(s2, GridOptions(), later)

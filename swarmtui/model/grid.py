@@ -353,8 +353,29 @@ class GridLayouter:
             str, tuple[object, tuple[Task, ...], tuple[object, ...], Column, int]
         ] = {}
         self._names: dict[str, str] = {}
+        self._last: tuple[object, object, object, GridOptions, int, GridLayout] | None = None
 
     def layout(self, state: ClusterState, opts: GridOptions, now_ns: int) -> GridLayout:
+        # Most snapshots change only the event feed or the connection: same nodes, services
+        # and tasks (identity), same options, no card age ticked -> the same layout.
+        last = self._last
+        if (
+            last is not None
+            and last[0] is state.nodes
+            and last[1] is state.services
+            and last[2] is state.tasks
+            and last[3] == opts
+            and now_ns < last[4]
+        ):
+            return last[5]
+        layout = self._layout(state, opts, now_ns)
+        valid_until = min(
+            (entry[4] for entry in self._columns.values()), default=now_ns + 3600 * NS_PER_S
+        )
+        self._last = (state.nodes, state.services, state.tasks, opts, valid_until, layout)
+        return layout
+
+    def _layout(self, state: ClusterState, opts: GridOptions, now_ns: int) -> GridLayout:
         width = max(12, opts.column_width)
         services = state.services
         self._names = {sid: f"{s.name}\0{s.stack or ''}" for sid, s in services.items()}
