@@ -168,3 +168,16 @@ def test_layouter_returns_the_same_layout_when_nothing_it_shows_changed() -> Non
     later = NOW + 120 * 10**9  # ages ticked: the text must move on
     assert layouter.layout(s2, GridOptions(), later) is not first
     assert layouter.layout(s2, GridOptions(), later) == grid_layout(s2, GridOptions(), later)
+
+
+def test_layouter_follows_a_renamed_service() -> None:
+    from swarmtui.model.grid import GridLayouter
+
+    layouter = GridLayouter()
+    s = state()
+    layouter.layout(s, GridOptions(), NOW)
+    renamed = replace(s.services["s1"], name="frontend", version=2)
+    s2 = reduce(s, ServicesListed(tuple(renamed if v.id == "s1" else v
+                                        for v in s.services.values()), 2))
+    text = "\n".join(column_text(layouter.layout(s2, GridOptions(), NOW)))
+    assert "frontend.1" in text and "web.1" not in text

@@ -350,7 +350,7 @@ class GridLayouter:
 
     def __init__(self) -> None:
         self._columns: dict[
-            str, tuple[object, tuple[Task, ...], tuple[object, ...], Column, int]
+            str, tuple[object, tuple[Task, ...], tuple[object, ...], Column, int, object]
         ] = {}
         self._names: dict[str, str] = {}
         self._last: tuple[object, object, object, GridOptions, int, GridLayout] | None = None
@@ -457,32 +457,43 @@ class GridLayouter:
         now_ns: int,
     ) -> Column:
         task_tuple = tuple(tasks)
-        # What the cards show besides the task objects: service names/stacks, and ages, which
-        # stay the same until the soonest card's age text ticks over.
-        names = self._names
-        meta_tuple: tuple[object, ...] = (
-            title,
-            opts,
-            width,
-            *(names.get(t.service_id, "") for t in task_tuple),
-        )
+        # What the cards show besides the task objects: service names/stacks (compared only
+        # when the services map changed), and ages, which stay the same until the soonest
+        # card's age text ticks over.
+        head = (title, opts, width)
         cached = self._columns.get(key)
         if (
             cached is not None
             and cached[0] is node
             and now_ns < cached[4]
+            and cached[2][:3] == head
             and len(cached[1]) == len(task_tuple)
             and all(a is b for a, b in zip(cached[1], task_tuple, strict=True))
-            and cached[2] == meta_tuple
         ):
-            return cached[3]
+            if cached[5] is services:
+                return cached[3]
+            meta = self._meta(head, task_tuple)
+            if meta == cached[2]:
+                self._columns[key] = (*cached[:5], services)
+                return cached[3]
         column = _column(key, title, node, tasks, services, opts, width, now_ns)
         valid_until = min(
             (age_changes_at(now_ns, t.status_ns) for t in task_tuple),
             default=now_ns + 3600 * NS_PER_S,
         )
-        self._columns[key] = (node, task_tuple, meta_tuple, column, valid_until)
+        self._columns[key] = (
+            node,
+            task_tuple,
+            self._meta(head, task_tuple),
+            column,
+            valid_until,
+            services,
+        )
         return column
+
+    def _meta(self, head: tuple[object, ...], tasks: tuple[Task, ...]) -> tuple[object, ...]:
+        names = self._names
+        return (*head, *(names.get(t.service_id, "") for t in tasks))
 
 
 def _column(
