@@ -556,6 +556,153 @@ async def test_real_docker_cli(served: tuple[SimCluster, SimServer]) -> None:
     assert re.search(r"^Images\s+\d+\s+\d+", df, re.M) and "Local Volumes" in df
 
 
+# ============================================================================ local engine
+
+
+def test_local_lists_match_df(demo: SimCluster) -> None:
+    df = demo.system_df_json()
+    containers = demo.containers_json(all_=True, size=True)
+    assert {c["Id"] for c in containers} == {c["Id"] for c in df["Containers"]}
+    want = {"Id", "Names", "Image", "ImageID", "Command", "Created", "State", "Status",
+            "Labels", "Mounts", "Ports", "HostConfig", "NetworkSettings", "SizeRootFs"}
+    assert all(want <= set(c) for c in containers)
+    stopped = [c for c in containers if c["State"] == "exited"]
+    assert len(stopped) >= 2
+    assert all(c["Labels"]["com.docker.swarm.service.name"] == "ops_cron-backup"
+               and "com.docker.swarm.task.id" in c["Labels"] for c in stopped)
+    assert all(c.get("SizeRw", 0) > 0 for c in stopped)
+    running = demo.containers_json()
+    assert running and all(c["State"] == "running" for c in running)
+    assert all("SizeRw" not in c for c in running)
+    images = demo.images_json(all_=True)
+    assert {i["Id"] for i in images} == {i["Id"] for i in df["Images"]}
+    assert all({"Id", "ParentId", "RepoTags", "RepoDigests", "Created", "Size", "SharedSize",
+                "VirtualSize", "Labels", "Containers"} <= set(i) for i in images)
+    dangling = [i for i in images if i["RepoTags"] == ["<none>:<none>"]]
+    assert len(dangling) == 1 and dangling[0]["RepoDigests"] == ["<none>@<none>"]
+    assert df["LayersSize"] == sum(i["Size"] for i in df["Images"])
+    vols = demo.volumes_json()
+    assert set(vols) == {"Volumes", "Warnings"} and vols["Warnings"] is None
+    assert {v["Name"] for v in vols["Volumes"]} == {v["Name"] for v in df["Volumes"]}
+    anon = [v for v in df["Volumes"] if v["UsageData"]["RefCount"] == 0]
+    assert len(anon) == 1 and re.fullmatch(r"[0-9a-f]{64}", anon[0]["Name"])
+    assert demo.info_json()["Containers"] == len(df["Containers"])
+
+
+def test_prunes_remove_from_df_and_emit_events() -> None:
+    c = build("demo")
+    before = c.system_df_json()
+    stopped = {x["Id"] for x in before["Containers"] if x["State"] != "running"}
+    out = c.prune("containers", {"label": ["com.docker.swarm.service.name=nope"]})
+    assert out == {"ContainersDeleted": None, "SpaceReclaimed": 0}
+    out = c.prune("containers", {"until": ["1h"]})
+    assert set(out["ContainersDeleted"]) == stopped
+    assert out["SpaceReclaimed"] == sum(x.get("SizeRw", 0) for x in before["Containers"]
+                                        if x["Id"] in stopped)
+    ev = c.events_since()[-1]
+    assert ev["Type"] == "container" and ev["Action"] == "prune"
+    assert ev["Actor"]["Attributes"] == {"reclaimed": str(out["SpaceReclaimed"])}
+    df = c.system_df_json()
+    assert not stopped & {x["Id"] for x in df["Containers"]}
+    dangling = next(i for i in df["Images"] if i["RepoTags"] == ["<none>:<none>"])
+    out = c.prune("images", {"dangling": ["true"]})
+    assert out == {"ImagesDeleted": [{"Deleted": dangling["Id"]}],
+                   "SpaceReclaimed": dangling["Size"]}
+    # all unused: only the image of the pruned containers goes, never a task's image
+    out = c.prune("images", {"dangling": ["false"]})
+    assert out["ImagesDeleted"][0] == {"Untagged": "registry.example.com/ops/backup:1.4.2"}
+    used = {x["ImageID"] for x in c.containers_json(all_=True)}
+    assert used == {i["Id"] for i in c.system_df_json()["Images"]}
+    with pytest.raises(SimError) as err:
+        c.delete_image("nginx:1.25.4-alpine")
+    assert err.value.status == 409
+    out = c.prune("volumes")
+    assert len(out["VolumesDeleted"]) == 1 and out["SpaceReclaimed"] == 12_288_000
+    assert all(v["UsageData"]["RefCount"] for v in c.system_df_json()["Volumes"])
+    assert c.prune("networks") == {"NetworksDeleted": None}
+    assert c.prune("build") == {"CachesDeleted": None, "SpaceReclaimed": 0}
+    actions = [(e["Type"], e["Action"]) for e in c.events_since()]
+    for kind in ("container", "image", "volume", "network", "builder"):
+        assert (kind, "prune") in actions
+    assert ("container", "destroy") in actions and ("image", "delete") in actions
+    with pytest.raises(SimError) as err:
+        c.prune("volumes", {"until": ["1h"]})
+    assert err.value.status == 400
+
+
+async def test_local_endpoints_over_http(served: tuple[SimCluster, SimServer]) -> None:
+    c, server = served
+    conn = aiohttp.UnixConnector(path=server.socket_path)
+    async with aiohttp.ClientSession(connector=conn) as s:
+        async def get(path: str) -> Any:
+            async with s.get("http://d/v1.41" + path) as r:
+                assert r.status == 200, await r.text()
+                return await r.json()
+
+        assert len(await get("/containers/json?all=1")) == len(await get("/containers/json")) + 2
+        assert len(await get("/images/json?all=1")) == len(c.system_df_json()["Images"])
+        assert (await get("/volumes"))["Warnings"] is None
+        stopped = next(x for x in await get("/containers/json?all=1") if x["State"] == "exited")
+        async with s.delete(f"http://d/v1.41/containers/{stopped['Id'][:12]}") as r:
+            assert r.status == 204
+        running = (await get("/containers/json"))[0]
+        async with s.delete(f"http://d/v1.41/containers/{running['Id']}") as r:
+            assert r.status == 409
+        async with s.delete(f"http://d/v1.41/images/{running['Image']}") as r:
+            assert r.status == 409 and "being used" in (await r.json())["message"]
+        filters = json.dumps({"dangling": ["true"]})
+        async with s.post("http://d/v1.41/images/prune", params={"filters": filters}) as r:
+            body = await r.json()
+            assert r.status == 200 and len(body["ImagesDeleted"]) == 1
+        async with s.post("http://d/v1.41/containers/prune") as r:
+            assert len((await r.json())["ContainersDeleted"]) == 1
+
+
+async def test_disk_engine_prune_on_the_sim(served: tuple[SimCluster, SimServer]) -> None:
+    from swarmtui.engine.disk import ClientTransport, DiskEngine
+    from swarmtui.engine.target import resolve_target
+    from swarmtui.model.disk_view import PruneOptions
+
+    c, server = served
+    engine = DiskEngine(ClientTransport(resolve_target(host=server.url, env={})))
+    try:
+        services = c.services_json()
+        for kind in ("containers", "images"):
+            planned = await engine.plan(kind, PruneOptions(), services)
+            assert planned.plan.items, kind
+            outcome = await engine.execute(planned, services)
+            assert outcome.refused is None, outcome.refused
+            assert all(s.error is None for s in outcome.steps), outcome.steps
+            assert outcome.diff is not None and outcome.diff.matches, outcome.diff
+            result = outcome.steps[0].result
+            assert result is not None and result.space_reclaimed == planned.plan.estimated_bytes
+        df = c.system_df_json()
+        assert all(x["State"] == "running" for x in df["Containers"])
+        assert not any(i["RepoTags"] == ["<none>:<none>"] for i in df["Images"])
+        again = await engine.plan("containers", PruneOptions(), services)
+        assert not again.plan.items
+    finally:
+        await engine.close()
+
+
+@pytest.mark.skipif(DOCKER is None, reason="no docker CLI")
+async def test_real_docker_cli_local_engine(served: tuple[SimCluster, SimServer]) -> None:
+    _, server = served
+    df = await cli(server, "system", "df", "-v")
+    assert "ops_cron-backup.1." in df and "<none>" in df and "Local Volumes space usage" in df
+    ls = await cli(server, "container", "ls", "-a")
+    assert len(re.findall(r"Exited \(1\)", ls)) == 2 and "shop_db.1." in ls
+    assert "<none>" in await cli(server, "image", "ls")
+    vols = await cli(server, "volume", "ls")
+    assert "shop_db-data" in vols and re.search(r"local\s+[0-9a-f]{64}", vols)
+    pruned = await cli(server, "container", "prune", "-f")
+    assert "Deleted Containers:" in pruned and "Total reclaimed space: 45.06kB" in pruned
+    images = await cli(server, "image", "prune", "-f")
+    assert "deleted: sha256:" in images and "Total reclaimed space: 87.1MB" in images
+    assert "Exited" not in await cli(server, "container", "ls", "-a")
+    assert "<none>" not in await cli(server, "image", "ls")
+
+
 # ============================================================================ scale
 
 

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from swarmtui.sim import local as simlocal
 from swarmtui.sim import logs as simlogs
 from swarmtui.sim import system
 from swarmtui.sim.objects import (
@@ -69,6 +70,7 @@ class SimCluster(Updater):
         self.local_networks = {
             name: self.rng.hex64() for name in ("bridge", "docker_gwbridge", "host", "none")
         }
+        self.local = simlocal.LocalStore()  # the leader's non-task local objects
         self.daemon_id = ":".join(self.rng.token(4).upper() for _ in range(12))
         self._next_port = 30000
         self._vxlan = 4096
@@ -369,6 +371,30 @@ class SimCluster(Updater):
 
     def system_df_json(self) -> Json:
         return dict(_fresh(system.df_json(self)))
+
+    # ================================================================== local engine
+    def containers_json(self, all_: bool = False, size: bool = False,
+                        filters: Filters | None = None) -> list[Json]:
+        return list(_fresh(simlocal.containers_json(self, all_, size, filters or {})))
+
+    def images_json(self, all_: bool = False, filters: Filters | None = None) -> list[Json]:
+        return list(_fresh(simlocal.images_json(self, all_, filters or {})))
+
+    def volumes_json(self, filters: Filters | None = None) -> Json:
+        return dict(_fresh(simlocal.volumes_json(self, filters or {})))
+
+    def prune(self, kind: str, filters: Filters | None = None) -> Json:
+        """``POST /{kind}/prune`` (containers, images, volumes, networks, build)."""
+        fn = {"containers": simlocal.prune_containers, "images": simlocal.prune_images,
+              "volumes": simlocal.prune_volumes, "networks": simlocal.prune_networks,
+              "build": simlocal.prune_build_cache}[kind]
+        return dict(_fresh(fn(self, filters or {})))
+
+    def delete_image(self, ref: str) -> list[Json]:
+        return list(_fresh(simlocal.delete_image(self, ref)))
+
+    def delete_container(self, ref: str) -> None:
+        simlocal.delete_container(self, ref)
 
     # ================================================================== logs
     def service_logs(self, ref: str, **opts: Any) -> simlogs.LogResult:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from swarmtui.sim.cluster import SimCluster
+from swarmtui.sim.local import add_demo_leftovers
 from swarmtui.sim.objects import SimNetwork, SimSecret
 from swarmtui.sim.util import NS, Json
 
@@ -238,6 +239,7 @@ def demo(seed: int = 1, start_ns: int = DEFAULT_START_NS) -> SimCluster:
     c.advance_to(start_ns + 150 * NS)
     c.set_node_state("worker-3", "down")
     c.advance_to(start_ns + 180 * NS)
+    add_demo_leftovers(c)  # stopped containers, a dangling image, an anonymous volume
     return c
 
 

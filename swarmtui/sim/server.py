@@ -175,6 +175,40 @@ async def get_network(request: web.Request, c: SimCluster, ref: str) -> web.Stre
     return _json(c.network_json(ref))
 
 
+async def list_containers(request: web.Request, c: SimCluster) -> web.StreamResponse:
+    q = request.query
+    return _json(c.containers_json(_bool(q.get("all")), _bool(q.get("size")),
+                                   parse_filters(q.get("filters"))))
+
+
+async def list_images(request: web.Request, c: SimCluster) -> web.StreamResponse:
+    q = request.query
+    return _json(c.images_json(_bool(q.get("all")), parse_filters(q.get("filters"))))
+
+
+async def list_volumes(request: web.Request, c: SimCluster) -> web.StreamResponse:
+    return _json(c.volumes_json(parse_filters(request.query.get("filters"))))
+
+
+def _pruner(kind: str) -> Handler:
+    async def prune(request: web.Request, c: SimCluster) -> web.StreamResponse:
+        filters = parse_filters(request.query.get("filters"))
+        if kind == "build" and _bool(request.query.get("all")):
+            filters = {**filters, "all": ["true"]}
+        return _json(c.prune(kind, filters))
+
+    return prune
+
+
+async def delete_image(request: web.Request, c: SimCluster, ref: str) -> web.StreamResponse:
+    return _json(c.delete_image(ref))
+
+
+async def delete_container(request: web.Request, c: SimCluster, ref: str) -> web.StreamResponse:
+    c.delete_container(ref)
+    return web.Response(status=204)
+
+
 def _alive(request: web.Request) -> bool:
     transport = request.transport
     return transport is not None and not transport.is_closing()
@@ -335,6 +369,16 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("GET", f"/configs/{_ID}", get_config),
         ("GET", "/networks", list_networks),
         ("GET", f"/networks/{_ID}", get_network),
+        ("GET", "/containers/json", list_containers),
+        ("POST", "/containers/prune", _pruner("containers")),
+        ("DELETE", f"/containers/{_ID}", delete_container),
+        ("GET", "/images/json", list_images),
+        ("POST", "/images/prune", _pruner("images")),
+        ("DELETE", "/images/(.+)", delete_image),
+        ("GET", "/volumes", list_volumes),
+        ("POST", "/volumes/prune", _pruner("volumes")),
+        ("POST", "/networks/prune", _pruner("networks")),
+        ("POST", "/build/prune", _pruner("build")),
     )
 ]
 

@@ -103,7 +103,10 @@ def version_json() -> Json:
 
 
 def local_tasks(c: SimCluster) -> list[SimTask]:
-    return [t for t in c.tasks.values() if t.node_id == c.local_node_id and t.container_id]
+    """Tasks of the leader whose container exists (not removed by a prune or delete)."""
+    gone = c.local.removed_containers
+    return [t for t in c.tasks.values()
+            if t.node_id == c.local_node_id and t.container_id and t.container_id not in gone]
 
 
 def _container_state(t: SimTask) -> str:
@@ -118,7 +121,7 @@ def info_json(c: SimCluster) -> Json:
     node = c.nodes.get(c.local_node_id)
     local = local_tasks(c)
     running = sum(1 for t in local if _container_state(t) == "running")
-    images = node.images if node else set()
+    images, containers, _ = df_parts(c)
     managers = [n for n in c.nodes.values() if n.role == "manager"]
     swarm: Json = {
         "NodeID": c.local_node_id,
@@ -133,10 +136,10 @@ def info_json(c: SimCluster) -> Json:
     }
     return {
         "ID": c.daemon_id,
-        "Containers": len(local),
+        "Containers": len(containers),
         "ContainersRunning": running,
         "ContainersPaused": 0,
-        "ContainersStopped": len(local) - running,
+        "ContainersStopped": len(containers) - running,
         "Images": len(images),
         "Driver": "overlay2",
         "DriverStatus": [["Backing Filesystem", "extfs"], ["Supports d_type", "true"],
@@ -211,22 +214,35 @@ def _volume_mounts(t: SimTask) -> list[Json]:
 
 
 def df_json(c: SimCluster) -> Json:
+    images, containers, vols = df_parts(c)
+    layers = sum(int(i["Size"]) for i in images)
+    return {"LayersSize": layers, "Images": images, "Containers": containers, "Volumes": vols,
+            "BuildCache": None, "BuilderSize": 0}
+
+
+def df_parts(c: SimCluster) -> tuple[list[Json], list[Json], list[Json]]:
+    """The leader's images, containers and volumes (``/system/df`` shapes): the one inventory
+    behind df and the local list/prune endpoints (:mod:`swarmtui.sim.local`)."""
+    from swarmtui.sim import local as simlocal
+
     node = c.nodes.get(c.local_node_id)
     local = local_tasks(c)
+    extra = simlocal.container_entries(c)
     by_image: dict[str, list[SimTask]] = {}
     for t in local:
         by_image.setdefault(str(t.spec.get("ContainerSpec", {}).get("Image", "")), []).append(t)
-    refs = sorted(set(node.images if node else ()) | set(by_image))
+    extra_users: dict[str, int] = {}
+    for e in extra:
+        extra_users[str(e["Image"])] = extra_users.get(str(e["Image"]), 0) + 1
+    refs = sorted(set(node.images if node else ()) | set(by_image) | set(extra_users))
     images = []
-    layers = 0
     for ref in refs:
         users = by_image.get(ref, [])
         size = users[0].profile.image_size if users else _image_size(c, ref)
-        layers += size
         repo = ref.split("@", 1)[0]
         name = repo.rsplit(":", 1)[0] if ":" in repo.rsplit("/", 1)[-1] else repo
         images.append({
-            "Containers": len(users),
+            "Containers": len(users) + extra_users.get(ref, 0),
             "Created": (c.start_ns // NS) - 86400 * (3 + int(_sha(ref)[:4], 16) % 60),
             "Id": image_id(ref),
             "Labels": None,
@@ -285,6 +301,7 @@ def df_json(c: SimCluster) -> Json:
         entry["NetworkSettings"] = {"Networks": _container_networks(c, t)}
         entry["Mounts"] = mounts
         containers.append(entry)
+    containers += extra
     vols = []
     for name, (_, users) in sorted(volumes.items()):
         stack: Any = users[0].spec.get("ContainerSpec", {}).get("Labels") or {}
@@ -302,8 +319,9 @@ def df_json(c: SimCluster) -> Json:
                 "Size": 48_000_000 + int(_sha(name)[:6], 16) % 200_000_000,
             },
         })
-    return {"LayersSize": layers, "Images": images, "Containers": containers, "Volumes": vols,
-            "BuildCache": None, "BuilderSize": 0}
+    images += simlocal.image_entries(c)
+    vols += simlocal.volume_entries(c)
+    return images, containers, sorted(vols, key=lambda v: str(v["Name"]))
 
 
 def _image_size(c: SimCluster, ref: str) -> int:

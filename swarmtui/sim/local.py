@@ -1,0 +1,460 @@
+"""The leader's local engine objects beyond its task containers, and the local endpoints.
+
+``/system/df``, ``/containers/json``, ``/images/json`` and ``/volumes`` all derive from one
+inventory (:func:`inventory`): the leader's task containers (minus removed ones), the images
+the leader pulled (``SimNode.images``), the volumes those containers mount, plus the extras
+kept in :class:`LocalStore` (leftover exited containers, a dangling image, an anonymous
+volume). Prunes and deletes mutate that same data, so df reflects them afterwards.
+
+Semantics follow dockerd 20.10 (API 1.41, graphdriver store): an image referenced by any
+container (running or not) is never removed; ``/volumes/prune`` removes every unused local
+volume (the ``all`` filter only exists from API 1.42); every prune emits a ``prune`` event
+with ``reclaimed``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from swarmtui.sim.util import NS, Filters, Json, SimError, invalid, labels_match, not_found
+
+if TYPE_CHECKING:
+    from swarmtui.sim.cluster import SimCluster
+
+NONE_TAG = "<none>:<none>"
+NONE_DIGEST = "<none>@<none>"
+
+
+@dataclass
+class LocalContainer:
+    """A non-running container on the leader that no swarm task of the store owns."""
+
+    id: str
+    name: str
+    image: str
+    command: str
+    created_ns: int
+    ended_ns: int
+    exit_code: int
+    labels: dict[str, str]
+    size_rw: int
+
+
+@dataclass
+class LocalImage:
+    id: str
+    created_s: int
+    size: int
+    repo_tags: list[str] = field(default_factory=lambda: [NONE_TAG])
+    repo_digests: list[str] = field(default_factory=lambda: [NONE_DIGEST])
+    labels: dict[str, str] | None = None
+
+
+@dataclass
+class LocalVolume:
+    name: str
+    created_ns: int
+    size: int
+    labels: dict[str, str] | None = None
+
+
+@dataclass
+class LocalStore:
+    containers: dict[str, LocalContainer] = field(default_factory=dict)
+    images: dict[str, LocalImage] = field(default_factory=dict)
+    volumes: dict[str, LocalVolume] = field(default_factory=dict)
+    removed_containers: set[str] = field(default_factory=set)
+    removed_volumes: set[str] = field(default_factory=set)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- filters
+
+
+def _until_ns(c: SimCluster, value: str) -> int:
+    """moby ``timetypes.GetTimestamp``: unix seconds, RFC3339 or a Go duration before now."""
+    from swarmtui.model.disk import parse_go_duration_ns
+
+    dur = parse_go_duration_ns(value)
+    if dur is not None:
+        return c.now_ns - dur
+    try:
+        return int(float(value) * NS)
+    except ValueError:
+        pass
+    try:
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * NS)
+    except ValueError:
+        raise invalid(f"failed to parse value as time or duration: \"{value}\"") from None
+
+
+def _prune_match(c: SimCluster, f: Filters, labels: dict[str, str] | None, created_ns: int) -> bool:
+    labels = labels or {}
+    for until in f.get("until", ()):
+        if created_ns >= _until_ns(c, until):
+            return False
+    if not labels_match(f, labels):
+        return False
+    for want in f.get("label!", ()):
+        name, sep, value = want.partition("=")
+        if name in labels and (not sep or labels[name] == value):
+            return False
+    return True
+
+
+def _check(f: Filters, accepted: tuple[str, ...]) -> None:
+    for key in f:
+        if key not in accepted:
+            raise invalid(f"invalid filter '{key}'")
+
+
+# --------------------------------------------------------------------------- inventory
+
+
+def inventory(c: SimCluster) -> tuple[list[Json], list[Json], list[Json]]:
+    """(images, containers, volumes) of the leader in the ``/system/df`` shapes (one truth)."""
+    from swarmtui.sim import system
+
+    return system.df_parts(c)
+
+
+def container_entries(c: SimCluster) -> list[Json]:
+    """Entries of :attr:`LocalStore.containers` in the list shape."""
+    from swarmtui.model.disk import human_duration_ns
+    from swarmtui.sim.system import image_id
+
+    out = []
+    for lc in c.local.containers.values():
+        if lc.id in c.local.removed_containers:
+            continue
+        ago = human_duration_ns(c.now_ns - lc.ended_ns)
+        entry: Json = {
+            "Id": lc.id, "Names": ["/" + lc.name], "Image": lc.image,
+            "ImageID": image_id(lc.image), "Command": lc.command,
+            "Created": lc.created_ns // NS, "Ports": [],
+        }
+        if lc.size_rw:
+            entry["SizeRw"] = lc.size_rw
+        entry["SizeRootFs"] = lc.size_rw + _image_size(c, lc.image)
+        entry["Labels"] = dict(sorted(lc.labels.items()))
+        entry["State"] = "exited"
+        entry["Status"] = f"Exited ({lc.exit_code}) {ago} ago"
+        entry["HostConfig"] = {"NetworkMode": "default"}
+        entry["NetworkSettings"] = {"Networks": {}}
+        entry["Mounts"] = []
+        out.append(entry)
+    return out
+
+
+def _image_size(c: SimCluster, ref: str) -> int:
+    from swarmtui.sim.loggen import profile_for
+
+    return profile_for(ref).image_size
+
+
+def image_entries(c: SimCluster) -> list[Json]:
+    return [{
+        "Containers": 0, "Created": im.created_s, "Id": im.id, "Labels": im.labels,
+        "ParentId": "", "RepoDigests": list(im.repo_digests), "RepoTags": list(im.repo_tags),
+        "SharedSize": 0, "Size": im.size, "VirtualSize": im.size,
+    } for im in c.local.images.values()]
+
+
+def volume_entries(c: SimCluster) -> list[Json]:
+    from swarmtui.sim.util import rfc3339
+
+    return [{
+        "CreatedAt": rfc3339(v.created_ns // NS * NS), "Driver": "local", "Labels": v.labels,
+        "Mountpoint": f"/var/lib/docker/volumes/{v.name}/_data", "Name": v.name,
+        "Options": None, "Scope": "local", "UsageData": {"RefCount": 0, "Size": v.size},
+    } for v in c.local.volumes.values() if v.name not in c.local.removed_volumes]
+
+
+# --------------------------------------------------------------------------- seeding
+
+
+def add_demo_leftovers(c: SimCluster) -> None:
+    """Two exited containers of the failing service (task history the store already dropped),
+    one dangling image (an old local build) and one unused anonymous volume, on the leader."""
+    failing = sorted(
+        (t for t in c.tasks.values() if t.state == "failed"), key=lambda t: t.meta.created_ns
+    )
+    node = c.nodes[c.local_node_id]
+    if failing:
+        t = failing[0]
+        cs: Any = t.spec.get("ContainerSpec", {})
+        image = str(cs.get("Image", ""))
+        node.images.add(image)
+        for i in range(2):
+            task_id = c.rng.swarm_id()
+            name = f"{t.service_name}.{t.slot or 1}.{task_id}"
+            labels = dict(cs.get("Labels") or {})
+            labels.update({
+                "com.docker.swarm.node.id": c.local_node_id,
+                "com.docker.swarm.service.id": t.service_id,
+                "com.docker.swarm.service.name": t.service_name,
+                "com.docker.swarm.task": "",
+                "com.docker.swarm.task.id": task_id,
+                "com.docker.swarm.task.name": name,
+            })
+            created = c.start_ns - (3 - i) * 3600 * NS
+            cid = c.rng.hex64()
+            c.local.containers[cid] = LocalContainer(
+                cid, name, image, t.profile.command, created, created + 40 * NS,
+                t.exit_code or 1, labels, 4096 * (3 + 5 * i))
+    old = c.rng.hex64()
+    c.local.images["sha256:" + old] = LocalImage(
+        "sha256:" + old, (c.start_ns // NS) - 9 * 86400, 87_100_000,
+        labels={"org.opencontainers.image.title": "shop-api"})
+    vol = c.rng.hex64()
+    c.local.volumes[vol] = LocalVolume(vol, c.start_ns - 2 * 86400 * NS, 12_288_000)
+
+
+# --------------------------------------------------------------------------- listings
+
+
+def containers_json(c: SimCluster, all_: bool, size: bool, f: Filters) -> list[Json]:
+    _, containers, _ = inventory(c)
+    out = []
+    for e in containers:
+        if not all_ and not f and e["State"] != "running":
+            continue
+        if f.get("status") and e["State"] not in f["status"]:
+            continue
+        if f.get("id") and not any(str(e["Id"]).startswith(v) for v in f["id"]):
+            continue
+        if f.get("name") and not any(v.lstrip("/") in str(e["Names"][0]) for v in f["name"]):
+            continue
+        if not labels_match(f, e.get("Labels") or {}):
+            continue
+        e = dict(e)
+        if not size:
+            e.pop("SizeRw", None)
+            e.pop("SizeRootFs", None)
+        out.append(e)
+    return sorted(out, key=lambda e: -int(e["Created"]))
+
+
+def images_json(c: SimCluster, all_: bool, f: Filters) -> list[Json]:
+    images, _, _ = inventory(c)
+    out = []
+    for e in images:
+        dangling = e["RepoTags"] == [NONE_TAG]
+        if f.get("dangling") and (f["dangling"][0].lower() == "true") != dangling:
+            continue
+        if not labels_match(f, e.get("Labels") or {}):
+            continue
+        e = dict(e)
+        e["Containers"] = -1  # only /system/df computes it
+        e["SharedSize"] = -1
+        out.append(e)
+    return sorted(out, key=lambda e: -int(e["Created"]))
+
+
+def volumes_json(c: SimCluster, f: Filters) -> Json:
+    _, containers, volumes = inventory(c)
+    used = {m["Name"] for e in containers for m in e["Mounts"] if m.get("Type") == "volume"}
+    out = []
+    for v in volumes:
+        if f.get("dangling") and (f["dangling"][0].lower() in ("true", "1")) == (v["Name"] in used):
+            continue
+        if f.get("name") and not any(n in v["Name"] for n in f["name"]):
+            continue
+        if not labels_match(f, v.get("Labels") or {}):
+            continue
+        v = dict(v)
+        v.pop("UsageData", None)
+        out.append(v)
+    return {"Volumes": out, "Warnings": None}
+
+
+# --------------------------------------------------------------------------- removal
+
+
+def _find_container(c: SimCluster, ref: str) -> Json:
+    _, containers, _ = inventory(c)
+    for e in containers:
+        if ref == e["Id"] or ref in (e["Names"][0], e["Names"][0].lstrip("/")):
+            return e
+    hits = [e for e in containers if ref and str(e["Id"]).startswith(ref)]
+    if len(hits) == 1:
+        return hits[0]
+    raise not_found(f"No such container: {ref}")
+
+
+def _drop_container(c: SimCluster, e: Json) -> None:
+    cid = str(e["Id"])
+    c.local.removed_containers.add(cid)
+    attrs = {k: str(v) for k, v in (e.get("Labels") or {}).items()}
+    attrs.update({"image": str(e["Image"]), "name": str(e["Names"][0]).lstrip("/")})
+    c.emit("container", "destroy", cid, attrs, c.stamp(), scope="local", legacy=True,
+           from_=str(e["Image"]))
+    c.changes += 1
+
+
+def delete_container(c: SimCluster, ref: str) -> None:
+    e = _find_container(c, ref)
+    if e["State"] in ("running", "paused", "restarting"):
+        raise SimError(409, f"You cannot remove a {e['State']} container {e['Id']}. Stop the "
+                            "container before attempting removal or force remove")
+    _drop_container(c, e)
+
+
+def _prune_event(c: SimCluster, type_: str, reclaimed: int) -> None:
+    c.emit(type_, "prune", "", {"reclaimed": str(reclaimed)}, c.stamp(), scope="local")
+
+
+def prune_containers(c: SimCluster, f: Filters) -> Json:
+    _check(f, ("until", "label", "label!"))
+    _, containers, _ = inventory(c)
+    deleted, space = [], 0
+    for e in containers:
+        if e["State"] in ("running", "paused", "restarting"):
+            continue
+        if not _prune_match(c, f, e.get("Labels"), int(e["Created"]) * NS):
+            continue
+        _drop_container(c, e)
+        deleted.append(str(e["Id"]))
+        space += int(e.get("SizeRw") or 0)
+    _prune_event(c, "container", space)
+    return {"ContainersDeleted": deleted or None, "SpaceReclaimed": space}
+
+
+def _users(c: SimCluster) -> dict[str, list[Json]]:
+    _, containers, _ = inventory(c)
+    out: dict[str, list[Json]] = {}
+    for e in containers:
+        out.setdefault(str(e["ImageID"]), []).append(e)
+    return out
+
+
+def _remove_image(c: SimCluster, e: Json) -> list[Json]:
+    """Every reference untagged, then the image deleted (no container uses it)."""
+    records: list[Json] = []
+    iid = str(e["Id"])
+    for ref in [*e["RepoTags"], *e["RepoDigests"]]:
+        if ref in (NONE_TAG, NONE_DIGEST):
+            continue
+        records.append({"Untagged": ref})
+        c.emit("image", "untag", iid, {"name": iid}, c.stamp(), scope="local")
+    records.append({"Deleted": iid})
+    c.emit("image", "delete", iid, {"name": iid}, c.stamp(), scope="local")
+    if iid in c.local.images:
+        del c.local.images[iid]
+    else:
+        from swarmtui.sim.system import image_id
+
+        node = c.nodes[c.local_node_id]
+        node.images -= {r for r in node.images if image_id(r) == iid}
+    c.changes += 1
+    return records
+
+
+def _find_image(c: SimCluster, ref: str) -> Json:
+    images, _, _ = inventory(c)
+    for e in images:
+        if ref == e["Id"] or ref in e["RepoTags"] or ref in e["RepoDigests"]:
+            return e
+    if ":" not in ref.rsplit("/", 1)[-1] and "@" not in ref:
+        for e in images:
+            if ref + ":latest" in e["RepoTags"]:
+                return e
+    hits = [e for e in images if len(ref) >= 4 and
+            (str(e["Id"]).startswith(ref) or str(e["Id"]).startswith("sha256:" + ref))]
+    if len(hits) == 1:
+        return hits[0]
+    raise not_found(f"No such image: {ref}")
+
+
+def delete_image(c: SimCluster, ref: str) -> list[Json]:
+    """``DELETE /images/{name}``: a tag with other references left is only untagged; the last
+    reference deletes the image. Refused (409) while any container uses the image, even with
+    ``force``: the simulator never removes an image a task container uses."""
+    e = _find_image(c, ref)
+    users = _users(c).get(str(e["Id"]), [])
+    if users:
+        kind = "running" if users[0]["State"] == "running" else "stopped"
+        raise SimError(409, f"conflict: unable to delete {str(e['Id'])[7:19]} (cannot be forced)"
+                            f" - image is being used by {kind} container {users[0]['Id'][:12]}")
+    tags = [t for t in e["RepoTags"] if t != NONE_TAG]
+    if ref in tags and len(tags) > 1:
+        c.emit("image", "untag", str(e["Id"]), {"name": str(e["Id"])}, c.stamp(), scope="local")
+        img = c.local.images.get(str(e["Id"]))
+        if img is not None:
+            img.repo_tags.remove(ref)
+        return [{"Untagged": ref}]
+    return _remove_image(c, e)
+
+
+def prune_images(c: SimCluster, f: Filters) -> Json:
+    _check(f, ("dangling", "until", "label", "label!"))
+    dangling_only = True
+    if f.get("dangling"):
+        dangling_only = f["dangling"][0].lower() not in ("false", "0")
+    images, _, _ = inventory(c)
+    users = _users(c)
+    records: list[Json] = []
+    space = 0
+    for e in sorted(images, key=lambda e: str(e["Id"])):
+        if users.get(str(e["Id"])):
+            continue
+        if dangling_only and e["RepoTags"] != [NONE_TAG]:
+            continue
+        if not _prune_match(c, f, e.get("Labels"), int(e["Created"]) * NS):
+            continue
+        records += _remove_image(c, e)
+        space += int(e["Size"]) - max(int(e.get("SharedSize") or 0), 0)
+    _prune_event(c, "image", space)
+    return {"ImagesDeleted": records or None, "SpaceReclaimed": space}
+
+
+def prune_volumes(c: SimCluster, f: Filters) -> Json:
+    _check(f, ("label", "label!"))
+    _, containers, volumes = inventory(c)
+    used = {m["Name"] for e in containers for m in e["Mounts"] if m.get("Type") == "volume"}
+    deleted, space = [], 0
+    for v in volumes:
+        name = str(v["Name"])
+        if name in used or not _prune_match(c, {k: f[k] for k in f}, v.get("Labels"), 0):
+            continue
+        c.local.removed_volumes.add(name)
+        c.emit("volume", "destroy", name, {"driver": "local"}, c.stamp(), scope="local")
+        deleted.append(name)
+        space += int((v.get("UsageData") or {}).get("Size") or 0)
+    if deleted:
+        c.changes += 1
+    _prune_event(c, "volume", space)
+    return {"VolumesDeleted": deleted or None, "SpaceReclaimed": space}
+
+
+def prune_networks(c: SimCluster, f: Filters) -> Json:
+    """Local networks here are all predefined or swarm-owned (never pruned); unused swarm
+    networks other than ``ingress`` are removed as a manager's prune does."""
+    _check(f, ("until", "label", "label!"))
+    used: set[str] = set()
+    for svc in c.services.values():
+        used |= {n.meta.id for n in c._networks_of(svc.spec)}
+    deleted = []
+    for net_id, net in sorted(c.networks.items(), key=lambda kv: kv[1].name):
+        if net.name == "ingress" or net_id in used:
+            continue
+        if not _prune_match(c, f, dict(net.labels), net.meta.created_ns):
+            continue
+        del c.networks[net_id]
+        c.emit("network", "remove", net_id, {"name": net.name}, c.stamp())
+        deleted.append(net.name)
+        c.changes += 1
+    _prune_event(c, "network", 0)
+    return {"NetworksDeleted": deleted or None}
+
+
+def prune_build_cache(c: SimCluster, f: Filters) -> Json:
+    """No build cache on the leader (df reports ``BuildCache: null``): nothing to delete."""
+    _prune_event(c, "builder", 0)
+    return {"CachesDeleted": None, "SpaceReclaimed": 0}
