@@ -10,7 +10,6 @@ from swarmtui.model import parse
 from swarmtui.model.actions import (
     Disconnected,
     NodesListed,
-    ServiceInspected,
     ServicesListed,
     TasksListed,
 )
@@ -65,7 +64,8 @@ def test_partial_task_listing_keeps_other_services() -> None:
 def test_removed_service_drops_its_tasks() -> None:
     s = _loaded()
     sid = next(iter(s.tasks.values())).service_id
-    s2 = reduce(s, ServiceInspected(sid, None, 10))
+    remaining = tuple(v for v in s.services.values() if v.id != sid)
+    s2 = reduce(s, ServicesListed(remaining, 10))
     assert sid not in s2.services
     assert not any(t.service_id == sid for t in s2.tasks.values())
 

@@ -38,15 +38,6 @@ class ServicesListed:
 
 
 @dataclass(frozen=True, slots=True)
-class ServiceInspected:
-    """One service re-read (or found gone, ``service`` None) after an event about it."""
-
-    service_id: str
-    service: Service | None
-    at_ns: int
-
-
-@dataclass(frozen=True, slots=True)
 class TasksListed:
     """A task listing: all tasks (``service_ids`` None) or only those of some services."""
 
@@ -66,7 +57,6 @@ Action = (
     | Disconnected
     | NodesListed
     | ServicesListed
-    | ServiceInspected
     | TasksListed
     | EventReceived
 )

@@ -17,7 +17,6 @@ from swarmtui.model.actions import (
     Disconnected,
     EventReceived,
     NodesListed,
-    ServiceInspected,
     ServicesListed,
     TasksListed,
 )
@@ -122,25 +121,6 @@ def reduce(state: ClusterState, action: Action) -> ClusterState:
                 services_listed_ns=at,
                 revision=state.revision + 1,
             )
-        case ServiceInspected(service_id=sid, service=svc):
-            by_id = dict(state.services)
-            tasks = state.tasks
-            if svc is None:
-                if sid not in by_id:
-                    return state
-                del by_id[sid]
-                tasks = {tid: t for tid, t in tasks.items() if t.service_id != sid}
-            else:
-                prev = by_id.get(sid)
-                # A single inspect has no ServiceStatus: keep the counts from the last listing.
-                if prev is not None and svc.running is None:
-                    svc = replace(
-                        svc, running=prev.running, desired=prev.desired, completed=prev.completed
-                    )
-                if prev == svc:
-                    return state
-                by_id[sid] = svc
-            return replace(state, services=by_id, tasks=tasks, revision=state.revision + 1)
         case TasksListed(tasks=tasks, at_ns=at, service_ids=sids):
             merged_tasks = _merge_tasks(state.tasks, tasks, sids)
             listed = at if sids is None else state.tasks_listed_ns
