@@ -298,24 +298,19 @@ class ImageRef:
             return path[len("library/") :]
         return path
 
+    def _with_tag_and_digest(self, name: str) -> str:
+        tag = f":{self.tag}" if self.tag is not None else ""
+        digest = f"@{self.digest}" if self.digest is not None else ""
+        return name + tag + digest
+
     def __str__(self) -> str:
         """The normalised string (what moby's reference store sorts by)."""
-        out = self.name
-        if self.tag is not None:
-            out += ":" + self.tag
-        if self.digest is not None:
-            out += "@" + self.digest
-        return out
+        return self._with_tag_and_digest(self.name)
 
     @property
     def familiar(self) -> str:
         """``FamiliarString``: ``busybox:lab``, ``alpine@sha256:…``."""
-        out = self.familiar_name
-        if self.tag is not None:
-            out += ":" + self.tag
-        if self.digest is not None:
-            out += "@" + self.digest
-        return out
+        return self._with_tag_and_digest(self.familiar_name)
 
     def tag_name_only(self) -> ImageRef:
         """``reference.TagNameOnly``: add ``:latest`` when there is neither tag nor digest."""
