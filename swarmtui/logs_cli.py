@@ -22,7 +22,7 @@ import time
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from swarmtui.model.logs import LogLine, format_prefix, parse_since, service_colour_index
+from swarmtui.model.logs import LogLine, line_prefix, parse_since, service_colour_index
 
 if TYPE_CHECKING:  # the engine layer (aiodocker, aiohttp) is imported when a command runs
     from swarmtui.engine.client import EngineClient
@@ -110,15 +110,8 @@ class LineWriter:
         key = (line.service_id, line.task_id, line.slot, line.node_name)
         p = self._prefixes.get(key)
         if p is None:
-            p = format_prefix(
-                line.service_name,
-                line.slot,
-                line.task_id,
-                line.node_name,
-                task_ids=self.task_ids,
-                replicas=self.replicas.get(line.service_id),
-                no_trunc=self.no_trunc,
-            )
+            p = line_prefix(line, task_ids=self.task_ids,
+                            replicas=self.replicas.get(line.service_id), no_trunc=self.no_trunc)
             if self.colour:
                 tint = _ANSI_TINTS[service_colour_index(line.service_name, len(_ANSI_TINTS))]
                 p = f"\x1b[{tint}m{p}\x1b[0m"

@@ -681,6 +681,21 @@ class LogLine:
         )
 
 
+def line_prefix(
+    line: LogLine, *, task_ids: bool = True, replicas: int | None = None, no_trunc: bool = False
+) -> str:
+    """:func:`format_prefix` for a :class:`LogLine` (the pane and ``swarmtui logs`` both)."""
+    return format_prefix(
+        line.service_name,
+        line.slot,
+        line.task_id,
+        line.node_name,
+        task_ids=task_ids,
+        replicas=replicas,
+        no_trunc=no_trunc,
+    )
+
+
 def format_line(
     line: LogLine,
     *,

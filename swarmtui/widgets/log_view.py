@@ -26,7 +26,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from swarmtui.model.logs import LineFilter, LogLine, LogRing, format_line, format_prefix
+from swarmtui.model.logs import LineFilter, LogLine, LogRing, format_line, line_prefix
 from swarmtui.model.logs import service_colour_index as colour_index
 
 TINTS = 12
@@ -208,14 +208,8 @@ class LogView(ScrollView, can_focus=True):
         )
         p = self._prefixes.get(key)
         if p is None:
-            p = format_prefix(
-                line.service_name,
-                line.slot,
-                line.task_id,
-                line.node_name,
-                task_ids=self.task_ids,
-                replicas=self.replicas.get(line.service_id),
-            )
+            p = line_prefix(line, task_ids=self.task_ids,
+                            replicas=self.replicas.get(line.service_id))
             self._prefixes[key] = p
         return p
 
