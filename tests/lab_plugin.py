@@ -38,7 +38,7 @@ import fcntl
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -55,6 +55,18 @@ from swarmlab import Lab, LabAPIError, LabError, LabFetchError  # noqa: E402
 LAB_FIXTURES = {"lab", "swarm", "newer_engine", "newer_swarm"}
 # Networks every swarm node has; anything else was made by a test.
 DEFAULT_NETWORKS = {"bridge", "host", "none", "docker_gwbridge", "ingress"}
+
+
+def wait_until(pred: Callable[[], Any], timeout: float, what: str, step: float = 0.3) -> Any:
+    """Poll ``pred`` until it returns something truthy (returned); fail the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = pred()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(step)
 
 
 def _in_ci() -> bool:

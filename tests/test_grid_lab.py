@@ -12,6 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from lab_plugin import wait_until
 from swarmlab import Lab
 
 pytestmark = pytest.mark.lab
@@ -24,12 +25,6 @@ def create(lab: Lab, name: str, *args: str, cmd: list[str] | None = None) -> Non
                *(cmd or IMAGE_ARGS))
 
 
-def wait(predicate, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError("lab did not converge")
-        time.sleep(0.5)
 
 
 def parse_grid(text: str, nodes: list[str]) -> dict[str, list[list[str]]]:
@@ -90,7 +85,7 @@ def test_grid_matches_node_ps(swarm: Lab, tmp_path: Path) -> None:
         ls = swarm.docker("service", "ls", "--format", "{{.Name}} {{.Replicas}}").stdout
         want = {"web 4/4", "api 2/2", "agent 2/2", "crashy 0/1", "gpu 0/1"}
         return set(ls.splitlines()) == want
-    wait(converged, 90)
+    wait_until(converged, 90, "the lab's services to converge")
     time.sleep(3)  # let crashy fail at least once more so its error is current
 
     out = tmp_path / "grid.txt"

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from lab_plugin import wait_until as wait_for
 from swarmlab import IMAGE, IMAGE2, Lab
 
 # Harmless if tests/conftest.py already loads it; lets this file run on its own too.
@@ -16,15 +15,6 @@ pytest_plugins = ["lab_plugin"]
 pytestmark = pytest.mark.lab
 
 
-def wait_for(pred: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = pred()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.2)
 
 
 def running_tasks(lab: Lab, service: str) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lab_plugin import wait_until
 from swarmlab import Lab
 
 from swarmtui.engine.client import EngineClient
@@ -72,15 +73,6 @@ def neutralised(lines: list[str], flags: list[str]) -> list[str]:
     return out
 
 
-def wait_until(pred: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = pred()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.3)
 
 
 async def async_wait(pred: Callable[[], Any], timeout: float, what: str) -> Any:
