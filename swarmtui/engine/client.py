@@ -239,3 +239,33 @@ class EngineClient:
             raise EngineError(str(exc.message), exc.status) from exc
         except (aiohttp.ClientError, OSError, asyncio.IncompleteReadError) as exc:
             raise EngineError(f"event stream broke: {type(exc).__name__}: {exc}") from exc
+
+
+class WritePermit:
+    """What a mutating request (POST, PUT, DELETE) must carry.
+
+    Only the executor (:mod:`swarmtui.ops.executor`) issues one, for the length of one
+    confirmed operation, and never in read-only mode; :meth:`EngineClient.request` refuses
+    to send anything but GET without a live permit. So every change to an engine passes
+    through the operations layer, and read-only needs remembering in one place only."""
+
+    __slots__ = ("_live", "title")
+
+    _ISSUER = object()
+
+    def __init__(self, issuer: object, title: str) -> None:
+        if issuer is not WritePermit._ISSUER:
+            raise TypeError("a WritePermit is issued by the executor only")
+        self.title = title
+        self._live = True
+
+    @classmethod
+    def _issue(cls, title: str) -> WritePermit:
+        return cls(cls._ISSUER, title)
+
+    def _revoke(self) -> None:
+        self._live = False
+
+    @property
+    def live(self) -> bool:
+        return self._live
