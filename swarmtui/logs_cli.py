@@ -182,7 +182,7 @@ async def run_logs(args: argparse.Namespace) -> None:
     from swarmtui.model.log_targets import resolve_names
 
     since_ns = None
-    if args.since:
+    if args.since is not None:  # an empty --since is an error, not "no --since"
         try:
             since_ns = parse_since(args.since, time.time_ns(), local_offset_s=_local_offset_s())
         except ValueError as exc:

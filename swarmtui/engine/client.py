@@ -61,9 +61,13 @@ def advice(target: EngineTarget) -> str:
     return f"fix engines.{name} in {target.source}"
 
 
+def has_asyncssh() -> bool:
+    return importlib.util.find_spec("asyncssh") is not None
+
+
 def ssh_extra_missing(target: EngineTarget) -> str | None:
     """The one-line error for an ssh:// engine when asyncssh (the ssh extra) is absent."""
-    if not target.url.startswith("ssh://") or importlib.util.find_spec("asyncssh") is not None:
+    if not target.url.startswith("ssh://") or has_asyncssh():
         return None
     return (
         f"{target.url}: ssh:// needs the ssh extra: pip install 'swarmtui[ssh]' "
