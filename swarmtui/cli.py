@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 from swarmtui import __version__, validate
-from swarmtui.engine.target import EngineTarget, TargetError, resolve_target
+from swarmtui.cli_common import CliError, engine_target
+from swarmtui.engine.target import EngineTarget
 from swarmtui.validate import InputError
+
+__all__ = ["CliError", "build_parser", "engine_target", "main"]
 
 T = TypeVar("T")
 
 PROG = "swarmtui"
-
-
-class CliError(Exception):
-    """A user error: printed as one line, exit status 2 (usage) or 1 (runtime)."""
-
-    def __init__(self, message: str, status: int = 1) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def _arg(parse: Callable[[str], T]) -> Callable[[str], T]:
@@ -83,28 +77,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_engine_flag(parser)
     add_disk_parsers(sub)
     return parser
-
-
-@contextlib.asynccontextmanager
-async def engine_target(args: argparse.Namespace) -> AsyncIterator[EngineTarget]:
-    """The engine to use: a simulated one for --demo, else resolved like the docker CLI."""
-    if args.demo:
-        from swarmtui.demo import demo_engine
-
-        try:
-            demo = demo_engine(args.demo)
-            target = await demo.__aenter__()
-        except ValueError as exc:
-            raise CliError(str(exc), 2) from exc
-        try:
-            yield target
-        finally:
-            await demo.__aexit__(None, None, None)
-        return
-    try:
-        yield resolve_target(args.host, args.context)
-    except TargetError as exc:
-        raise CliError(str(exc), 2) from exc
 
 
 async def _preflight(target: EngineTarget) -> None:

@@ -51,7 +51,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from swarmtui.cli import CliError, engine_target
+from swarmtui.cli_common import CliError, engine_target
 from swarmtui.engine.client import EngineError, ssh_extra_missing
 from swarmtui.engine.disk import (
     ClientTransport,

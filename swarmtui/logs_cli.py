@@ -156,7 +156,7 @@ class LineWriter:
 
 
 async def _list_state(client: EngineClient, store: Store) -> None:
-    from swarmtui.cli import CliError
+    from swarmtui.cli_common import CliError
     from swarmtui.engine.client import EngineError
     from swarmtui.model import parse
     from swarmtui.model.actions import NodesListed, ServicesListed, TasksListed
@@ -175,7 +175,7 @@ async def _list_state(client: EngineClient, store: Store) -> None:
 
 async def run_logs(args: argparse.Namespace) -> None:
     """The ``logs`` subcommand (raises CliError for one-line failures)."""
-    from swarmtui.cli import CliError, engine_target
+    from swarmtui.cli_common import CliError, engine_target
     from swarmtui.engine.client import EngineClient, EngineError
     from swarmtui.engine.logs import FollowOptions, LogSession
     from swarmtui.engine.store import Store
