@@ -4,41 +4,35 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import re
+import os
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
-from swarmtui import __version__
-from swarmtui.engine.target import EngineTarget, TargetError, resolve_target
+from swarmtui import __version__, validate
+from swarmtui.cli_common import CliError, engine_target
+from swarmtui.engine.target import EngineTarget
+from swarmtui.validate import InputError
+
+__all__ = ["CliError", "build_parser", "engine_target", "main"]
+
+T = TypeVar("T")
 
 PROG = "swarmtui"
 
 
-class CliError(Exception):
-    """A user error: printed as one line, exit status 2 (usage) or 1 (runtime)."""
+def _arg(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse ``type=`` from a :mod:`swarmtui.validate` parser (keeps its message)."""
 
-    def __init__(self, message: str, status: int = 1) -> None:
-        super().__init__(message)
-        self.status = status
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
-
-def _size(text: str) -> tuple[int, int]:
-    m = re.fullmatch(r"(\d+)x(\d+)", text.strip())
-    if not m or not (20 <= int(m.group(1)) <= 1000 and 5 <= int(m.group(2)) <= 500):
-        raise argparse.ArgumentTypeError(f"invalid size {text!r}: use COLSxROWS, e.g. 120x40")
-    return int(m.group(1)), int(m.group(2))
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"invalid duration {text!r}: use seconds, e.g. 2.5")
-    return value
+    convert.__name__ = parse.__name__
+    return convert
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,19 +54,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-c", "--context", help="docker context to use")
     parser.add_argument("--read-only", action="store_true",
                         help="hide and refuse every action that changes the swarm")
-    parser.add_argument("--demo", action="store_const", const="demo",
+    parser.add_argument("--demo", action="store_true",
                         help="run against a built-in simulated swarm, no engine needed")
-    parser.add_argument("--demo-scenario", dest="demo", metavar="NAME",
-                        help="simulated scenario for --demo: demo, scale, chatty")
+    parser.add_argument("--demo-scenario", metavar="NAME",
+                        help="simulated scenario (implies --demo): demo, scale, chatty")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     shot = sub.add_parser("shot", help="save a screen as SVG or text, headless")
     shot.add_argument("screen", help="screen name: grid, services, logs, disk, events")
     shot.add_argument("--output", "-o", required=True, type=Path,
                       help="file to write (.svg for a picture, anything else for plain text)")
-    shot.add_argument("--size", type=_size, default=(120, 40), help="COLSxROWS (default 120x40)")
-    shot.add_argument("--timeout", type=_seconds, default=10.0,
+    shot.add_argument("--size", type=_arg(validate.size), default=(120, 40),
+                      help="COLSxROWS, COLS 20-1000, ROWS 5-500 (default 120x40)")
+    shot.add_argument("--timeout", type=_arg(validate.seconds), default=10.0,
                       help="seconds to wait for the first full state (default 10)")
-    shot.add_argument("--delay", type=_seconds, default=0.0,
+    shot.add_argument("--delay", type=_arg(validate.seconds), default=0.0,
                       help="seconds to stay live after that before rendering (default 0)")
     from swarmtui.logs_cli import add_logs_parser
 
@@ -82,28 +77,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_engine_flag(parser)
     add_disk_parsers(sub)
     return parser
-
-
-@contextlib.asynccontextmanager
-async def engine_target(args: argparse.Namespace) -> AsyncIterator[EngineTarget]:
-    """The engine to use: a simulated one for --demo, else resolved like the docker CLI."""
-    if args.demo:
-        from swarmtui.demo import demo_engine
-
-        try:
-            demo = demo_engine(args.demo)
-            target = await demo.__aenter__()
-        except ValueError as exc:
-            raise CliError(str(exc), 2) from exc
-        try:
-            yield target
-        finally:
-            await demo.__aexit__(None, None, None)
-        return
-    try:
-        yield resolve_target(args.host, args.context)
-    except TargetError as exc:
-        raise CliError(str(exc), 2) from exc
 
 
 async def _preflight(target: EngineTarget) -> None:
@@ -141,6 +114,7 @@ async def _run_shot(args: argparse.Namespace) -> None:
 
     if args.screen not in SCREENS:
         raise CliError(f"unknown screen {args.screen!r} (choose from: {', '.join(SCREENS)})", 2)
+    _check_output(args.output)
     async with engine_target(args) as target:
         try:
             await take_shot(LiveSwarm(EngineClient(target)), args.screen, args.output,
@@ -151,18 +125,49 @@ async def _run_shot(args: argparse.Namespace) -> None:
             raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
 
 
+def _check_output(path: Path) -> None:
+    """Refuse an output file that cannot be written before waiting for the engine."""
+    if path.is_dir():
+        raise CliError(f"cannot write {path}: it is a directory", 2)
+    parent = path.parent
+    if not parent.is_dir():
+        raise CliError(f"cannot write {path}: the folder {parent} does not exist", 2)
+    if not os.access(parent, os.W_OK):
+        raise CliError(f"cannot write {path}: the folder {parent} is not writable", 2)
+
+
+def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """What argparse cannot check alone, before anything starts: the demo scenario and the
+    environment the dashboard reads (raises InputError or exits 2 via ``parser.error``)."""
+    if args.demo_scenario is not None:
+        from swarmtui.sim.scenarios import BUILDERS  # the simulator loads only when asked
+
+        if args.demo_scenario not in BUILDERS:
+            parser.error(f"argument --demo-scenario: invalid choice: {args.demo_scenario!r} "
+                         f"(choose from: {', '.join(BUILDERS)})")
+    # One attribute for the rest of the program: the scenario to run, or None for an engine.
+    args.demo = args.demo_scenario or ("demo" if args.demo else None)
+    if args.command in (None, "shot"):
+        validate.check_environment(os.environ)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from swarmtui.disk_cli import run_df, run_prune
     from swarmtui.logs_cli import run_logs
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     runners = {None: _run_app, "shot": _run_shot, "logs": run_logs, "df": run_df,
                "prune": run_prune}
     try:
+        check_args(parser, args)
         asyncio.run(runners[args.command](args))
     except CliError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return exc.status
+    except InputError as exc:  # a malformed value found below the CLI layer
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     return 0

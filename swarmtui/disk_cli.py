@@ -51,9 +51,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from swarmtui.cli import CliError, engine_target
-from swarmtui.engine.client import EngineError
+from swarmtui.cli_common import CliError, engine_target
+from swarmtui.engine.client import EngineError, ssh_extra_missing
 from swarmtui.engine.disk import (
+    ClientTransport,
     DiskEngine,
     DiskFleet,
     EngineReport,
@@ -135,11 +136,19 @@ def add_disk_parsers(sub: Any) -> None:
 def _fleet(args: argparse.Namespace, target: EngineTarget) -> DiskFleet:
     """The engines the arguments select: ``target``, ``--engine`` flags, the config file."""
     try:
-        return DiskFleet.from_config(
+        fleet = DiskFleet.from_config(
             target, getattr(args, "engine", None) or [], read_only=bool(args.read_only)
         )
     except EngineSpecError as exc:
         raise CliError(str(exc), 2) from exc
+    for engine in fleet.engines:
+        # An ssh:// engine cannot work in this install at all: say so before connecting.
+        transport = engine.transport
+        missing = ssh_extra_missing(transport.target) if isinstance(
+            transport, ClientTransport) else None
+        if missing:
+            raise CliError(f"{engine.name}: {missing}")
+    return fleet
 
 
 def app_fleet(args: argparse.Namespace, target: EngineTarget) -> DiskFleet:

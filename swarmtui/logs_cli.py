@@ -64,12 +64,14 @@ def add_logs_parser(sub: Any) -> None:
 
 
 def parse_tail(value: str) -> int | None:
-    """Like the docker CLI: a non-negative integer, anything else means all (None)."""
-    try:
-        n = int(value)
-    except ValueError:
+    """Like ``docker service logs`` (the daemon checks it): ``all`` (None) or a non-negative
+    integer; anything else raises ValueError with a one-line message."""
+    text = value.strip()
+    if text in ("all", ""):
         return None
-    return n if n >= 0 else None
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f'invalid --tail {value!r}: use a number of lines (0 or more) or "all"')
+    return int(text)
 
 
 def _local_offset_s() -> int:
@@ -154,7 +156,7 @@ class LineWriter:
 
 
 async def _list_state(client: EngineClient, store: Store) -> None:
-    from swarmtui.cli import CliError
+    from swarmtui.cli_common import CliError
     from swarmtui.engine.client import EngineError
     from swarmtui.model import parse
     from swarmtui.model.actions import NodesListed, ServicesListed, TasksListed
@@ -173,19 +175,23 @@ async def _list_state(client: EngineClient, store: Store) -> None:
 
 async def run_logs(args: argparse.Namespace) -> None:
     """The ``logs`` subcommand (raises CliError for one-line failures)."""
-    from swarmtui.cli import CliError, engine_target
+    from swarmtui.cli_common import CliError, engine_target
     from swarmtui.engine.client import EngineClient, EngineError
     from swarmtui.engine.logs import FollowOptions, LogSession
     from swarmtui.engine.store import Store
     from swarmtui.model.log_targets import resolve_names
 
     since_ns = None
-    if args.since:
+    if args.since is not None:  # an empty --since is an error, not "no --since"
         try:
             since_ns = parse_since(args.since, time.time_ns(), local_offset_s=_local_offset_s())
         except ValueError as exc:
             raise CliError(str(exc), 2) from exc
-    options = FollowOptions(follow=args.follow, tail=parse_tail(args.tail), since_ns=since_ns)
+    try:
+        tail = parse_tail(args.tail)
+    except ValueError as exc:
+        raise CliError(str(exc), 2) from exc
+    options = FollowOptions(follow=args.follow, tail=tail, since_ns=since_ns)
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     async with engine_target(args) as target:
         client = EngineClient(target)

@@ -68,3 +68,30 @@ def test_run_without_engine_says_so_in_one_line(tmp_path: Path) -> None:
 
 def test_module_entry_point() -> None:
     assert run("--version").stdout.strip() == f"swarmtui {__version__}"
+
+
+@pytest.mark.parametrize("argv", [["--demo-scenario", "scale", "--demo"],
+                                  ["--demo", "--demo-scenario", "scale"],
+                                  ["--demo-scenario", "scale"]])
+def test_demo_scenario_runs_in_any_order(argv: list[str], tmp_path: Path) -> None:
+    # Before: --demo after --demo-scenario reset it to "demo"; alone it needed --demo.
+    out = tmp_path / "grid.txt"
+    assert main([*argv, "shot", "grid", "-o", str(out), "--timeout", "30"]) == 0
+    assert "simulated swarm (scale)" in out.read_text()
+
+
+def test_unreachable_extra_engine_is_told_to_fix_its_own_setting(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: every engine was told to "point swarmtui at one with --host".
+    config = tmp_path / "swarmtui"
+    config.mkdir()
+    (config / "engines.toml").write_text(f'[engines]\nn3 = "unix://{tmp_path}/n3.sock"\n')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert main(["--demo", "--engine", f"n2={tmp_path}/n2.sock", "df"]) == 0
+    out = capsys.readouterr().out
+    n2 = next(line for line in out.splitlines() if f"{tmp_path}/n2.sock (the socket" in line)
+    n3 = next(line for line in out.splitlines() if f"{tmp_path}/n3.sock (the socket" in line)
+    assert n2.endswith("start dockerd, or fix --engine n2=URL")
+    assert n3.endswith(f"start dockerd, or fix engines.n3 in {config / 'engines.toml'}")
+    assert "--host" not in n2 + n3

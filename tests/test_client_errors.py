@@ -88,3 +88,14 @@ def test_messages_for_os_errors() -> None:
     wrapped = RuntimeError("outer")
     wrapped.__cause__ = PermissionError(13, "x")
     assert "permission denied" in describe_connect_error(target, wrapped)
+
+
+def test_advice_names_the_setting_that_chose_the_engine() -> None:
+    refused = ConnectionRefusedError()
+    primary = EngineTarget("tcp://10.0.0.1:2375", "--host")
+    flag = EngineTarget("tcp://10.0.0.2:2375", "--engine", engine_name="n2")
+    config = EngineTarget("tcp://10.0.0.3:2375", "/etc/x/engines.toml", engine_name="n3")
+    assert describe_connect_error(primary, refused).endswith(
+        "point swarmtui at one with --host, --context or DOCKER_HOST")
+    assert describe_connect_error(flag, refused).endswith("fix --engine n2=URL")
+    assert describe_connect_error(config, refused).endswith("fix engines.n3 in /etc/x/engines.toml")

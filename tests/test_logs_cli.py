@@ -84,9 +84,12 @@ def test_closed_pipe_raises_pipe_closed() -> None:
         w.write([line("x")])
 
 
-def test_parse_tail_like_the_docker_cli() -> None:
+def test_parse_tail_like_docker_service_logs() -> None:
+    # The daemon answers `docker service logs --tail ten` with 'tail value must be a positive
+    # integer or "all"' and -1 with "negative tail values not supported": refused here too.
     assert parse_tail("all") is None
     assert parse_tail("10") == 10
     assert parse_tail("0") == 0
-    assert parse_tail("-1") is None
-    assert parse_tail("ten") is None
+    for bad in ("-1", "ten", "1.5", "²"):
+        with pytest.raises(ValueError, match="invalid --tail"):
+            parse_tail(bad)

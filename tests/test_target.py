@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -74,11 +75,29 @@ def test_errors_are_one_line(home: Path) -> None:
                             "DOCKER_CERT_PATH": str(home / "nocerts")})
 
 
+def make_certs(folder: Path) -> Path:
+    """A self-signed ca.pem / cert.pem / key.pem set, as DOCKER_CERT_PATH holds."""
+    folder.mkdir()
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=swarmtui-test", "-keyout", str(folder / "key.pem"),
+                    "-out", str(folder / "cert.pem")], check=True, capture_output=True)
+    (folder / "ca.pem").write_bytes((folder / "cert.pem").read_bytes())
+    return folder
+
+
 def test_tls_files_from_env(home: Path) -> None:
-    certs = home / "certs"
-    certs.mkdir()
-    for name in ("ca", "cert", "key"):
-        (certs / f"{name}.pem").write_text("x")
+    certs = make_certs(home / "certs")
     t = resolve_target(env={"DOCKER_HOST": "tcp://h:2376", "DOCKER_TLS_VERIFY": "yes",
                             "DOCKER_CERT_PATH": str(certs)})
     assert t.tls is not None and t.tls.verify and t.tls.ca == str(certs / "ca.pem")
+
+
+@pytest.mark.parametrize("broken", ["ca", "cert", "key"])
+def test_unreadable_tls_files_are_one_line(home: Path, broken: str) -> None:
+    # Before: a PEM that is not one surfaced as a traceback from ssl at connect.
+    certs = make_certs(home / "certs")
+    (certs / f"{broken}.pem").write_text("not a PEM file\n")
+    with pytest.raises(TargetError, match=r"^cannot load the TLS .*" + broken) as exc:
+        resolve_target(env={"DOCKER_HOST": "tcp://h:2376", "DOCKER_TLS_VERIFY": "1",
+                            "DOCKER_CERT_PATH": str(certs)})
+    assert "\n" not in str(exc.value)

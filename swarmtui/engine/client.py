@@ -8,7 +8,9 @@ raw endpoints itself; see ../shared/reference/docker-api/brief.md §1 for why.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
+import socket
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -41,32 +43,73 @@ def _api_tuple(text: str) -> tuple[int, int]:
         return (0, 0)
 
 
+def where(target: EngineTarget) -> str:
+    """The engine's URL for messages, plus what the user wrote when it was read differently."""
+    if target.given and "://" not in target.given and not target.given.startswith("/"):
+        return (f"{target.url} ({target.source} {target.given!r}: a bare host means tcp on "
+                f"port 2375, as for the docker CLI)")
+    return target.url
+
+
+def advice(target: EngineTarget) -> str:
+    """What to change when the engine is not there: the flag or file that named it."""
+    name = target.engine_name
+    if name is None:
+        return "point swarmtui at one with --host, --context or DOCKER_HOST"
+    if target.source == "--engine":
+        return f"fix --engine {name}=URL"
+    return f"fix engines.{name} in {target.source}"
+
+
+def has_asyncssh() -> bool:
+    return importlib.util.find_spec("asyncssh") is not None
+
+
+def ssh_extra_missing(target: EngineTarget) -> str | None:
+    """The one-line error for an ssh:// engine when asyncssh (the ssh extra) is absent."""
+    if not target.url.startswith("ssh://") or has_asyncssh():
+        return None
+    return (
+        f"{target.url}: ssh:// needs the ssh extra: pip install 'swarmtui[ssh]' "
+        f"(or forward the socket: ssh -nNT -L /tmp/d.sock:/var/run/docker.sock HOST)"
+    )
+
+
+def _host_of(url: str) -> str:
+    rest = url.split("://", 1)[-1].rsplit("@", 1)[-1]
+    host = rest.split("/", 1)[0]
+    return host.rsplit(":", 1)[0] if not host.endswith("]") else host
+
+
 def describe_connect_error(target: EngineTarget, exc: BaseException) -> str:
     """Turn a low-level connection failure into one line that says what to do."""
-    where = target.url
+    at = where(target)
     seen: set[int] = set()
     cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
         if isinstance(cause, ssl.SSLError | aiohttp.ClientSSLError):
-            return f"TLS failure talking to {where}: {getattr(cause, 'reason', None) or cause}"
+            return f"TLS failure talking to {at}: {getattr(cause, 'reason', None) or cause}"
         if isinstance(cause, PermissionError):
-            return (
-                f"permission denied on {where}: run as root or add your user to the 'docker' group"
-            )
+            return f"permission denied on {at}: run as root or add your user to the 'docker' group"
         if isinstance(cause, FileNotFoundError):
             return (
-                f"no Docker engine at {where} (the socket does not exist): start dockerd, "
-                f"or point swarmtui at one with --host, --context or DOCKER_HOST"
+                f"no Docker engine at {at} (the socket does not exist): start dockerd, "
+                f"or {advice(target)}"
             )
         if isinstance(cause, ConnectionRefusedError):
-            return f"no Docker engine listening at {where} (connection refused)"
+            return f"no Docker engine listening at {at} (connection refused): {advice(target)}"
+        if isinstance(cause, socket.gaierror):
+            return (
+                f"no Docker engine at {at}: cannot resolve host {_host_of(target.url)!r}: "
+                f"{advice(target)}"
+            )
         if isinstance(cause, aiohttp.ClientConnectorError) and cause.os_error is not None:
             cause = cause.os_error
             continue
         cause = cause.__cause__ or cause.__context__
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return f"cannot reach the Docker engine at {where}: {text}"
+    return f"cannot reach the Docker engine at {at}: {text}"
 
 
 def _ssl_context(target: EngineTarget) -> ssl.SSLContext | None:
@@ -105,19 +148,20 @@ class EngineClient:
         """Open the session, negotiate the API version; returns it (e.g. ``"1.41"``)."""
         await self.close()
         url = self.target.url
-        ssl_context = _ssl_context(self.target)
+        missing = ssh_extra_missing(self.target)  # aiodocker's ssh:// connector needs asyncssh
+        if missing:
+            raise EngineError(missing)
+        try:
+            ssl_context = _ssl_context(self.target)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            raise EngineError(f"cannot load the TLS files for {self.target.url}: {exc}") from exc
         if url.startswith("tcp://"):
             url = ("https://" if ssl_context else "http://") + url[len("tcp://") :]
         try:
             docker = aiodocker.Docker(url=url, ssl_context=ssl_context, api_version="v1.41")
-        except ImportError as exc:
-            # aiodocker's ssh:// connector needs asyncssh, an optional extra.
-            raise EngineError(
-                f"{self.target.url}: ssh:// needs the ssh extra: pip install 'swarmtui[ssh]' "
-                f"(or forward the socket: ssh -nNT -L /tmp/d.sock:/var/run/docker.sock HOST)"
-            ) from exc
-        except (ValueError, OSError) as exc:
-            raise EngineError(f"invalid engine address {self.target.url!r}: {exc}") from exc
+        except (ValueError, OSError, aiodocker.DockerError) as exc:
+            text = exc.message if isinstance(exc, aiodocker.DockerError) else exc
+            raise EngineError(f"invalid engine address {self.target.url!r}: {text}") from exc
         self._docker = docker
         # The log pane holds one stream per service at once; aiohttp's default pool is 100.
         if isinstance(docker.connector, aiohttp.BaseConnector):
@@ -129,6 +173,9 @@ class EngineClient:
         except TimeoutError as exc:
             await self.close()
             raise EngineError(f"the engine at {self.target.url} did not answer in time") from exc
+        except ValueError as exc:  # yarl refuses the URL: parse_engine_url should have first
+            await self.close()
+            raise EngineError(f"invalid engine address {self.target.url!r}: {exc}") from exc
         except (aiodocker.DockerError, aiohttp.ClientError, OSError) as exc:
             await self.close()
             if isinstance(exc, aiodocker.DockerError) and exc.status != 900:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -45,7 +44,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from swarmtui.engine.client import EngineClient, EngineError
-from swarmtui.engine.target import EngineTarget, TargetError, resolve_target
+from swarmtui.engine.target import EngineTarget, TargetError, address_target, resolve_target
 from swarmtui.model.disk import (
     DiskUsage,
     EngineState,
@@ -78,6 +77,7 @@ from swarmtui.model.disk_view import (
     request_text,
     uncovered_nodes,
 )
+from swarmtui.validate import NAME_RE, InputError, engine_name
 
 DF_TIMEOUT_S = 120.0
 LIST_TIMEOUT_S = 30.0
@@ -186,7 +186,7 @@ class ClientTransport:
 # --------------------------------------------------------------------------------------------
 
 
-class EngineSpecError(ValueError):
+class EngineSpecError(InputError):
     """An invalid ``--engine`` value or config file (one line)."""
 
 
@@ -199,19 +199,31 @@ class EngineSpec:
     source: str
 
 
-_CONTEXT_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.+-]*")  # docker/cli context name rule
-
-
-def _target_for(value: str, source: str, env: Mapping[str, str]) -> EngineTarget:
+def _target_for(name: str, value: str, source: str, label: str,
+                env: Mapping[str, str]) -> EngineTarget:
+    """A docker context name, or else an address parsed like the docker CLI's ``--host``;
+    ``label`` names the setting in errors (``--engine n2``, ``engines.n2 in PATH``)."""
     value = value.strip()
+    what = f"address for {label}"
     try:
-        if _CONTEXT_NAME.fullmatch(value):
-            target = resolve_target(context=value, env=env)
+        if NAME_RE.fullmatch(value):
+            try:
+                target = resolve_target(context=value, env=env)
+            except TargetError as exc:
+                if "does not exist" not in str(exc):
+                    raise
+                # A bare word is a context here; say how to mean a host instead.
+                raise TargetError(
+                    f"{exc} (for a host write tcp://{value}:2375 or ssh://{value})"
+                ) from None
         else:  # unix://, tcp://, ssh://, /path/to/socket, HOST:PORT
-            target = resolve_target(host=value, env=env)
+            target = address_target(value, source, env, what)
     except TargetError as exc:
-        raise EngineSpecError(f"{source}: {exc}") from exc
-    return replace(target, source=source)
+        text = str(exc)
+        raise EngineSpecError(
+            text if text.startswith(f"invalid {what}") else f"{label}: {text}"
+        ) from None
+    return replace(target, source=source, engine_name=name)
 
 
 def parse_engine_flag(text: str, env: Mapping[str, str] | None = None) -> EngineSpec:
@@ -223,13 +235,22 @@ def parse_engine_flag(text: str, env: Mapping[str, str] | None = None) -> Engine
             f"invalid --engine {text!r}: use NAME=URL, e.g. node2=unix:///var/run/docker.sock, "
             "node2=tcp://10.0.0.12:2376 or node2=CONTEXT"
         )
-    return EngineSpec(name, _target_for(value, "--engine", env or os.environ), "--engine")
+    try:
+        engine_name(name, f"--engine {text!r}")
+    except InputError as exc:
+        raise EngineSpecError(str(exc)) from None
+    env = os.environ if env is None else env
+    target = _target_for(name, value, "--engine", f"--engine {name}", env)
+    return EngineSpec(name, target, "--engine")
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:
-    """``$XDG_CONFIG_HOME/swarmtui/engines.toml`` (``~/.config`` when unset)."""
+    """``$XDG_CONFIG_HOME/swarmtui/engines.toml`` (``~/.config`` when unset or, as the XDG
+    spec says, not an absolute path)."""
     env = os.environ if env is None else env
-    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    base = env.get("XDG_CONFIG_HOME", "")
+    if not os.path.isabs(base):
+        base = str(Path.home() / ".config")
     return Path(base) / "swarmtui" / CONFIG_NAME
 
 
@@ -249,14 +270,25 @@ def engines_from_config(
         data = tomllib.loads(raw.decode("utf-8", "replace"))
     except tomllib.TOMLDecodeError as exc:
         raise EngineSpecError(f"{path}: invalid TOML: {exc}") from exc
+    unknown = sorted(set(data) - {"engines"})
+    if unknown:
+        raise EngineSpecError(
+            f"{path}: unknown key(s) {', '.join(map(repr, unknown))}: the file holds one "
+            'table, [engines], of NAME = "URL"'
+        )
     table = data.get("engines", {})
     if not isinstance(table, dict):
         raise EngineSpecError(f'{path}: [engines] must be a table of NAME = "URL"')
     out = []
     for name, value in table.items():
+        try:
+            engine_name(name, str(path))
+        except InputError as exc:
+            raise EngineSpecError(str(exc)) from None
         if not isinstance(value, str) or not value.strip():
             raise EngineSpecError(f"{path}: engines.{name} must be a URL or context name")
-        out.append(EngineSpec(str(name), _target_for(value, str(path), env), str(path)))
+        label = f"engines.{name} in {path}"
+        out.append(EngineSpec(name, _target_for(name, value, str(path), label, env), str(path)))
     return out
 
 
@@ -740,7 +772,9 @@ class DiskFleet:
         names = [s.name for s in specs]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            msg = f"engine name(s) given twice: {', '.join(dupes)}"
+            where = sorted({s.source for s in specs if s.name in dupes})
+            msg = (f"engine name(s) given twice: {', '.join(dupes)} (in {' and '.join(where)}); "
+                   "each engine needs its own name")
             if strict:
                 raise EngineSpecError(msg)
             config_error = msg

@@ -9,16 +9,23 @@ module is why swarmtui does not.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from swarmtui.validate import NAME_RE, InputError
+
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+DEFAULT_TCP_HOST = "localhost"  # docker/cli opts.DefaultHTTPHost
+DEFAULT_TCP_PORT = 2375  # docker/cli opts.DefaultHTTPPort: tcp:// without a port, even with TLS
+ADDRESS_FORMS = "unix:///PATH, tcp://HOST[:PORT], HOST[:PORT] or ssh://[USER@]HOST[:PORT]"
 
 
-class TargetError(Exception):
-    """The engine selection itself is invalid (bad flag, unknown context, missing certs)."""
+class TargetError(InputError):
+    """The engine selection itself is invalid (bad address, unknown context, missing certs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +45,8 @@ class EngineTarget:
     tls: TLSFiles | None = None
     context: str | None = None
     display: str | None = None  # what the header shows instead of the URL (e.g. for --demo)
+    given: str | None = None  # the address as the user wrote it, when normalising changed it
+    engine_name: str | None = None  # set for an extra engine (--engine NAME=URL, engines.toml)
 
     @property
     def label(self) -> str:
@@ -46,12 +55,97 @@ class EngineTarget:
         return f"{self.context} ({self.url})" if self.context else self.url
 
 
-def _normalise(url: str) -> str:
-    if "://" not in url:
-        if url.startswith("/"):
-            return f"unix://{url}"
-        return f"tcp://{url}"
-    return url
+# A host: a DNS name or IPv4 address, or an IPv6 address in brackets; then an optional port.
+_NETLOC_RE = re.compile(r"(?P<host>\[[^\]]*\]|[^:\[\]]*)(?::(?P<port>[^:]*))?")
+_HOSTNAME_RE = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?")
+
+
+def _host_port(netloc: str, default_port: int | None) -> tuple[str, int | None]:
+    """``HOST[:PORT]`` -> (host, port); raises ValueError with the reason."""
+    m = _NETLOC_RE.fullmatch(netloc)
+    if m is None:
+        raise ValueError("use HOST:PORT (an IPv6 address goes in brackets: [::1]:2375)")
+    host, port_text = m.group("host"), m.group("port")
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise ValueError(f"{host} is not an IPv6 address") from None
+    elif host and not _HOSTNAME_RE.fullmatch(host):
+        raise ValueError(f"{host!r} is not a host name or IP address")
+    port = default_port
+    if port_text is not None and port_text != "":
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise ValueError(f"port {port_text!r} must be a number from 1 to 65535")
+        port = int(port_text)
+    return host, port
+
+
+def parse_engine_url(text: str, what: str = "engine address") -> str:
+    """Normalise an engine address the way the docker CLI's ``ParseHost`` does.
+
+    ``unix:///PATH`` (``unix://`` alone is the default socket), ``tcp://HOST[:PORT]`` (port
+    2375 and host localhost when left out), a bare ``HOST[:PORT]`` (read as tcp), and
+    ``ssh://[USER@]HOST[:PORT]``. Unlike the CLI, a bare absolute path means a unix socket.
+    Anything else, ``npipe://`` included, raises TargetError with one line naming ``what``.
+    """
+    value = text.strip()
+
+    def bad(reason: str) -> TargetError:
+        return TargetError(f"invalid {what} {text!r}: {reason}")
+
+    if not value:
+        raise bad(f"it is empty; use {ADDRESS_FORMS}")
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise bad("it contains spaces or control characters")
+    if value.startswith("/"):
+        return f"unix://{value}"
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        scheme, rest = "tcp", value
+    if scheme == "unix":
+        if "://" in rest:
+            raise bad("more than one scheme")
+        return f"unix://{rest or DEFAULT_SOCKET[len('unix://'):]}"
+    if scheme == "tcp":
+        netloc, slash, path = rest.partition("/")
+        if "?" in rest or "#" in rest or "@" in netloc:
+            raise bad("use tcp://HOST[:PORT] (no user, query or fragment)")
+        try:
+            host, port = _host_port(netloc, DEFAULT_TCP_PORT)
+        except ValueError as exc:
+            raise bad(str(exc)) from None
+        path = slash + path if path else ""
+        return f"tcp://{host or DEFAULT_TCP_HOST}:{port}{path}"
+    if scheme == "ssh":
+        user, at, netloc = rest.rpartition("@")
+        if "/" in netloc or "?" in netloc or "#" in netloc:
+            raise bad("use ssh://[USER@]HOST[:PORT] (no path: the remote docker finds its socket)")
+        if ":" in user:
+            raise bad("a password in the URL is not supported (use an ssh key or agent)")
+        if at and not user:
+            raise bad("the user before @ is empty")
+        try:
+            host, _ = _host_port(netloc, None)
+        except ValueError as exc:
+            raise bad(str(exc)) from None
+        if not host:
+            raise bad("no host; use ssh://[USER@]HOST[:PORT]")
+        return value
+    if scheme == "npipe":
+        raise bad("npipe:// is a Windows named pipe, which swarmtui cannot use")
+    if scheme in ("http", "https"):
+        raise bad(f"use tcp://{rest} (TLS comes from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH)")
+    raise bad(f"unknown scheme {scheme}://; use {ADDRESS_FORMS}")
+
+
+def address_target(
+    text: str, source: str, env: Mapping[str, str], what: str | None = None
+) -> EngineTarget:
+    """The engine at an address the user gave (``--host``, ``DOCKER_HOST``, ``--engine``)."""
+    url = parse_engine_url(text, what or source)
+    given = text.strip() if url != text.strip() else None
+    return EngineTarget(url=url, source=source, tls=_tls_from_env(env), given=given)
 
 
 def _tls_from_env(env: Mapping[str, str]) -> TLSFiles | None:
@@ -65,12 +159,39 @@ def _tls_from_env(env: Mapping[str, str]) -> TLSFiles | None:
     missing = [str(p) for p in files.values() if not p.is_file()]
     if missing:
         raise TargetError(f"TLS is on but certificate files are missing: {', '.join(missing)}")
+    _check_tls_files(files["ca"], files["cert"], files["key"])
     return TLSFiles(str(files["ca"]), str(files["cert"]), str(files["key"]), verify)
+
+
+def _check_tls_files(ca: Path, cert: Path, key: Path) -> None:
+    # Loaded once here so a bad PEM is a one-line usage error, not a traceback at connect.
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    try:
+        ctx.load_verify_locations(str(ca))
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise TargetError(f"cannot load the TLS CA certificate {ca}: {_reason(exc)}") from None
+    try:
+        ctx.load_cert_chain(str(cert), str(key))
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise TargetError(
+            f"cannot load the TLS certificate {cert} with key {key}: {_reason(exc)}"
+        ) from None
+
+
+def _reason(exc: BaseException) -> str:
+    return str(getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc)
 
 
 def _from_context(name: str, source: str) -> EngineTarget:
     from docker.context import ContextAPI  # docker-py reads the CLI's context store for us
 
+    if not NAME_RE.fullmatch(name):
+        raise TargetError(
+            f"invalid docker context name {name!r} (from {source}): use letters, digits "
+            "and _ . + - (see `docker context ls`)"
+        )
     if name == "default":
         return EngineTarget(url=DEFAULT_SOCKET, source=source, context="default")
     try:
@@ -87,7 +208,9 @@ def _from_context(name: str, source: str) -> EngineTarget:
         tls = TLSFiles(cfg.ca_cert, cert, key, bool(cfg.verify))
     elif host.startswith("https://"):
         tls = TLSFiles(None, None, None, True)
-    return EngineTarget(url=_normalise(host), source=source, tls=tls, context=name)
+    if not host.startswith(("http://", "https://")):  # docker-py writes these; aiodocker takes them
+        host = parse_engine_url(host, f"address of docker context {name!r}")
+    return EngineTarget(url=host, source=source, tls=tls, context=name)
 
 
 def _current_context_from_config(env: Mapping[str, str]) -> str | None:
@@ -110,18 +233,16 @@ def resolve_target(
 ) -> EngineTarget:
     """Pick the engine like the docker CLI does; raises TargetError with a one-line reason."""
     env = os.environ if env is None else env
-    if host and context:
+    if host is not None and context is not None:
         raise TargetError("conflicting options: either specify --host or --context, not both")
-    if host:
-        return EngineTarget(url=_normalise(host), source="--host", tls=_tls_from_env(env))
-    if context:
-        return _from_context(context, "--context")
-    if env.get("DOCKER_HOST"):
-        return EngineTarget(
-            url=_normalise(env["DOCKER_HOST"]), source="DOCKER_HOST", tls=_tls_from_env(env)
-        )
-    if env.get("DOCKER_CONTEXT"):
-        return _from_context(env["DOCKER_CONTEXT"], "DOCKER_CONTEXT")
+    if host is not None:
+        return address_target(host, "--host", env)
+    if context is not None:
+        return _from_context(context.strip(), "--context")
+    if env.get("DOCKER_HOST", "").strip():  # blank means unset, as for the CLI
+        return address_target(env["DOCKER_HOST"], "DOCKER_HOST", env)
+    if env.get("DOCKER_CONTEXT", "").strip():
+        return _from_context(env["DOCKER_CONTEXT"].strip(), "DOCKER_CONTEXT")
     current = _current_context_from_config(env)
     if current and current != "default":
         return _from_context(current, "docker config currentContext")
