@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from swarmtui.engine.client import EngineError
+from swarmtui.engine.client import EngineError, WritePermit
 from swarmtui.engine.disk import DiskEngine, DiskFleet
 from swarmtui.model import disk as d
 
@@ -137,9 +137,12 @@ class FakeEngine:
                            self.build_cache], sort_keys=True)
 
     async def call(self, method: str, path: str, params: Mapping[str, str] | None = None,
-                   timeout: float = 30.0) -> Any:
+                   timeout: float = 30.0, permit: WritePermit | None = None) -> Any:
         path = path.lstrip("/")
         params = dict(params or {})
+        if method != "GET" and (permit is None or not permit.live):
+            # As EngineClient.request: no write without the executor's permit.
+            raise EngineError(f"fake engine: {method} /{path} without a write permit")
         self.calls.append((method, path, params))
         if (method, path) in self.fail:
             raise self.fail[(method, path)]
@@ -333,3 +336,27 @@ def fake_fleet(*fakes: FakeEngine, fetched_ago_s: int = 42, **kw: Any) -> DiskFl
         for i, f in enumerate(fakes)
     ]
     return DiskFleet(engines, **kw)
+
+
+def permit_for_tests() -> WritePermit:
+    """A permit for engine-layer tests that call DiskEngine.execute directly (the app and the
+    CLI get theirs from the executor only)."""
+    return WritePermit._issue("test")
+
+
+async def execute_confirmed(fleet: DiskFleet, planned: Any, *, read_only: bool = False) -> Any:
+    """Run a confirmed preview the way the app and the CLI do: as a prune operation through
+    an executor. Returns the engine's PruneOutcome (or one carrying the executor's refusal)."""
+    from swarmtui.model.disk_view import PruneOutcome
+    from swarmtui.ops.base import Plan
+    from swarmtui.ops.executor import Executor
+    from swarmtui.ops.prune import PruneOperation, prune_preview
+
+    engine = fleet.find(planned.engine)
+    op = PruneOperation(fleet, [engine] if engine else [], planned.kind, planned.options)
+    outcome = await Executor(read_only=read_only).execute(
+        Plan(op, prune_preview([planned], ()), (planned,))
+    )
+    if outcome.detail:
+        return outcome.detail[0]
+    return PruneOutcome(planned.engine, planned.kind, planned.title, refused=outcome.refused)

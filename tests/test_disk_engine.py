@@ -12,6 +12,7 @@ from disk_fakes import (
     FakeEngine,
     H,
     cache,
+    execute_confirmed,
     fake_fleet,
     image,
     manager_engine,
@@ -141,7 +142,8 @@ async def test_worker_prune_uses_the_managers_services() -> None:
                     "busybox:lab": "used by service shop_web spec"}
     assert "busybox:old" not in {u for i in plan.items for u in i.untags}
     assert not any(c[1] == "services" for c in wrk.calls)  # asked the manager, not the worker
-    outcome = await fleet.execute(await fleet.plan(worker, "images", PruneOptions(all=True)))
+    planned = await fleet.plan(worker, "images", PruneOptions(all=True))
+    outcome = await execute_confirmed(fleet, planned)
     assert outcome.ok and outcome.diff is not None and outcome.diff.matches
     assert {t for i in wrk.images for t in i["RepoTags"]} == {"busybox:lab", "busybox:lab2",
                                                               "busybox:old"}
@@ -184,17 +186,19 @@ async def test_volume_all_filter_and_build_keep_storage_by_api_version() -> None
         fleet = fake_fleet(fake)
         await fleet.connect_all()
         engine = fleet.engines[0]
-        await fleet.execute(await fleet.plan(engine, "build-cache",
-                                             PruneOptions(keep_storage=1000)))
+        planned = await fleet.plan(engine, "build-cache", PruneOptions(keep_storage=1000))
+        await execute_confirmed(fleet, planned)
         assert fake.mutations[-1] == ("POST", "build/prune", {key: "1000"})
-        outcome = await fleet.execute(await fleet.plan(engine, "volumes", PruneOptions(all=True)))
+        planned = await fleet.plan(engine, "volumes", PruneOptions(all=True))
+        outcome = await execute_confirmed(fleet, planned)
         assert fake.mutations[-1] == ("POST", "volumes/prune",
                                       {"filters": '{"all":{"true":true}}'})
         assert outcome.results[0].deleted == ("named",)
     old = FakeEngine("e", "", api="1.41", volumes=[volume("named", 5)])
     fleet = fake_fleet(old)
     await fleet.connect_all()
-    await fleet.execute(await fleet.plan(fleet.engines[0], "volumes", PruneOptions(all=True)))
+    planned = await fleet.plan(fleet.engines[0], "volumes", PruneOptions(all=True))
+    await execute_confirmed(fleet, planned)
     assert old.mutations[-1] == ("POST", "volumes/prune", {})  # < 1.42: all is implied
 
 
@@ -204,13 +208,13 @@ async def test_drift_is_refused_before_anything_is_sent() -> None:
     await fleet.connect_all()
     planned = await fleet.plan(fleet.engines[0], "images", PruneOptions(all=True))
     mgr.images.append(image("9", ("late/arrival:1",)))
-    outcome = await fleet.execute(planned)
+    outcome = await execute_confirmed(fleet, planned)
     assert outcome.refused is not None and "late/arrival:1" in outcome.refused
     assert mgr.mutations == []
     # an object gone meanwhile is fine: the result says it was not removed
     planned = await fleet.plan(fleet.engines[0], "containers", PruneOptions())
     mgr.containers = [c for c in mgr.containers if c["Names"] != ["/scratchpad"]]
-    outcome = await fleet.execute(planned)
+    outcome = await execute_confirmed(fleet, planned)
     assert outcome.ok and outcome.diff is not None
     assert outcome.diff.planned_not_removed == ("f" * 64,)
 
@@ -249,7 +253,7 @@ async def test_in_use_conflict_is_one_line_and_stops() -> None:
     mgr.fail[("DELETE", "images/sha256:" + "4" * 64)] = EngineError(
         "conflict: unable to delete 444444444444 (must be forced) - image is being used by "
         "stopped container 0123", 409)
-    outcome = await fleet.execute(planned)
+    outcome = await execute_confirmed(fleet, planned)
     assert not outcome.ok
     (err,) = outcome.errors
     assert "\n" not in err and "image is being used" in err

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from disk_fakes import execute_confirmed
 from lab_plugin import clean_swarm
 from swarmlab import Lab
 
@@ -305,7 +306,7 @@ async def prune_and_check(lab: Lab, fleet: DiskFleet, i: int, kind: str,
     for item in plan.items:  # the lab images are never in a preview
         assert not set(item.untags) & set(LAB_TAGS), item
     t0 = time.time() - 0.2
-    outcome = await fleet.execute(planned)
+    outcome = await execute_confirmed(fleet, planned)
     t1 = time.time() + 0.5
     assert outcome.ok, outcome.errors
     assert outcome.diff is not None and outcome.diff.matches, outcome.diff
@@ -704,7 +705,7 @@ async def test_newer_engine_df_and_anonymous_only_volume_prune(newer_swarm: Lab)
         kept = {k.name: k.flags[0] for k in planned.plan.kept}
         assert kept["swt-n-named"].startswith("named volume: API >= 1.42 prunes anonymous")
         t0 = time.time() - 0.2
-        outcome = await fleet.execute(planned)
+        outcome = await execute_confirmed(fleet, planned)
         assert outcome.ok and outcome.diff is not None and outcome.diff.matches
         assert set(outcome.results[0].deleted) == anon
         events = prune_events(lab, 0, t0, time.time() + 0.5)
@@ -713,7 +714,7 @@ async def test_newer_engine_df_and_anonymous_only_volume_prune(newer_swarm: Lab)
         planned = await fleet.plan(engine, "volumes", PruneOptions(all=True))
         assert "swt-n-named" in {i.name for i in planned.plan.items}
         assert planned.plan.query == (("filters", '{"all":{"true":true}}'),)
-        outcome = await fleet.execute(planned)
+        outcome = await execute_confirmed(fleet, planned)
         assert outcome.ok and outcome.diff is not None and outcome.diff.matches
         assert "swt-n-named" not in lab.docker("volume", "ls", "-q").stdout.split()
     finally:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from disk_fakes import (
     FakeEngine,
+    execute_confirmed,
     fake_fleet,
     manager_engine,
     unreachable_engine,
@@ -18,6 +19,7 @@ from textual.widgets import Button, Input
 from uistate import fixed_app
 
 from swarmtui.engine.client import EngineError
+from swarmtui.ops.executor import READ_ONLY_REFUSAL
 from swarmtui.model.disk import parse_disk_usage, render_df
 from swarmtui.screens.confirm_prune import ConfirmPruneScreen, PruneChooser, PruneResultScreen
 from swarmtui.screens.disk import DiskScreen
@@ -263,11 +265,11 @@ async def test_read_only_hides_and_refuses_prune() -> None:
         app.screen.action_prune()  # even when invoked directly
         await pilot.pause()
         assert isinstance(app.screen, DiskScreen)
-        # and the engine layer refuses on its own
+        # and the executor refuses on its own
         fleet = app.disk
         planned = await fleet.plan(fleet.engines[0], "containers", _opts())
-        outcome = await fleet.execute(planned)
-        assert outcome.refused == "read-only mode"
+        outcome = await execute_confirmed(fleet, planned, read_only=True)
+        assert outcome.refused == READ_ONLY_REFUSAL
     assert mgr.mutations == []
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import aiodocker
 import aiohttp
 import pytest
+from disk_fakes import permit_for_tests
 
 from swarmtui.sim.cluster import SimCluster
 from swarmtui.sim.scenarios import DEFAULT_START_NS, build, cli_service
@@ -670,7 +671,7 @@ async def test_disk_engine_prune_on_the_sim(served: tuple[SimCluster, SimServer]
         for kind in ("containers", "images"):
             planned = await engine.plan(kind, PruneOptions(), services)
             assert planned.plan.items, kind
-            outcome = await engine.execute(planned, services)
+            outcome = await engine.execute(planned, services, permit_for_tests())
             assert outcome.refused is None, outcome.refused
             assert all(s.error is None for s in outcome.steps), outcome.steps
             assert outcome.diff is not None and outcome.diff.matches, outcome.diff

@@ -24,6 +24,8 @@ from swarmtui.engine.target import EngineTarget
 MIN_API = (1, 41)
 MAX_API = (1, 55)
 REQUEST_TIMEOUT_S = 15.0
+# Methods that only read; everything else needs a WritePermit.
+READ_METHODS = frozenset({"GET", "HEAD"})
 STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_read=None, sock_connect=10)
 
 
@@ -129,6 +131,36 @@ def _ssl_context(target: EngineTarget) -> ssl.SSLContext | None:
     return ctx
 
 
+class WritePermit:
+    """What a mutating request (POST, PUT, DELETE) must carry.
+
+    Only the executor (:mod:`swarmtui.ops.executor`) issues one, for the length of one
+    confirmed operation, and never in read-only mode; :meth:`EngineClient.request` refuses
+    to send anything but GET without a live permit. So every change to an engine passes
+    through the operations layer, and read-only needs remembering in one place only."""
+
+    __slots__ = ("_live", "title")
+
+    _ISSUER = object()
+
+    def __init__(self, issuer: object, title: str) -> None:
+        if issuer is not WritePermit._ISSUER:
+            raise TypeError("a WritePermit is issued by the executor only")
+        self.title = title
+        self._live = True
+
+    @classmethod
+    def _issue(cls, title: str) -> WritePermit:
+        return cls(cls._ISSUER, title)
+
+    def _revoke(self) -> None:
+        self._live = False
+
+    @property
+    def live(self) -> bool:
+        return self._live
+
+
 class EngineClient:
     """One connection to one engine. ``connect()`` first; every call raises EngineError."""
 
@@ -208,14 +240,21 @@ class EngineClient:
                 pass
 
     async def request(self, method: str, path: str, params: Mapping[str, Any] | None = None,
-                      timeout: float = REQUEST_TIMEOUT_S) -> Any:
+                      timeout: float = REQUEST_TIMEOUT_S, *, body: Any = None,
+                      permit: WritePermit | None = None) -> Any:
         """One request/response call (JSON in and out); every failure is an EngineError
-        whose message is one line."""
+        whose message is one line. Anything but GET needs a live ``permit``."""
         path = path.lstrip("/")
+        method = method.upper()
+        if method not in READ_METHODS and (permit is None or not permit.live):
+            raise EngineError(
+                f"refused {method} /{path}: changes are made only by a confirmed operation"
+            )
         self.requests += 1
         try:
             async with asyncio.timeout(timeout):
-                return await self.docker._query_json(path, method, params=dict(params or {}))
+                return await self.docker._query_json(path, method, params=dict(params or {}),
+                                                     data=body)
         except TimeoutError as exc:
             raise EngineError(f"{method} /{path} timed out after {timeout:.0f}s") from exc
         except aiodocker.DockerError as exc:
@@ -287,32 +326,3 @@ class EngineClient:
         except (aiohttp.ClientError, OSError, asyncio.IncompleteReadError) as exc:
             raise EngineError(f"event stream broke: {type(exc).__name__}: {exc}") from exc
 
-
-class WritePermit:
-    """What a mutating request (POST, PUT, DELETE) must carry.
-
-    Only the executor (:mod:`swarmtui.ops.executor`) issues one, for the length of one
-    confirmed operation, and never in read-only mode; :meth:`EngineClient.request` refuses
-    to send anything but GET without a live permit. So every change to an engine passes
-    through the operations layer, and read-only needs remembering in one place only."""
-
-    __slots__ = ("_live", "title")
-
-    _ISSUER = object()
-
-    def __init__(self, issuer: object, title: str) -> None:
-        if issuer is not WritePermit._ISSUER:
-            raise TypeError("a WritePermit is issued by the executor only")
-        self.title = title
-        self._live = True
-
-    @classmethod
-    def _issue(cls, title: str) -> WritePermit:
-        return cls(cls._ISSUER, title)
-
-    def _revoke(self) -> None:
-        self._live = False
-
-    @property
-    def live(self) -> bool:
-        return self._live

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from swarmtui.engine.client import EngineClient, EngineError
+from swarmtui.engine.client import EngineClient, EngineError, WritePermit
 from swarmtui.engine.target import EngineTarget, TargetError, address_target, resolve_target
 from swarmtui.model.disk import (
     DiskUsage,
@@ -143,6 +143,7 @@ class DiskTransport(Protocol):
         path: str,
         params: Mapping[str, str] | None = None,
         timeout: float = LIST_TIMEOUT_S,
+        permit: WritePermit | None = None,
     ) -> Any: ...
 
     async def close(self) -> None: ...
@@ -174,8 +175,9 @@ class ClientTransport:
         path: str,
         params: Mapping[str, str] | None = None,
         timeout: float = LIST_TIMEOUT_S,
+        permit: WritePermit | None = None,
     ) -> Any:
-        return await self.client.request(method, path, params, timeout)
+        return await self.client.request(method, path, params, timeout, permit=permit)
 
     async def close(self) -> None:
         await self.client.close()
@@ -500,10 +502,11 @@ class DiskEngine:
         path: str,
         params: Mapping[str, str] | None = None,
         timeout: float = LIST_TIMEOUT_S,
+        permit: WritePermit | None = None,
     ) -> Any:
         await self.connect()
         try:
-            return await self.transport.call(method, path, params, timeout)
+            return await self.transport.call(method, path, params, timeout, permit)
         except EngineError as exc:
             if exc.status in (None, 900):
                 self._connected = False  # reconnect next time
@@ -599,13 +602,11 @@ class DiskEngine:
         )
 
     async def execute(
-        self, planned: PlannedPrune, services: Sequence[Any], *, read_only: bool = False
+        self, planned: PlannedPrune, services: Sequence[Any], permit: WritePermit
     ) -> PruneOutcome:
-        """Run a confirmed plan (see the module docstring). Never raises for engine errors:
-        they are in the outcome."""
+        """Run a confirmed plan (see the module docstring) with the executor's ``permit``.
+        Never raises for engine errors: they are in the outcome."""
         title = planned.title
-        if read_only:
-            return PruneOutcome(self.name, planned.kind, title, refused="read-only mode")
         async with self._prune_lock:
             try:
                 state, _ = await self.engine_state(services)
@@ -623,9 +624,9 @@ class DiskEngine:
                     steps.append(StepOutcome(step.kind, "not run"))
                     continue
                 if step.kind == "images" and not blanket_prune_is_safe(step):
-                    out = await self._delete_images(step, state, services)
+                    out = await self._delete_images(step, state, services, permit)
                 else:
-                    out = await self._endpoint(step, planned.options)
+                    out = await self._endpoint(step, planned.options, permit)
                 steps.append(out)
                 failed = out.error is not None
             results = [s.result for s in steps if s.result is not None]
@@ -639,13 +640,17 @@ class DiskEngine:
         self.refresh()
         return PruneOutcome(self.name, planned.kind, title, tuple(steps), diff=diff)
 
-    async def _endpoint(self, step: PrunePlan, options: PruneOptions) -> StepOutcome:
+    async def _endpoint(
+        self, step: PrunePlan, options: PruneOptions, permit: WritePermit
+    ) -> StepOutcome:
         params = dict(step.query)
         if step.kind == "build_cache":
             params = build_prune_params(self.api, step.query, options.keep_storage)
         request = request_text(replace(step, query=tuple(params.items())), per_item=False)
         try:
-            data = await self.call("POST", step.endpoint, params, timeout=PRUNE_TIMEOUT_S)
+            data = await self.call(
+                "POST", step.endpoint, params, timeout=PRUNE_TIMEOUT_S, permit=permit
+            )
         except EngineError as exc:
             return StepOutcome(step.kind, "endpoint", error=str(exc), request=request)
         return StepOutcome(
@@ -653,7 +658,7 @@ class DiskEngine:
         )
 
     async def _delete_images(
-        self, step: PrunePlan, state: EngineState, services: Sequence[Any]
+        self, step: PrunePlan, state: EngineState, services: Sequence[Any], permit: WritePermit
     ) -> StepOutcome:
         """Exactly the plan's images, one ``DELETE /images/{target}`` at a time (no force),
         never a target that designates an image a service needs."""
@@ -677,7 +682,9 @@ class DiskEngine:
                     error = f"refused to delete {target}: it names an image a service needs"
                     break
                 try:
-                    data = await self.call("DELETE", f"images/{target}", timeout=PRUNE_TIMEOUT_S)
+                    data = await self.call(
+                        "DELETE", f"images/{target}", timeout=PRUNE_TIMEOUT_S, permit=permit
+                    )
                 except EngineError as exc:
                     error = f"{target}: {exc}"
                     break
@@ -938,8 +945,9 @@ class DiskFleet:
         except ValueError as exc:  # planner refusal (e.g. filters)
             raise EngineError(str(exc)) from exc
 
-    async def execute(self, planned: PlannedPrune) -> PruneOutcome:
-        """Run a confirmed preview on its engine (re-checked first, see DiskEngine.execute)."""
+    async def execute(self, planned: PlannedPrune, permit: WritePermit) -> PruneOutcome:
+        """Run a confirmed preview on its engine (re-checked first, see DiskEngine.execute).
+        Only the prune operation calls this, with the executor's permit."""
         engine = self.find(planned.engine)
         if engine is None:
             return PruneOutcome(
@@ -948,13 +956,11 @@ class DiskFleet:
                 planned.title,
                 refused=f"unknown engine {planned.engine!r}",
             )
-        if self.read_only:
-            return PruneOutcome(engine.name, planned.kind, planned.title, refused="read-only mode")
         try:
             services, _ = await self.services(planned.kind)
         except EngineError as exc:
             return PruneOutcome(engine.name, planned.kind, planned.title, refused=str(exc))
-        return await engine.execute(planned, services, read_only=self.read_only)
+        return await engine.execute(planned, services, permit)
 
 
 @dataclass(frozen=True, slots=True)
