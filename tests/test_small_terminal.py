@@ -1,0 +1,41 @@
+"""An 80x24 terminal: what needs attention and how to get help or leave stay on screen."""
+
+from __future__ import annotations
+
+import pytest
+from uistate import fixed_app
+
+from swarmtui.shot import render_screen
+
+
+def footer_line(app) -> str:  # type: ignore[no-untyped-def]
+    return render_screen(app, as_svg=False).rstrip("\n").splitlines()[-1]
+
+
+@pytest.mark.parametrize("keys", [[], ["2"], ["3"], ["9"]])
+async def test_footer_keeps_help_and_quit_at_80_columns(keys: list[str]) -> None:
+    app = fixed_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*keys)
+        await pilot.pause()
+        footer = footer_line(app)
+        assert "? Keys" in footer and "q Quit" in footer, footer
+        # A key that does not fit is left out whole, never cut mid-word.
+        assert "s By▏" not in footer and "s By " not in footer.replace("s By stack", "")
+
+
+async def test_footer_shows_every_key_when_wide() -> None:
+    app = fixed_app()
+    async with app.run_test(size=(200, 24)) as pilot:
+        await pilot.pause()
+        footer = footer_line(app)
+        for key in ("⏎ Details", "d Density", "s By stack", "L Labels", "/ Filter", "? Keys",
+                    "q Quit", "^p palette"):
+            assert key in footer, footer
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        footer = footer_line(app)
+        assert "? Keys" in footer and "L Labels" not in footer, footer
+        await pilot.resize_terminal(200, 24)
+        await pilot.pause()
+        assert "L Labels" in footer_line(app)
