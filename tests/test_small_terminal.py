@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from uistate import fixed_app
 
+from swarmtui.model.state import Connection
 from swarmtui.shot import render_screen
+from swarmtui.widgets.status_bar import status_text
 
 
 def footer_line(app) -> str:  # type: ignore[no-untyped-def]
     return render_screen(app, as_svg=False).rstrip("\n").splitlines()[-1]
+
+
+@pytest.mark.parametrize("keys", [[], ["2"], ["3"], ["4"], ["9"]])
+async def test_header_says_what_needs_attention_at_80_columns(keys: list[str]) -> None:
+    app = fixed_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*keys)
+        await pilot.pause()
+        header = render_screen(app, as_svg=False).splitlines()[0]
+        assert "⚠ 1 down, 1 drained, 2 failing" in header, header
+
+
+def test_header_puts_a_lost_connection_first() -> None:
+    state = fixed_app().live.store.state
+    lost = replace(state, connection=Connection("disconnected", "connection refused", 1, 1))
+    text = status_text(lost, 0, False, "grid")
+    assert text.startswith("[b]swarmtui[/b] · grid  │  [b reverse] DISCONNECTED [/] [b]⚠ 1 down")
+    assert "connection refused · retrying" in text
 
 
 @pytest.mark.parametrize("keys", [[], ["2"], ["3"], ["9"]])
