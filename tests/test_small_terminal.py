@@ -61,3 +61,19 @@ async def test_footer_shows_every_key_when_wide() -> None:
         await pilot.resize_terminal(200, 24)
         await pilot.pause()
         assert "L Labels" in footer_line(app)
+
+
+@pytest.mark.parametrize(("width", "bar"), [(80, "USAGE"), (140, "IN USE / RECLAIMABLE")])
+async def test_disk_table_stays_whole_and_the_bar_gives_way(width: int, bar: str) -> None:
+    from disk_fakes import fake_fleet
+    from test_disk_ui import settle
+
+    app = fixed_app(disk=fake_fleet(), start_mode="disk")
+    async with app.run_test(size=(width, 40)) as pilot:
+        await settle(pilot)
+        await pilot.pause()
+        text = render_screen(app, as_svg=False)
+        assert "TOTAL    ACTIVE" in text and "RECLAIMABLE" in text and bar in text, text
+        rows = [line for line in text.splitlines() if "Local Volumes" in line or "Images" in line]
+        assert rows and not any("…" in line for line in rows), text
+        assert all("█" in line or "·" in line or "░" in line for line in rows), text
