@@ -77,3 +77,27 @@ async def test_disk_table_stays_whole_and_the_bar_gives_way(width: int, bar: str
         rows = [line for line in text.splitlines() if "Local Volumes" in line or "Images" in line]
         assert rows and not any("…" in line for line in rows), text
         assert all("█" in line or "·" in line or "░" in line for line in rows), text
+
+
+async def test_grid_info_names_nodes_scrolled_out_of_view() -> None:
+    app = fixed_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        info = render_screen(app, as_svg=False).splitlines()[1]
+        assert "→ 2 more nodes (1 down, 1 drained)" in info, info
+        await pilot.press("right", "right", "right")  # the cursor drags the view along
+        await pilot.pause()
+        info = render_screen(app, as_svg=False).splitlines()[1]
+        assert "← " in info and "(1 down" not in info, info
+
+
+async def test_grid_info_shows_by_stack_and_labels_when_on() -> None:
+    app = fixed_app()
+    async with app.run_test(size=(200, 24)) as pilot:
+        await pilot.pause()
+        info = render_screen(app, as_svg=False).splitlines()[1]
+        assert "by stack" not in info and "labels" not in info and "more node" not in info
+        await pilot.press("s", "L")
+        await pilot.pause()
+        info = render_screen(app, as_svg=False).splitlines()[1]
+        assert "by stack" in info and "labels" in info, info

@@ -66,6 +66,7 @@ class Column:
     body: tuple[Line, ...]
     task_at: tuple[str | None, ...]  # task id for each body line (None for spacers/headers)
     running: int = 0
+    attention: str = ""  # "down", "drained" or "paused": what the header warns of
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,9 @@ def _state_style(task: Task, node: Node | None) -> str:
     if task.state in ("shutdown", "complete", "remove", "orphaned"):
         return "task-shutdown"
     return "task-starting"
+
+
+_ATTENTION_OF_STYLE = {"node-down": "down", "node-drain": "drained", "node-pause": "paused"}
 
 
 def _node_status(node: Node) -> tuple[str, str]:
@@ -519,6 +523,7 @@ def _column(
         )
     else:
         header = _node_header(node, width, running, opts.show_labels)
+    attention = "" if node is None else _ATTENTION_OF_STYLE.get(_node_status(node)[1], "")
     body: list[Line] = []
     task_at: list[str | None] = []
     if opts.density == "counts":
@@ -540,7 +545,32 @@ def _column(
             for line in _card(task, service, node, width, now_ns, opts.density):
                 body.append(line)
                 task_at.append(task.id if line else None)
-    return Column(key, title, header, tuple(body), tuple(task_at), running)
+    return Column(key, title, header, tuple(body), tuple(task_at), running, attention)
+
+
+def out_of_view(layout: GridLayout, first: int, last: int) -> str:
+    """What the columns outside ``first..last`` (those wholly in view) hide, so a node that
+    is down is never silently off-screen: ``← 1 more node · → 3 more nodes (1 down)``."""
+    parts = []
+    for arrow, hidden in (
+        ("←", layout.columns[: max(0, first)]),
+        ("→", layout.columns[last + 1 :]),
+    ):
+        nodes = [c for c in hidden if c.key != UNASSIGNED]
+        if not hidden:
+            continue
+        text = f"{arrow} {len(nodes)} more node{'' if len(nodes) == 1 else 's'}"
+        if len(nodes) < len(hidden):
+            text = f"{arrow} unassigned" if not nodes else f"{text} + unassigned"
+        flags = [
+            f"{n} {what}"
+            for what in ("down", "drained", "paused")
+            if (n := sum(1 for c in nodes if c.attention == what))
+        ]
+        if flags:
+            text += f" ({', '.join(flags)})"
+        parts.append(text)
+    return " · ".join(parts)
 
 
 def column_text(layout: GridLayout) -> Iterable[str]:
