@@ -190,3 +190,13 @@ def test_columns_out_of_view_say_what_they_hide() -> None:
     assert out_of_view(layout, 0, 2) == "→ 2 more nodes (1 down, 1 drained)"
     assert out_of_view(layout, 1, 3) == "← unassigned · → 1 more node (1 down)"
     assert out_of_view(layout, 3, 4) == "← 2 more nodes + unassigned"
+
+
+def test_symbols_carry_task_states_without_colour() -> None:
+    plain = text(grid_layout(state(), GridOptions(show="all"), NOW))
+    assert "✕" not in plain and "●" not in plain
+    out = text(grid_layout(state(), GridOptions(show="all", symbols=True), NOW))
+    assert "● running 1m" in out and "✕ failed" in out and "◌ pending" in out
+    assert "? unknown (node down)" in out and "○ shutdown" in out
+    lines = text(grid_layout(state(), GridOptions(density="lines", symbols=True), NOW))
+    assert "● running 1m" in lines

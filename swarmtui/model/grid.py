@@ -81,6 +81,7 @@ class GridOptions:
     group_by_stack: bool = False
     show_labels: bool = False
     column_width: int = 30
+    symbols: bool = False  # a glyph before each task state, for terminals without colour
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +159,18 @@ def _state_style(task: Task, node: Node | None) -> str:
 
 
 _ATTENTION_OF_STYLE = {"node-down": "down", "node-drain": "drained", "node-pause": "paused"}
+
+
+# What a task state's colour says, as a glyph (NO_COLOR: the style alone is bold/reverse/…).
+STATE_SYMBOLS = {
+    "task-running": "●",
+    "task-starting": "◐",
+    "task-pending": "◌",
+    "task-failed": "✕",
+    "task-shutdown": "○",
+    "task-stopping": "↓",
+    "task-stale": "?",
+}
 
 
 def _node_status(node: Node) -> tuple[str, str]:
@@ -273,21 +286,24 @@ def _card(
     node: Node | None,
     width: int,
     now_ns: int,
-    density: str,
+    opts: GridOptions,
     tints: Mapping[str, int],
 ) -> list[Line]:
+    density = opts.density
     label = task_label(task, service)
     tint = tints.get(task.service_id, service_tint(service.name if service else task.service_id))
     style = _state_style(task, node)
     state = "unknown (node down)" if style == "task-stale" else task.state
     if style == "task-stopping":
         state = f"running→{task.desired_state}"
+    if density == "lines" and style == "task-stopping":
+        state = "stopping"  # one line has no room for running→shutdown
+    if opts.symbols:
+        state = f"{STATE_SYMBOLS[style]} {state}"
     age = format_age(now_ns, task.status_ns)
     bar = Span("▌", "task-bar", tint)
     inner = width - 1
     if density == "lines":
-        if style == "task-stopping":
-            state = "stopping"  # one line has no room for running→shutdown
         tail = f" {state} {age}"
         return [
             (
@@ -571,7 +587,7 @@ def _column(
                         (Span(_fit(f"── {stack} ", width).ljust(width, "─"), "stack-header"),)
                     )
                     task_at.append(None)
-            for line in _card(task, service, node, width, now_ns, opts.density, tints):
+            for line in _card(task, service, node, width, now_ns, opts, tints):
                 body.append(line)
                 task_at.append(task.id if line else None)
     return Column(key, title, header, tuple(body), tuple(task_at), running, attention)

@@ -68,10 +68,18 @@ class DiskChanged(Message):
 
 
 def panel_renderable(
-    engine: DiskEngine, *, now_ns: int, verbose: bool, selected: bool, width: int | None = None
+    engine: DiskEngine,
+    *,
+    now_ns: int,
+    verbose: bool,
+    selected: bool,
+    width: int | None = None,
+    no_color: bool = False,
 ) -> RenderableType:
     """One engine's panel, ``width`` cells wide (None: as wide as it likes). A narrow panel
-    shrinks the usage bar, then drops it, before any table column is cut."""
+    shrinks the usage bar, then drops it, before any table column is cut. ``no_color``
+    (NO_COLOR): errors in bold reverse, as red would turn the faintest grey."""
+    error_style = "bold reverse" if no_color else "red"
     ident = engine.identity
     head = Text()
     head.append("▶ " if selected else "  ", style="bold")
@@ -98,13 +106,13 @@ def panel_renderable(
         parts.append(Text(f"    same swarm node as {engine.duplicate_of}: shown once", "dim"))
         return Group(*parts)
     if engine.connect_error is not None and df.usage is None:
-        parts.append(Text(f"    unreachable: {engine.connect_error}", "red"))
+        parts.append(Text(f"    unreachable: {engine.connect_error}", error_style))
         return Group(*parts)
     if df.error is not None:
         when = ""
         if df.usage is not None and df.fetched_ns is not None:
             when = f" (showing data from {format_age_s((now_ns - df.fetched_ns) / 1e9)} ago)"
-        parts.append(Text(f"    last df failed: {df.error}{when}", "red"))
+        parts.append(Text(f"    last df failed: {df.error}{when}", error_style))
     usage = df.usage
     if usage is None:
         if df.error is None:
@@ -251,7 +259,12 @@ class DiskScreen(SwarmScreen):
                 panel.key = key
                 panel.update(
                     panel_renderable(
-                        engine, now_ns=now, verbose=self.verbose, selected=selected, width=room
+                        engine,
+                        now_ns=now,
+                        verbose=self.verbose,
+                        selected=selected,
+                        width=room,
+                        no_color=self.app.no_color,
                     )
                 )
             panel.set_class(selected, "-selected")

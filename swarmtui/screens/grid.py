@@ -73,7 +73,9 @@ class GridScreen(SwarmScreen):
         self.show_state(self.swarm_app.state)
 
     def show_state(self, state: ClusterState) -> None:
-        options = replace(self.options, column_width=self._column_width(state))
+        options = replace(
+            self.options, column_width=self._column_width(state), symbols=self.app.no_color
+        )
         layout = self.layouter.layout(state, options, self.swarm_app.clock_ns())
         self.query_one(TaskGrid).set_layout(layout)
         self._show_info(layout, state)
