@@ -9,7 +9,7 @@ from textual.containers import HorizontalGroup
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
-from textual.widgets._footer import FooterKey
+from textual.widgets._footer import FooterKey  # not re-exported by textual.widgets (8.2)
 
 from swarmtui.model.state import ClusterState
 from swarmtui.widgets.status_bar import StatusBar
