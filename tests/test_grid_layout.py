@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from swarmtui.model.actions import NodesListed, ServicesListed, TasksListed
-from swarmtui.model.grid import UNASSIGNED, GridOptions, column_text, grid_layout
+from swarmtui.model.grid import UNASSIGNED, GridOptions, column_text, grid_layout, out_of_view
 from swarmtui.model.reducer import reduce
 from swarmtui.model.state import EMPTY_STATE, ClusterState
 from swarmtui.model.types import Node, Service, Task
@@ -181,3 +181,22 @@ def test_layouter_follows_a_renamed_service() -> None:
                                         for v in s.services.values()), 2))
     text = "\n".join(column_text(layouter.layout(s2, GridOptions(), NOW)))
     assert "frontend.1" in text and "web.1" not in text
+
+
+def test_columns_out_of_view_say_what_they_hide() -> None:
+    layout = grid_layout(state(), GridOptions(), NOW)  # unassigned, n1, n2, n3 drained, n4 down
+    assert [c.attention for c in layout.columns] == ["", "", "", "drained", "down"]
+    assert out_of_view(layout, 0, 4) == ""
+    assert out_of_view(layout, 0, 2) == "→ 2 more nodes (1 down, 1 drained)"
+    assert out_of_view(layout, 1, 3) == "← unassigned · → 1 more node (1 down)"
+    assert out_of_view(layout, 3, 4) == "← 2 more nodes + unassigned"
+
+
+def test_symbols_carry_task_states_without_colour() -> None:
+    plain = text(grid_layout(state(), GridOptions(show="all"), NOW))
+    assert "✕" not in plain and "●" not in plain
+    out = text(grid_layout(state(), GridOptions(show="all", symbols=True), NOW))
+    assert "● running 1m" in out and "✕ failed" in out and "◌ pending" in out
+    assert "? unknown (node down)" in out and "○ shutdown" in out
+    lines = text(grid_layout(state(), GridOptions(density="lines", symbols=True), NOW))
+    assert "● running 1m" in lines

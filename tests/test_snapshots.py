@@ -36,3 +36,26 @@ def test_services(snap_compare) -> None:  # type: ignore[no-untyped-def]
 
 def test_events(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(fixed_app(), press=["9"], terminal_size=(120, 30))
+
+
+# NO_COLOR: Textual reads it once when the app is made; meaning moves to attributes + glyphs.
+def test_grid_no_color(snap_compare, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(fixed_app(), press=["a"], terminal_size=(120, 36))
+
+
+def test_logs_no_color(snap_compare, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from test_logs_ui import API, logs_app, make_line, open_logs, sample_lines
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    lines = [
+        *sample_lines(12),
+        make_line(40, API, "rpc error: code = Unknown desc = stream closed", "daemon"),
+    ]
+
+    async def setup(pilot) -> None:  # type: ignore[no-untyped-def]
+        await open_logs(pilot)
+        await pilot.press("slash", *"order", "enter")
+        await pilot.pause()
+
+    assert snap_compare(logs_app(lines), run_before=setup, terminal_size=(100, 24))

@@ -18,7 +18,7 @@ from swarmtui.model.types import LIVE_DESIRED_STATES, Node, Service, Task
 
 DENSITIES = ("cards", "lines", "counts")
 SHOW_MODES = ("running", "all", "failed")
-SERVICE_TINTS = 12
+SERVICE_TINTS = 8  # well-separated hues, none near a state colour (styles/grid.tcss)
 UNASSIGNED = "~unassigned"
 ERROR_LINES = 3
 # States of a task that is (nearly) up, whatever its desired state.
@@ -66,6 +66,7 @@ class Column:
     body: tuple[Line, ...]
     task_at: tuple[str | None, ...]  # task id for each body line (None for spacers/headers)
     running: int = 0
+    attention: str = ""  # "down", "drained" or "paused": what the header warns of
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,7 @@ class GridOptions:
     group_by_stack: bool = False
     show_labels: bool = False
     column_width: int = 30
+    symbols: bool = False  # a glyph before each task state, for terminals without colour
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +95,23 @@ class GridLayout:
 
 
 def service_tint(name: str) -> int:
-    """Stable colour index per service (crc32, not the salted ``hash``)."""
+    """Stable colour index per service (crc32, not the salted ``hash``); the logs use it."""
     return zlib.crc32(name.encode()) % SERVICE_TINTS
+
+
+def service_tints(services: Mapping[str, Service]) -> dict[str, int]:
+    """Tint per service id. In name order (the order cards stack in) every run of
+    SERVICE_TINTS services has distinct tints: each takes its own ``service_tint`` unless
+    one of the services just before it has that, then the next free one."""
+    out: dict[str, int] = {}
+    recent: list[int] = []
+    for sid, svc in sorted(services.items(), key=lambda item: (item[1].name, item[0])):
+        tint = service_tint(svc.name)
+        while tint in recent:
+            tint = (tint + 1) % SERVICE_TINTS
+        out[sid] = tint
+        recent = [*recent, tint][-(SERVICE_TINTS - 1) :]
+    return out
 
 
 def _fit(text: str, width: int) -> str:
@@ -139,6 +156,21 @@ def _state_style(task: Task, node: Node | None) -> str:
     if task.state in ("shutdown", "complete", "remove", "orphaned"):
         return "task-shutdown"
     return "task-starting"
+
+
+_ATTENTION_OF_STYLE = {"node-down": "down", "node-drain": "drained", "node-pause": "paused"}
+
+
+# What a task state's colour says, as a glyph (NO_COLOR: the style alone is bold/reverse/…).
+STATE_SYMBOLS = {
+    "task-running": "●",
+    "task-starting": "◐",
+    "task-pending": "◌",
+    "task-failed": "✕",
+    "task-shutdown": "○",
+    "task-stopping": "↓",
+    "task-stale": "?",
+}
 
 
 def _node_status(node: Node) -> tuple[str, str]:
@@ -249,20 +281,29 @@ def _node_matches(node: Node, opts: GridOptions) -> bool:
 
 
 def _card(
-    task: Task, service: Service | None, node: Node | None, width: int, now_ns: int, density: str
+    task: Task,
+    service: Service | None,
+    node: Node | None,
+    width: int,
+    now_ns: int,
+    opts: GridOptions,
+    tints: Mapping[str, int],
 ) -> list[Line]:
+    density = opts.density
     label = task_label(task, service)
-    tint = service_tint(service.name if service else task.service_id)
+    tint = tints.get(task.service_id, service_tint(service.name if service else task.service_id))
     style = _state_style(task, node)
     state = "unknown (node down)" if style == "task-stale" else task.state
     if style == "task-stopping":
         state = f"running→{task.desired_state}"
+    if density == "lines" and style == "task-stopping":
+        state = "stopping"  # one line has no room for running→shutdown
+    if opts.symbols:
+        state = f"{STATE_SYMBOLS[style]} {state}"
     age = format_age(now_ns, task.status_ns)
     bar = Span("▌", "task-bar", tint)
     inner = width - 1
     if density == "lines":
-        if style == "task-stopping":
-            state = "stopping"  # one line has no room for running→shutdown
         tail = f" {state} {age}"
         return [
             (
@@ -302,7 +343,7 @@ def _sort_key(task: Task, services: Mapping[str, Service]) -> tuple[str, int, in
 
 
 def _counts_lines(
-    tasks: list[Task], services: Mapping[str, Service], width: int
+    tasks: list[Task], services: Mapping[str, Service], width: int, tints: Mapping[str, int]
 ) -> list[tuple[Line, str | None]]:
     per: dict[str, list[Task]] = {}
     for t in tasks:
@@ -326,7 +367,7 @@ def _counts_lines(
         out.append(
             (
                 (
-                    Span("▌", "task-bar", service_tint(name)),
+                    Span("▌", "task-bar", tints.get(sid, service_tint(name))),
                     Span(
                         _fit(name, inner - len(counts) - 1).ljust(inner - len(counts)), "task-name"
                     ),
@@ -353,6 +394,7 @@ class GridLayouter:
             str, tuple[object, tuple[Task, ...], tuple[object, ...], Column, int, object]
         ] = {}
         self._names: dict[str, str] = {}
+        self._tints: tuple[object, dict[str, int]] = (None, {})
         self._last: tuple[object, object, object, GridOptions, int, GridLayout] | None = None
 
     def layout(self, state: ClusterState, opts: GridOptions, now_ns: int) -> GridLayout:
@@ -378,7 +420,13 @@ class GridLayouter:
     def _layout(self, state: ClusterState, opts: GridOptions, now_ns: int) -> GridLayout:
         width = max(12, opts.column_width)
         services = state.services
-        self._names = {sid: f"{s.name}\0{s.stack or ''}" for sid, s in services.items()}
+        if self._tints[0] is not services:
+            self._tints = (services, service_tints(services))
+        tints = self._tints[1]
+        # What a card shows of its service; a changed tint re-lays the column too.
+        self._names = {
+            sid: f"{s.name}\0{s.stack or ''}\0{tints[sid]}" for sid, s in services.items()
+        }
         nodes = sorted(
             state.nodes.values(),
             key=lambda n: (not n.is_manager, not n.leader, n.name),
@@ -476,7 +524,7 @@ class GridLayouter:
             if meta == cached[2]:
                 self._columns[key] = (*cached[:5], services)
                 return cached[3]
-        column = _column(key, title, node, tasks, services, opts, width, now_ns)
+        column = _column(key, title, node, tasks, services, opts, width, now_ns, self._tints[1])
         valid_until = min(
             (age_changes_at(now_ns, t.status_ns) for t in task_tuple),
             default=now_ns + 3600 * NS_PER_S,
@@ -505,6 +553,7 @@ def _column(
     opts: GridOptions,
     width: int,
     now_ns: int,
+    tints: Mapping[str, int],
 ) -> Column:
     tasks = sorted(tasks, key=lambda t: _sort_key(t, services))
     running = sum(
@@ -519,10 +568,11 @@ def _column(
         )
     else:
         header = _node_header(node, width, running, opts.show_labels)
+    attention = "" if node is None else _ATTENTION_OF_STYLE.get(_node_status(node)[1], "")
     body: list[Line] = []
     task_at: list[str | None] = []
     if opts.density == "counts":
-        for line, tid in _counts_lines(tasks, services, width):
+        for line, tid in _counts_lines(tasks, services, width, tints):
             body.append(line)
             task_at.append(tid)
     else:
@@ -537,10 +587,35 @@ def _column(
                         (Span(_fit(f"── {stack} ", width).ljust(width, "─"), "stack-header"),)
                     )
                     task_at.append(None)
-            for line in _card(task, service, node, width, now_ns, opts.density):
+            for line in _card(task, service, node, width, now_ns, opts, tints):
                 body.append(line)
                 task_at.append(task.id if line else None)
-    return Column(key, title, header, tuple(body), tuple(task_at), running)
+    return Column(key, title, header, tuple(body), tuple(task_at), running, attention)
+
+
+def out_of_view(layout: GridLayout, first: int, last: int) -> str:
+    """What the columns outside ``first..last`` (those wholly in view) hide, so a node that
+    is down is never silently off-screen: ``← 1 more node · → 3 more nodes (1 down)``."""
+    parts = []
+    for arrow, hidden in (
+        ("←", layout.columns[: max(0, first)]),
+        ("→", layout.columns[last + 1 :]),
+    ):
+        nodes = [c for c in hidden if c.key != UNASSIGNED]
+        if not hidden:
+            continue
+        text = f"{arrow} {len(nodes)} more node{'' if len(nodes) == 1 else 's'}"
+        if len(nodes) < len(hidden):
+            text = f"{arrow} unassigned" if not nodes else f"{text} + unassigned"
+        flags = [
+            f"{n} {what}"
+            for what in ("down", "drained", "paused")
+            if (n := sum(1 for c in nodes if c.attention == what))
+        ]
+        if flags:
+            text += f" ({', '.join(flags)})"
+        parts.append(text)
+    return " · ".join(parts)
 
 
 def column_text(layout: GridLayout) -> Iterable[str]:

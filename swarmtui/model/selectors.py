@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from swarmtui.model.state import ClusterState
 from swarmtui.model.types import Service, Task
@@ -49,3 +50,90 @@ def services_needing_attention(state: ClusterState) -> list[str]:
         ):
             out.append(sid)
     return out
+
+
+_FAILED_TASK_STATES = frozenset({"failed", "rejected"})
+_STUCK_UPDATE_STATES = frozenset({"paused", "rollback_paused"})
+
+
+def failing_services(state: ClusterState) -> list[str]:
+    """Services that are not doing what they should, now: the newest task of some slot
+    failed or was rejected (the current generation, not history), an update is paused, or
+    fewer tasks run than desired while no update is rolling through. Tasks still running on
+    a node that is down count as running: the node is the problem, reported once as such."""
+    newest: dict[tuple[str, str], Task] = {}
+    on_down_nodes: dict[str, int] = {}
+    nodes = state.nodes
+    for task in state.tasks.values():
+        node = nodes.get(task.node_id) if task.node_id is not None else None
+        if node is not None and node.state != "ready" and task.state == "running":
+            on_down_nodes[task.service_id] = on_down_nodes.get(task.service_id, 0) + 1
+        key = (task.service_id, str(task.slot) if task.slot is not None else f"@{task.node_id}")
+        prev = newest.get(key)
+        if prev is None or (task.created_ns or 0) > (prev.created_ns or 0):
+            newest[key] = task
+    failed_now = {sid for (sid, _), t in newest.items() if t.state in _FAILED_TASK_STATES}
+    out = []
+    for sid, svc in state.services.items():
+        update = svc.update_status
+        if (
+            sid in failed_now
+            or (update is not None and update.state in _STUCK_UPDATE_STATES)
+            or (
+                not svc.mode.endswith("job")
+                and not (update is not None and update.in_progress)
+                and svc.running is not None
+                and svc.desired is not None
+                and svc.running + on_down_nodes.get(sid, 0) < svc.desired
+            )
+        ):
+            out.append(sid)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Attention:
+    """What needs a look, counted for the header."""
+
+    disconnected: bool = False
+    nodes_down: int = 0
+    nodes_drained: int = 0
+    nodes_paused: int = 0
+    services_failing: int = 0
+
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        counts = (
+            (self.nodes_down, "down"),
+            (self.nodes_drained, "drained"),
+            (self.nodes_paused, "paused"),
+            (self.services_failing, "failing"),
+        )
+        return (
+            *(("disconnected",) if self.disconnected else ()),
+            *(f"{n} {what}" for n, what in counts if n),
+        )
+
+    def summary(self) -> str:
+        """``1 down, 1 drained, 2 failing``; empty when all is well."""
+        return ", ".join(self.phrases)
+
+
+def attention(state: ClusterState) -> Attention:
+    """Nodes down (not ready, whatever their availability, as the grid marks them), drained
+    or paused (ready ones), failing services, and a lost connection."""
+    down = drained = paused = 0
+    for node in state.nodes.values():
+        if node.state != "ready":
+            down += 1
+        elif node.availability == "drain":
+            drained += 1
+        elif node.availability == "pause":
+            paused += 1
+    return Attention(
+        disconnected=state.connection.status == "disconnected",
+        nodes_down=down,
+        nodes_drained=drained,
+        nodes_paused=paused,
+        services_failing=len(failing_services(state)),
+    )

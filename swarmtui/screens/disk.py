@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -28,6 +29,7 @@ from swarmtui.engine.client import EngineError
 from swarmtui.engine.disk import DiskEngine, DiskFleet, PlannedPrune
 from swarmtui.model.disk import render_df_verbose
 from swarmtui.model.disk_view import (
+    PanelRow,
     SwarmNodeRef,
     cli_style_for,
     coverage_hint,
@@ -38,7 +40,26 @@ from swarmtui.model.state import ClusterState
 from swarmtui.screens.base import SwarmScreen
 from swarmtui.screens.confirm_prune import ConfirmPruneScreen, PruneChooser, PruneResultScreen
 
-BAR_WIDTH = 24
+BAR_WIDTH = 24  # the usage bar when the panel has room
+MIN_BAR_WIDTH = 8  # narrower than this says nothing the RECLAIMABLE % does not: drop it
+_TABLE_HEADERS = ("    TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE")
+_COLUMN_GAP = 4  # padding=(0, 2) on both sides of every inner column edge
+
+
+def bar_width(rows: list[PanelRow], room: int | None) -> int:
+    """The widest bar (up to BAR_WIDTH) that leaves every table column whole in ``room``
+    cells; 0 (no bar column) below MIN_BAR_WIDTH. ``room`` None: not laid out yet."""
+    if room is None:
+        return BAR_WIDTH
+    cells = [
+        (f"    {r.type}", r.total, r.active, r.size, r.reclaimable) for r in rows
+    ]
+    text_width = sum(
+        max(cell_len(h), *(cell_len(c[i]) for c in cells))
+        for i, h in enumerate(_TABLE_HEADERS)
+    ) + _COLUMN_GAP * len(_TABLE_HEADERS)
+    width = min(BAR_WIDTH, room - text_width)
+    return width if width >= MIN_BAR_WIDTH else 0
 PRUNE_ACTIONS = frozenset({"prune", "prune_all"})
 
 
@@ -47,9 +68,18 @@ class DiskChanged(Message):
 
 
 def panel_renderable(
-    engine: DiskEngine, *, now_ns: int, verbose: bool, selected: bool
+    engine: DiskEngine,
+    *,
+    now_ns: int,
+    verbose: bool,
+    selected: bool,
+    width: int | None = None,
+    no_color: bool = False,
 ) -> RenderableType:
-    """One engine's panel."""
+    """One engine's panel, ``width`` cells wide (None: as wide as it likes). A narrow panel
+    shrinks the usage bar, then drops it, before any table column is cut. ``no_color``
+    (NO_COLOR): errors in bold reverse, as red would turn the faintest grey."""
+    error_style = "bold reverse" if no_color else "red"
     ident = engine.identity
     head = Text()
     head.append("▶ " if selected else "  ", style="bold")
@@ -76,31 +106,38 @@ def panel_renderable(
         parts.append(Text(f"    same swarm node as {engine.duplicate_of}: shown once", "dim"))
         return Group(*parts)
     if engine.connect_error is not None and df.usage is None:
-        parts.append(Text(f"    unreachable: {engine.connect_error}", "red"))
+        parts.append(Text(f"    unreachable: {engine.connect_error}", error_style))
         return Group(*parts)
     if df.error is not None:
         when = ""
         if df.usage is not None and df.fetched_ns is not None:
             when = f" (showing data from {format_age_s((now_ns - df.fetched_ns) / 1e9)} ago)"
-        parts.append(Text(f"    last df failed: {df.error}{when}", "red"))
+        parts.append(Text(f"    last df failed: {df.error}{when}", error_style))
     usage = df.usage
     if usage is None:
         if df.error is None:
             parts.append(Text("    reading disk usage…", "dim"))
         return Group(*parts)
     table = Table(box=None, padding=(0, 2), pad_edge=False, show_edge=False)
-    table.add_column("    TYPE", no_wrap=True)
-    for name in ("TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"):
+    table.add_column(_TABLE_HEADERS[0], no_wrap=True)
+    for name in _TABLE_HEADERS[1:]:
         table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("IN USE / RECLAIMABLE", no_wrap=True)
-    for row in panel_rows(usage.rows(), BAR_WIDTH):
-        bar = Text()
-        bar.append("█" * row.used_cells, style="cyan")
-        bar.append("░" * row.reclaimable_cells, style="yellow")
-        bar.append("·" * (row.width - row.used_cells - row.reclaimable_cells), style="dim")
-        table.add_row(
-            "    " + row.type, row.total, row.active, row.size, row.reclaimable, bar
+    bar_cells = bar_width(panel_rows(usage.rows(), BAR_WIDTH), width)
+    if bar_cells:
+        table.add_column(
+            "IN USE / RECLAIMABLE" if bar_cells >= 20 else "USAGE", no_wrap=True
         )
+    for row in panel_rows(usage.rows(), bar_cells or BAR_WIDTH):
+        cells: list[RenderableType] = [
+            "    " + row.type, row.total, row.active, row.size, row.reclaimable
+        ]
+        if bar_cells:
+            bar = Text()
+            bar.append("█" * row.used_cells, style="cyan")
+            bar.append("░" * row.reclaimable_cells, style="yellow")
+            bar.append("·" * (row.width - row.used_cells - row.reclaimable_cells), style="dim")
+            cells.append(bar)
+        table.add_row(*cells)
     parts.append(table)
     if verbose:
         text = render_df_verbose(usage, now_ns / 1e9, style=cli_style_for(usage.api_version))
@@ -204,6 +241,7 @@ class DiskScreen(SwarmScreen):
         panels = list(self.query(EnginePanel))
         if panels:
             self.selected = max(0, min(self.selected, len(panels) - 1))
+        room = self._panel_room(panels)
         for panel in panels:
             engine = fleet.engines[panel.index]
             selected = panel.index == self.selected
@@ -215,11 +253,19 @@ class DiskScreen(SwarmScreen):
                 selected,
                 self.verbose,
                 (now - engine.df.fetched_ns) // 1_000_000_000 if engine.df.fetched_ns else None,
+                room,
             )
             if key != panel.key:
                 panel.key = key
                 panel.update(
-                    panel_renderable(engine, now_ns=now, verbose=self.verbose, selected=selected)
+                    panel_renderable(
+                        engine,
+                        now_ns=now,
+                        verbose=self.verbose,
+                        selected=selected,
+                        width=room,
+                        no_color=self.app.no_color,
+                    )
                 )
             panel.set_class(selected, "-selected")
         reachable = len(fleet.reachable())
@@ -237,6 +283,16 @@ class DiskScreen(SwarmScreen):
         uncovered = self.query_one("#disk-uncovered", Static)
         uncovered.update(Text(hint))
         uncovered.display = bool(hint)
+
+    def _panel_room(self, panels: list[EnginePanel]) -> int | None:
+        """Cells inside a panel (the scroll area less the panel's border and padding)."""
+        width = self.query_one("#disk-panels", VerticalScroll).scrollable_content_region.width
+        if not width or not panels:
+            return None
+        return max(0, width - panels[0].styles.gutter.width)
+
+    def on_resize(self) -> None:
+        self.render_panels()
 
     # -- actions ------------------------------------------------------------------------
     def _selected_engine(self) -> DiskEngine | None:

@@ -8,7 +8,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
 
-from swarmtui.model.grid import DENSITIES, SHOW_MODES, GridLayouter, GridOptions
+from swarmtui.model.grid import (
+    DENSITIES,
+    SHOW_MODES,
+    GridLayout,
+    GridLayouter,
+    GridOptions,
+    out_of_view,
+)
 from swarmtui.model.state import ClusterState
 from swarmtui.screens.base import SwarmScreen
 from swarmtui.screens.grid_commands import GridFilterCommands
@@ -66,11 +73,26 @@ class GridScreen(SwarmScreen):
         self.show_state(self.swarm_app.state)
 
     def show_state(self, state: ClusterState) -> None:
-        options = replace(self.options, column_width=self._column_width(state))
+        options = replace(
+            self.options, column_width=self._column_width(state), symbols=self.app.no_color
+        )
         layout = self.layouter.layout(state, options, self.swarm_app.clock_ns())
         self.query_one(TaskGrid).set_layout(layout)
+        self._show_info(layout, state)
+
+    def on_task_grid_view_changed(self, _: TaskGrid.ViewChanged) -> None:
+        layout = self.query_one(TaskGrid).layout_model
+        if layout is not None:
+            self._show_info(layout, self.swarm_app.state)
+
+    def _show_info(self, layout: GridLayout, state: ClusterState) -> None:
+        """The info line: view options, filters, and what is scrolled out of view."""
         o = self.options
         info = [f"density [b]{o.density}[/b]", f"showing [b]{o.show}[/b]"]
+        if o.group_by_stack:
+            info.append("[b]by stack[/b]")
+        if o.show_labels:
+            info.append("[b]labels[/b]")
         for label, value in (
             ("stack", o.stack),
             ("service", o.service),
@@ -84,6 +106,9 @@ class GridScreen(SwarmScreen):
             info.append(f"{layout.hidden_tasks} tasks filtered out")
         if not layout.columns and state.is_swarm_manager:
             info.append("no nodes match")
+        hidden = out_of_view(layout, *self.query_one(TaskGrid).columns_in_view())
+        if hidden:
+            info.append(f"[b]{hidden}[/b]")
         text = "  ·  ".join(info)
         if text != self._info_text:  # an update re-lays the screen out: only when it changed
             self._info_text = text

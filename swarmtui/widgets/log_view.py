@@ -6,7 +6,7 @@ rows, drops rows whose lines the ring evicted, and repaints. Rows are ``(seq, pa
 (``part`` > 0 for the continuation rows of a wrapped line) keyed by the ring's absolute
 sequence numbers, so evicting old lines never re-keys the strip cache (unlike ``Log``).
 
-Painting: ``[time] service.slot.task@node | text`` with the prefix tinted per service (12
+Painting: ``[time] service.slot.task@node | text`` with the prefix tinted per service (8
 component classes, colours in ``styles/logs.tcss``), stderr text in its own style behind a
 ``!`` bar instead of ``|``, daemon errors in an error style, search matches highlighted.
 The text is already sanitised by the engine layer; nothing here interprets escapes.
@@ -26,10 +26,11 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from swarmtui.model.grid import SERVICE_TINTS
 from swarmtui.model.logs import LineFilter, LogLine, LogRing, format_line, line_prefix
 from swarmtui.model.logs import service_colour_index as colour_index
 
-TINTS = 12
+TINTS = SERVICE_TINTS  # the grid's palette, in styles/logs.tcss too
 _CACHE_SIZE = 2048
 _COMPACT_AT = 4096  # drop evicted rows from the list in batches (amortised O(1))
 

@@ -6,14 +6,34 @@ import time
 
 from textual.widgets import Static
 
+from swarmtui.model.selectors import Attention, attention
 from swarmtui.model.state import ClusterState
 from swarmtui.model.times import format_age
 
 
-def status_text(state: ClusterState, now_ns: int, read_only: bool, screen: str) -> str:
+def attention_markup(needs: Attention) -> str:
+    """``DISCONNECTED ⚠ 1 down, 2 failing`` in reverse/bold, so it reads without colour."""
+    text = "[b reverse] DISCONNECTED [/]" if needs.disconnected else ""
+    counts = ", ".join(p for p in needs.phrases if p != "disconnected")
+    if counts:
+        text += f"{' ' if text else ''}[b]⚠ {counts}[/b]"
+    return text
+
+
+def status_text(
+    state: ClusterState,
+    now_ns: int,
+    read_only: bool,
+    screen: str,
+    needs: Attention | None = None,
+) -> str:
     """One line, most important first so a narrow terminal cuts the least useful part:
-    screen, swarm size, freshness (or DISCONNECTED), read-only, then which engine."""
+    screen, what needs attention, swarm size, freshness, read-only, then which engine.
+    ``needs`` is ``attention(state)`` when the caller has it memoised."""
     parts = [f"[b]swarmtui[/b] · {screen}"]
+    summary = attention_markup(attention(state) if needs is None else needs)
+    if summary:
+        parts.append(summary)
     engine = state.engine
     conn = state.connection
     if engine is not None:
@@ -30,7 +50,7 @@ def status_text(state: ClusterState, now_ns: int, read_only: bool, screen: str) 
         else:
             parts.append("not in a swarm: swarm views need a manager (docker swarm init)")
     if conn.status == "disconnected":
-        parts.append(f"[reverse red] DISCONNECTED [/] {conn.error} · retrying")
+        parts.append(f"{conn.error} · retrying")
     elif conn.status == "connecting" and engine is None:
         parts.append("connecting…")
     elif state.data_ns is not None:
@@ -55,6 +75,7 @@ class StatusBar(Static):
         super().__init__("", id=id, markup=True)
         self.screen_name = screen_name
         self._text = ""
+        self._needs: tuple[ClusterState, Attention] | None = None  # memo by snapshot identity
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.refresh_text)
@@ -64,7 +85,10 @@ class StatusBar(Static):
         app = self.app
         state: ClusterState = getattr(app, "state", ClusterState())
         clock = getattr(app, "clock_ns", time.time_ns)
-        text = status_text(state, clock(), bool(getattr(app, "read_only", False)), self.screen_name)
+        if self._needs is None or self._needs[0] is not state:
+            self._needs = (state, attention(state))
+        read_only = bool(getattr(app, "read_only", False))
+        text = status_text(state, clock(), read_only, self.screen_name, self._needs[1])
         if text != self._text:  # an update re-lays the screen out: only when it reads differently
             self._text = text
             self.update(text)

@@ -73,6 +73,14 @@ class TaskGrid(ScrollView, can_focus=True):
             super().__init__()
             self.task_id = task_id
 
+    class ViewChanged(Message):
+        """Which columns are wholly in view changed (scrolling sideways, resizing)."""
+
+        def __init__(self, first: int, last: int) -> None:
+            super().__init__()
+            self.first = first
+            self.last = last
+
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
@@ -82,6 +90,7 @@ class TaskGrid(ScrollView, can_focus=True):
         self._cache: OrderedDict[tuple[object, ...], Strip] = OrderedDict()
         self._styles: dict[str, Style] = {}
         self.repainted_rows = 0  # rows refreshed by the last set_layout (for benchmarks/tests)
+        self._in_view: tuple[int, int] | None = None
 
     # -- model ------------------------------------------------------------------------
     def set_layout(self, layout: GridLayout) -> None:
@@ -91,6 +100,7 @@ class TaskGrid(ScrollView, can_focus=True):
         self._keep_cursor_valid()
         width = len(layout.columns) * (layout.column_width + GAP)
         self.virtual_size = Size(width, layout.header_height + layout.body_height)
+        self._check_view()
         if (
             old is None
             or [c.key for c in old.columns] != [c.key for c in layout.columns]
@@ -121,6 +131,31 @@ class TaskGrid(ScrollView, can_focus=True):
         self.repainted_rows = len(changed) + len(header_changed)
         for y in sorted(changed):
             self.refresh_line(layout.header_height + y)
+
+    def columns_in_view(self) -> tuple[int, int]:
+        """First and last column index wholly inside the viewport (last < first: none)."""
+        layout = self.layout_model
+        width = self.scrollable_content_region.width
+        if layout is None or not width:
+            return (0, -1)
+        col_w = layout.column_width + GAP
+        x = int(self.scroll_offset.x)
+        first = -(-x // col_w)  # ceil: a column cut on the left is not in view
+        last = min(len(layout.columns), (x + width + GAP) // col_w) - 1
+        return (first, last)
+
+    def _check_view(self) -> None:
+        in_view = self.columns_in_view()
+        if in_view != self._in_view:
+            self._in_view = in_view
+            self.post_message(self.ViewChanged(*in_view))
+
+    def watch_scroll_x(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_x(old_value, new_value)
+        self._check_view()
+
+    def on_resize(self) -> None:
+        self._check_view()
 
     def _row(self, body_y: int) -> tuple[Line, ...]:
         layout = self.layout_model
