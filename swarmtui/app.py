@@ -16,6 +16,7 @@ from swarmtui.engine.live import LiveSwarm
 from swarmtui.engine.logs import LogSession, task_log_tail
 from swarmtui.messages import StateChanged
 from swarmtui.model.state import EMPTY_STATE, ClusterState
+from swarmtui.ops.executor import Executor
 from swarmtui.paths import stylesheets
 from swarmtui.screens.disk import DiskScreen
 from swarmtui.screens.events import EventsScreen
@@ -31,9 +32,6 @@ SCREENS: dict[str, tuple[str, type[Screen[None]], str]] = {
     "disk": ("4", DiskScreen, "Disk usage and prune per engine"),
     "events": ("9", EventsScreen, "The engine's event feed"),
 }
-
-# Actions that change something on an engine; --read-only hides and refuses all of them.
-MUTATING_ACTIONS: frozenset[str] = frozenset({"prune", "prune_all"})
 
 
 class SwarmApp(App[None]):
@@ -67,6 +65,7 @@ class SwarmApp(App[None]):
         super().__init__()
         self.live = live
         self.read_only = read_only
+        self.executor = Executor(read_only=read_only)  # every change to an engine runs here
         self.clock_ns = clock_ns
         self._start_mode = start_mode
         self.disk = disk  # disk usage / prune engines; the disk screen makes one if None
@@ -108,9 +107,6 @@ class SwarmApp(App[None]):
     def on_state_changed(self, _: StateChanged) -> None:
         with self.batch_update():
             self.state = self.live.store.state
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (self.read_only and action in MUTATING_ACTIONS)
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):

@@ -52,14 +52,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from swarmtui.cli_common import CliError, engine_target
-from swarmtui.engine.client import EngineError, ssh_extra_missing
+from swarmtui.cli_opflow import refuse_early, run_operation
+from swarmtui.engine.client import ssh_extra_missing
 from swarmtui.engine.disk import (
     ClientTransport,
     DiskEngine,
     DiskFleet,
     EngineReport,
     EngineSpecError,
-    PlannedPrune,
     collect_reports,
 )
 from swarmtui.engine.target import EngineTarget
@@ -71,14 +71,9 @@ from swarmtui.model.disk_view import (
     cli_style_for,
     coverage_hint,
     model_kind,
-    needs_typed_confirmation,
-    outcome_notes,
-    prune_heading,
-    render_diff,
-    render_outcome,
-    render_plan_text,
-    typed_confirmation_text,
 )
+from swarmtui.ops.executor import Executor
+from swarmtui.ops.prune import PruneOperation
 
 DF_ENGINE_SCHEMA = "swarmtui.df.engine/1"
 
@@ -136,9 +131,7 @@ def add_disk_parsers(sub: Any) -> None:
 def _fleet(args: argparse.Namespace, target: EngineTarget) -> DiskFleet:
     """The engines the arguments select: ``target``, ``--engine`` flags, the config file."""
     try:
-        fleet = DiskFleet.from_config(
-            target, getattr(args, "engine", None) or [], read_only=bool(args.read_only)
-        )
+        fleet = DiskFleet.from_config(target, getattr(args, "engine", None) or [])
     except EngineSpecError as exc:
         raise CliError(str(exc), 2) from exc
     for engine in fleet.engines:
@@ -297,19 +290,6 @@ def prune_options(args: argparse.Namespace) -> PruneOptions:
     return PruneOptions(all=bool(args.all), volumes=bool(args.volumes))
 
 
-def _confirm(planned: Sequence[PlannedPrune], ask: Callable[[str], str]) -> bool:
-    kind, options = planned[0].kind, planned[0].options
-    try:
-        if needs_typed_confirmation(kind, options):
-            want = typed_confirmation_text([p.engine for p in planned])
-            answer = ask(f"Volume data cannot be recovered. Type {want!r} to confirm: ")
-            return answer.strip() == want
-        answer = ask("Proceed? [y/N] ")
-    except EOFError:
-        return False
-    return answer.strip().lower() in ("y", "yes")
-
-
 def _select(fleet: DiskFleet, args: argparse.Namespace) -> list[DiskEngine]:
     if args.all_engines:
         engines = fleet.reachable()
@@ -336,67 +316,21 @@ async def run_prune(
     stdin_isatty: Callable[[], bool] | None = None,
 ) -> None:
     options = prune_options(args)
-    if args.read_only and not args.dry_run:
-        raise CliError("refusing to prune: --read-only is set (a --dry-run preview is allowed)")
+    executor = Executor(read_only=bool(args.read_only))
     isatty = stdin_isatty or (lambda: sys.stdin is not None and sys.stdin.isatty())
-    if not args.dry_run and not args.yes and not isatty():
-        raise CliError(
-            "refusing to prune without confirmation: stdin is not a terminal "
-            "(use --yes to prune, --dry-run to preview)"
-        )
+    # Refused before any engine is contacted: read-only, or no way to confirm.
+    refuse_early(executor, dry_run=args.dry_run, yes=args.yes, isatty=isatty(), what="prune")
     async with engine_target(args) as target:
         fleet = _fleet(args, target)
         try:
-            await _prune(args, fleet, options, ask)
+            await fleet.connect_all()
+            operation = PruneOperation(fleet, _select(fleet, args), args.kind, options)
+            plan, outcome = await run_operation(
+                executor, operation, dry_run=args.dry_run, yes=args.yes, ask=ask
+            )
         finally:
             await fleet.stop()
-
-
-async def _prune(
-    args: argparse.Namespace, fleet: DiskFleet, options: PruneOptions, ask: Callable[[str], str]
-) -> None:
-    await fleet.connect_all()
-    engines = _select(fleet, args)
-    planned: list[PlannedPrune] = []
-    failed = False
-    for engine in engines:
-        try:
-            p = await fleet.plan(engine, args.kind, options)
-        except EngineError as exc:
-            print(f"swarmtui: {engine.name}: error: {exc}", file=sys.stderr)
-            failed = True
-            continue
-        planned.append(p)
-        heading = prune_heading(p.kind, p.options)
-        title = f"{heading} on {p.engine} ({p.url}, API {p.api_version})"
-        sys.stdout.write(render_plan_text(p.plan, title=title, per_item_steps=p.per_item_steps))
-        for note in p.notes:
-            print(f"  ! {note}")
-        print()
-    sys.stdout.flush()
-    if not planned:
-        raise CliError("no preview could be made")
-    if args.dry_run:
-        if failed:
-            raise CliError("some engines could not be previewed")
-        return
-    if sum(p.item_count for p in planned) == 0:
-        print("Nothing to remove.")
-        if failed:
-            raise CliError("some engines could not be previewed")
-        return
-    if not args.yes and not _confirm(planned, ask):
-        raise CliError("cancelled, nothing was changed")
-    for p in planned:
-        outcome = await fleet.execute(p)
-        if len(planned) > 1:
-            print(f"==> {p.engine} <==")
-        sys.stdout.write(render_outcome(outcome))
-        sys.stdout.flush()
-        for note in outcome_notes(outcome):
-            print(f"swarmtui: {p.engine}: {note}", file=sys.stderr)
-        if outcome.diff is not None and not outcome.diff.matches:
-            print(f"swarmtui: {p.engine}: {render_diff(outcome.diff)}", file=sys.stderr)
-        failed = failed or not outcome.ok
-    if failed:
+    if outcome is not None and not outcome.ok:
         raise CliError("the prune did not complete on every engine (see above)")
+    if plan.preview.problems:
+        raise CliError("some engines could not be previewed")

@@ -621,8 +621,8 @@ async def test_pilot_cancel_changes_nothing_then_prune_on_a_worker(lab_disk: Lab
     from swarmtui.app import SwarmApp
     from swarmtui.engine.client import EngineClient
     from swarmtui.engine.live import LiveSwarm
-    from swarmtui.screens.confirm_prune import PruneResultScreen
     from swarmtui.screens.disk import DiskScreen
+    from swarmtui.screens.operation import OutcomeScreen
     from swarmtui.shot import render_screen
 
     lab = lab_disk
@@ -652,8 +652,8 @@ async def test_pilot_cancel_changes_nothing_then_prune_on_a_worker(lab_disk: Lab
         assert engine_state() == before
         await open_preview(pilot, "containers")
         assert "swt-ui-exited" in render_screen(app, as_svg=False)
-        await pilot.click("#prune-yes")
-        await wait_screen(pilot, PruneResultScreen)
+        await pilot.click("#confirm-yes")
+        await wait_screen(pilot, OutcomeScreen)
         text = render_screen(app, as_svg=False)
         assert "Deleted Containers:" in text and "Removed exactly what the preview listed." in text
     names = lab.docker("ps", "-a", "--format", "{{.Names}}", node=1).stdout.split()

@@ -9,7 +9,8 @@ from disk_fakes import fake_fleet
 from test_disk_ui import CHOICE_KEYS, settle, wait_screen
 from uistate import fixed_app
 
-from swarmtui.screens.confirm_prune import ConfirmPruneScreen, PruneChooser, PruneResultScreen
+from swarmtui.screens.confirm_prune import PruneChooser
+from swarmtui.screens.operation import ConfirmOperationScreen, OutcomeScreen
 
 
 def disk_app(**kw: Any) -> Any:
@@ -48,7 +49,7 @@ def _preview(choice: str, key: str = "p"):  # type: ignore[no-untyped-def]
         await pilot.press(key)
         await wait_screen(pilot, PruneChooser)
         await pilot.press(*CHOICE_KEYS[choice], "enter")
-        await wait_screen(pilot, ConfirmPruneScreen)
+        await wait_screen(pilot, ConfirmOperationScreen)
         await pilot.pause()
 
     return run
@@ -70,8 +71,8 @@ def test_confirm_system_every_engine(snap_compare) -> None:  # type: ignore[no-u
 def test_prune_result(snap_compare) -> None:  # type: ignore[no-untyped-def]
     async def run(pilot) -> None:  # type: ignore[no-untyped-def]
         await _preview("containers")(pilot)
-        await pilot.click("#prune-yes")
-        await wait_screen(pilot, PruneResultScreen)
+        await pilot.click("#confirm-yes")
+        await wait_screen(pilot, OutcomeScreen)
         await pilot.pause()
 
     assert snap_compare(disk_app(), run_before=run, terminal_size=(120, 36))

@@ -19,10 +19,11 @@ from textual.widgets import Button, Input
 from uistate import fixed_app
 
 from swarmtui.engine.client import EngineError
-from swarmtui.ops.executor import READ_ONLY_REFUSAL
 from swarmtui.model.disk import parse_disk_usage, render_df
-from swarmtui.screens.confirm_prune import ConfirmPruneScreen, PruneChooser, PruneResultScreen
+from swarmtui.ops.executor import READ_ONLY_REFUSAL
+from swarmtui.screens.confirm_prune import PruneChooser
 from swarmtui.screens.disk import DiskScreen
+from swarmtui.screens.operation import ConfirmOperationScreen, OutcomeScreen
 from swarmtui.shot import render_screen
 
 CHOICE_KEYS = {  # presses in the chooser (first option highlighted on open)
@@ -67,11 +68,11 @@ async def wait_screen(pilot: Any, cls: type) -> Any:
     raise AssertionError(f"{cls.__name__} did not open (screen: {pilot.app.screen!r})")
 
 
-async def open_preview(pilot: Any, choice: str, key: str = "p") -> ConfirmPruneScreen:
+async def open_preview(pilot: Any, choice: str, key: str = "p") -> ConfirmOperationScreen:
     await pilot.press(key)
     await wait_screen(pilot, PruneChooser)
     await pilot.press(*CHOICE_KEYS[choice], "enter")
-    return await wait_screen(pilot, ConfirmPruneScreen)  # type: ignore[no-any-return]
+    return await wait_screen(pilot, ConfirmOperationScreen)  # type: ignore[no-any-return]
 
 
 def app_with(*fakes: FakeEngine, **kw: Any) -> Any:
@@ -137,7 +138,7 @@ async def test_cancel_changes_nothing() -> None:
         t = text(app)
         assert "tools/lint:1" in t  # listed for removal
         assert "Protected" in t and "needed for rollback of service shop_api" in t
-        await pilot.click("#prune-no")
+        await pilot.click("#confirm-no")
         await wait_screen(pilot, DiskScreen)
         assert confirm.is_attached is False
         # Escape on the chooser, and Escape on the preview: nothing either
@@ -159,8 +160,8 @@ async def test_prune_images_all_protects_services_and_reports_result() -> None:
     async with app.run_test(size=(150, 50)) as pilot:
         await settle(pilot)
         await open_preview(pilot, "images-all")
-        await pilot.click("#prune-yes")
-        await wait_screen(pilot, PruneResultScreen)
+        await pilot.click("#confirm-yes")
+        await wait_screen(pilot, OutcomeScreen)
         t = text(app)
         assert "Deleted Images:" in t and "untagged: tools/lint:1" in t
         assert "Total reclaimed space:" in t
@@ -187,17 +188,17 @@ async def test_volume_prune_needs_the_engine_name_typed() -> None:
         await open_preview(pilot, "volumes")
         t = text(app)
         assert "reports" in t and "driver nfs is not local: shared-nfs" in t
-        prune = app.screen.query_one("#prune-yes", Button)
+        prune = app.screen.query_one("#confirm-yes", Button)
         assert prune.disabled
         await pilot.press(*"lab-node2")
         await pilot.pause()
         assert prune.disabled
-        app.screen.query_one("#prune-typed", Input).value = ""
+        app.screen.query_one("#confirm-typed", Input).value = ""
         await pilot.press(*"lab-node1")
         await pilot.pause()
         assert not prune.disabled
         await pilot.press("enter")
-        await wait_screen(pilot, PruneResultScreen)
+        await wait_screen(pilot, OutcomeScreen)
         assert "Deleted Volumes:" in text(app)
     assert {v["Name"] for v in mgr.volumes} == {"pgdata", "shared-nfs"}
     assert [c[:2] for c in mgr.mutations] == [("POST", "volumes/prune")]
@@ -211,8 +212,8 @@ async def test_prune_on_every_engine() -> None:
         await open_preview(pilot, "containers", key="P")
         t = text(app)
         assert "lab-node1" in t and "lab-node2" in t
-        await pilot.click("#prune-yes")
-        await wait_screen(pilot, PruneResultScreen)
+        await pilot.click("#confirm-yes")
+        await wait_screen(pilot, OutcomeScreen)
         t = text(app)
         assert t.count("Deleted Containers:") == 2
     assert {c["Names"][0] for c in mgr.containers} == {"/shop_web.1.taskweb1",
@@ -228,8 +229,8 @@ async def test_engine_error_is_shown_and_stops_the_system_prune() -> None:
     async with app.run_test(size=(150, 50)) as pilot:
         await settle(pilot)
         await open_preview(pilot, "system")
-        await pilot.click("#prune-yes")
-        await wait_screen(pilot, PruneResultScreen)
+        await pilot.click("#confirm-yes")
+        await wait_screen(pilot, OutcomeScreen)
         t = text(app)
         assert "error (networks): a prune operation is already running" in t
         assert "not run (images): an earlier step failed" in t
@@ -245,8 +246,8 @@ async def test_engine_changed_since_preview_refuses() -> None:
         await settle(pilot)
         await open_preview(pilot, "containers")
         mgr.containers.append(dict(mgr.containers[2], Id="9" * 64, Names=["/late"]))
-        await pilot.click("#prune-yes")
-        await wait_screen(pilot, PruneResultScreen)
+        await pilot.click("#confirm-yes")
+        await wait_screen(pilot, OutcomeScreen)
         assert "refused, nothing was changed: the engine changed since the preview" in text(app)
     assert mgr.mutations == []
 
@@ -286,8 +287,8 @@ async def test_other_kinds_remove_what_the_preview_listed(choice: str) -> None:
     async with app.run_test(size=(150, 50)) as pilot:
         await settle(pilot)
         await open_preview(pilot, choice)
-        await pilot.click("#prune-yes")
-        await wait_screen(pilot, PruneResultScreen)
+        await pilot.click("#confirm-yes")
+        await wait_screen(pilot, OutcomeScreen)
         assert "Removed exactly what the preview listed." in text(app)
     if choice == "networks":
         assert [n["Name"] for n in mgr.networks] == ["bridge", "host", "none"]

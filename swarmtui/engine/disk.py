@@ -724,12 +724,10 @@ class DiskFleet:
         engines: Sequence[DiskEngine],
         *,
         interval_s: float = DF_INTERVAL_S,
-        read_only: bool = False,
         config_error: str | None = None,
     ) -> None:
         self.engines: list[DiskEngine] = list(engines)
         self.interval_s = interval_s
-        self.read_only = read_only
         self.config_error = config_error
         self.nodes: tuple[SwarmNodeRef, ...] = ()
         self.nodes_error: str | None = None

@@ -100,7 +100,7 @@ class PruneOperation(Operation[PrunePlans]):
         for o in outcomes:
             for note in outcome_notes(o):
                 (notes if o.ok else errors).append(f"{o.engine}: {note}")
-            if o.diff is not None and not o.diff.matches:
+            if o.diff is not None:  # the preview compared with what the engine removed
                 notes.append(f"{o.engine}: {render_diff(o.diff)}")
         return Outcome(
             plan.preview.title,

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import events, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import HorizontalGroup
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey  # not re-exported by textual.widgets (8.2)
 
+from swarmtui.engine.client import EngineError
 from swarmtui.model.state import ClusterState
+from swarmtui.ops.base import Operation, Outcome
+from swarmtui.screens.operation import ConfirmOperationScreen, OutcomeScreen
 from swarmtui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -22,6 +27,21 @@ NEEDS_MANAGER = (
     "Point swarmtui at a manager (--host / --context / DOCKER_HOST), or make this engine one "
     "with `docker swarm init`."
 )
+
+# Bindings whose id starts so are operations: hidden and refused in read-only mode.
+OPERATION_ID = "operation:"
+
+
+def operation_binding(key: str, action: str, description: str, *, show: bool = True) -> Binding:
+    """A key that starts an operation (a change to an engine). Declared this way, the base
+    screen hides it and answers its key with a refusal in read-only mode: a screen needs no
+    code of its own for that."""
+    return Binding(key, action, description, show=show, id=f"{OPERATION_ID}{action}")
+
+
+def _action_name(action: str) -> str:
+    return action.split("(", 1)[0].strip()
+
 
 # Actions whose keys the footer keeps in view at any width: how to get help and how to leave.
 PINNED_ACTIONS = ("toggle_help", "quit")
@@ -117,3 +137,62 @@ class SwarmScreen(Screen[None]):
 
     def show_state(self, state: ClusterState) -> None:
         """Render the snapshot. Called on every change while the screen is visible."""
+
+    # -- operations -----------------------------------------------------------------------
+    def operation_bindings(self) -> dict[str, Binding]:
+        """This screen's operation bindings by action name."""
+        return {
+            _action_name(b.action): b
+            for bindings in self._bindings.key_to_bindings.values()
+            for b in bindings
+            if (b.id or "").startswith(OPERATION_ID)
+        }
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Operations are hidden (and their keys refused, see on_key) in read-only mode.
+        return self.swarm_app.executor.can_execute or action not in self.operation_bindings()
+
+    def on_key(self, event: events.Key) -> None:
+        """In read-only mode an operation's key says why nothing happens."""
+        if self.swarm_app.executor.can_execute:
+            return
+        for binding in self.operation_bindings().values():
+            if binding.key == event.key:
+                event.stop()
+                what = binding.description or _action_name(binding.action)
+                self.notify(f"Read-only mode: {what} is disabled.", severity="warning")
+                return
+
+    def operation_busy(self, text: str | None) -> None:
+        """Say that an operation is being previewed or carried out (``None``: done)."""
+
+    @work(exclusive=True, group="operation")
+    async def run_operation(self, operation: Operation[Any], *, verb: str = "Confirm") -> None:
+        """Preview -> confirm -> execute -> outcome. Cancel changes nothing; a plan whose
+        objects changed meanwhile is read again and shown again before anything is done."""
+        executor = self.swarm_app.executor
+        while True:
+            self.operation_busy("preparing the preview…")
+            try:
+                plan = await executor.plan(operation)
+            except EngineError as exc:
+                self.notify(f"No preview: {exc}", severity="error")
+                return
+            finally:
+                self.operation_busy(None)
+            confirmed = await self.app.push_screen_wait(
+                ConfirmOperationScreen(plan.preview, can_execute=executor.can_execute, verb=verb)
+            )
+            if not confirmed:
+                self.notify(f"{plan.preview.title}: cancelled, nothing was changed.")
+                return
+            self.operation_busy("working…")
+            try:
+                outcome: Outcome = await executor.execute(plan)
+            finally:
+                self.operation_busy(None)
+            if not outcome.stale:
+                break
+            self.notify(f"{outcome.refused or 'changed meanwhile'}: here is a new preview.",
+                        severity="warning")
+        await self.app.push_screen_wait(OutcomeScreen(outcome))

@@ -25,8 +25,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from swarmtui.engine.client import EngineError
-from swarmtui.engine.disk import DiskEngine, DiskFleet, PlannedPrune
+from swarmtui.engine.disk import DiskEngine, DiskFleet
 from swarmtui.model.disk import render_df_verbose
 from swarmtui.model.disk_view import (
     PanelRow,
@@ -37,8 +36,9 @@ from swarmtui.model.disk_view import (
     panel_rows,
 )
 from swarmtui.model.state import ClusterState
-from swarmtui.screens.base import SwarmScreen
-from swarmtui.screens.confirm_prune import ConfirmPruneScreen, PruneChooser, PruneResultScreen
+from swarmtui.ops.prune import PruneOperation
+from swarmtui.screens.base import SwarmScreen, operation_binding
+from swarmtui.screens.confirm_prune import PruneChooser
 
 BAR_WIDTH = 24  # the usage bar when the panel has room
 MIN_BAR_WIDTH = 8  # narrower than this says nothing the RECLAIMABLE % does not: drop it
@@ -60,7 +60,6 @@ def bar_width(rows: list[PanelRow], room: int | None) -> int:
     ) + _COLUMN_GAP * len(_TABLE_HEADERS)
     width = min(BAR_WIDTH, room - text_width)
     return width if width >= MIN_BAR_WIDTH else 0
-PRUNE_ACTIONS = frozenset({"prune", "prune_all"})
 
 
 class DiskChanged(Message):
@@ -164,8 +163,8 @@ class DiskScreen(SwarmScreen):
         Binding("r", "refresh", "Refresh"),
         Binding("R", "refresh_all", "Refresh all"),
         Binding("v", "toggle_verbose", "-v tables"),
-        Binding("p", "prune", "Prune"),
-        Binding("P", "prune_all", "Prune every engine"),
+        operation_binding("p", "prune", "Prune"),
+        operation_binding("P", "prune_all", "Prune every engine"),
     ]
 
     def __init__(self) -> None:
@@ -181,9 +180,7 @@ class DiskScreen(SwarmScreen):
     def fleet(self) -> DiskFleet:
         app = self.swarm_app
         if app.disk is None:
-            app.disk = DiskFleet.from_config(
-                app.live.client.target, strict=False, read_only=app.read_only
-            )
+            app.disk = DiskFleet.from_config(app.live.client.target, strict=False)
         return app.disk
 
     def body(self) -> ComposeResult:
@@ -195,7 +192,6 @@ class DiskScreen(SwarmScreen):
 
     def on_mount(self) -> None:
         fleet = self.fleet
-        fleet.read_only = fleet.read_only or self.swarm_app.read_only
         def changed() -> None:
             self.post_message(DiskChanged())
 
@@ -211,11 +207,6 @@ class DiskScreen(SwarmScreen):
 
     def on_disk_changed(self, _: DiskChanged) -> None:
         self.render_panels()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        from swarmtui.app import MUTATING_ACTIONS
-
-        return not (action in MUTATING_ACTIONS and self.swarm_app.read_only)
 
     # -- rendering ----------------------------------------------------------------------
     def show_state(self, state: ClusterState) -> None:
@@ -320,15 +311,7 @@ class DiskScreen(SwarmScreen):
         self.verbose = not self.verbose
         self.render_panels()
 
-    def _refuse_read_only(self) -> bool:
-        if self.swarm_app.read_only:
-            self.notify("Read-only mode: prune is disabled.", severity="warning")
-            return True
-        return False
-
     def action_prune(self) -> None:
-        if self._refuse_read_only():
-            return
         engine = self._selected_engine()
         if engine is None or not engine.reachable or engine.duplicate_of is not None:
             self.notify("The selected engine is not reachable.", severity="error")
@@ -336,55 +319,23 @@ class DiskScreen(SwarmScreen):
         self.prune_flow([engine])
 
     def action_prune_all(self) -> None:
-        if self._refuse_read_only():
-            return
         engines = self.fleet.reachable()
         if not engines:
             self.notify("No engine is reachable.", severity="error")
             return
         self.prune_flow(engines)
 
-    def _set_busy(self, text: str | None) -> None:
+    def operation_busy(self, text: str | None) -> None:
         self.busy = text
         self.render_panels()
 
     @work(exclusive=True, group="prune")
     async def prune_flow(self, engines: list[DiskEngine]) -> None:
-        """Choose -> preview -> confirm -> prune -> result. Cancel at any step changes
-        nothing."""
+        """Choose what to prune, then preview -> confirm -> prune -> result as every
+        operation does. Cancel at any step changes nothing."""
         where = engines[0].name if len(engines) == 1 else f"{len(engines)} engines"
         choice = await self.app.push_screen_wait(PruneChooser(where))
         if choice is None:
             return
         kind, options = choice
-        fleet = self.fleet
-        planned: list[PlannedPrune] = []
-        errors: list[tuple[str, str]] = []
-        self._set_busy("preparing the preview…")
-        try:
-            for engine in engines:
-                try:
-                    planned.append(await fleet.plan(engine, kind, options))
-                except EngineError as exc:
-                    errors.append((engine.name, str(exc)))
-        finally:
-            self._set_busy(None)
-        if not planned:
-            self.notify(
-                "No preview: " + "; ".join(f"{n}: {e}" for n, e in errors), severity="error"
-            )
-            return
-        confirmed = await self.app.push_screen_wait(
-            ConfirmPruneScreen(planned, errors, read_only=self.swarm_app.read_only)
-        )
-        if not confirmed:
-            self.notify("Prune cancelled: nothing was changed.")
-            return
-        if self._refuse_read_only():
-            return
-        self._set_busy("pruning…")
-        try:
-            outcomes = [await fleet.execute(p) for p in planned]
-        finally:
-            self._set_busy(None)
-        await self.app.push_screen_wait(PruneResultScreen(outcomes))
+        self.run_operation(PruneOperation(self.fleet, engines, kind, options), verb="Prune")
