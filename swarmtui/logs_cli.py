@@ -38,9 +38,10 @@ def add_logs_parser(sub: Any) -> None:
         "logs",
         help="print the merged logs of services and stacks (like docker service logs)",
         description="Print the logs of every TARGET merged, in the docker CLI's format. "
-        "A TARGET is a service (name, ID or unique ID prefix) or a stack name.",
+        "A TARGET is a service (name, ID or unique ID prefix), a stack name, "
+        "stack:NAME, service:NAME, or ~REGEX (services whose name matches).",
     )
-    p.add_argument("targets", nargs="+", metavar="TARGET", help="service or stack")
+    p.add_argument("targets", nargs="+", metavar="TARGET", help="service, stack or ~regex")
     p.add_argument("-f", "--follow", action="store_true", help="follow log output")
     p.add_argument(
         "--since",
@@ -177,8 +178,12 @@ async def run_logs(args: argparse.Namespace) -> None:
     from swarmtui.engine.client import EngineClient, EngineError
     from swarmtui.engine.logs import FollowOptions, LogSession
     from swarmtui.engine.store import Store
-    from swarmtui.model.log_targets import resolve_names
+    from swarmtui.model.log_targets import parse_words, resolve_names
 
+    try:
+        parse_words(args.targets)  # a bad ~regex is a usage error, found before connecting
+    except ValueError as exc:
+        raise CliError(str(exc), 2) from exc
     since_ns = None
     if args.since:
         try:

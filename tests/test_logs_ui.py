@@ -257,6 +257,45 @@ async def test_follow_and_since_prompts_restart_the_session() -> None:
         assert screen.prompt_mode == "window", "a bad value keeps the prompt open"
 
 
+def notes(app: Any) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_follow_a_bare_name_says_what_it_matched() -> None:
+    app = logs_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_logs(pilot)
+        session: LogSession = app.log_session  # type: ignore[attr-defined]
+        await pilot.press("f")
+        assert prompt(pilot).placeholder.startswith("follow: NAME (stack or service)")
+        assert "~regex" in prompt(pilot).placeholder
+        await pilot.press("ctrl+u", *"shop", "enter")
+        await pilot.pause()
+        assert session.targets == LogTargets(stacks=("shop",))
+        assert notes(app)[-1] == "following stack shop (2 services)"
+        assert "following stack shop" in screen_text(app)
+        await pilot.press("f")
+        assert prompt(pilot).value == "stack:shop"
+        await pilot.press("ctrl+u", *"~^shop_w", "enter")
+        await pilot.pause()
+        assert session.targets == LogTargets(pattern="^shop_w")
+        assert notes(app)[-1] == "following ~^shop_w (1 service)"
+
+
+async def test_follow_a_name_that_matches_nothing_changes_nothing() -> None:
+    app = logs_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_logs(pilot)
+        session: LogSession = app.log_session  # type: ignore[attr-defined]
+        generation = session.generation
+        await pilot.press("f", "ctrl+u", *"shpo", "enter")
+        await pilot.pause()
+        assert notes(app)[-1] == "nothing matches 'shpo': still following all services"
+        assert session.targets == LogTargets() and session.generation == generation
+        assert screen.view.row_count == 60, "the buffer is kept"
+        assert screen.prompt_mode == "follow", "the prompt stays open to fix the name"
+
+
 async def test_l_on_task_details_opens_that_tasks_logs() -> None:
     app = logs_app()
     async with app.run_test(size=(120, 36)) as pilot:
@@ -273,6 +312,8 @@ async def test_l_on_task_details_opens_that_tasks_logs() -> None:
         session: LogSession = app.log_session  # type: ignore[attr-defined]
         assert session.targets == LogTargets(services=(API,))
         assert screen.view.task_focus == "taskapi1aaaaaaaaaaaaaaaaaa"
+        assert "following service shop_api" in screen_text(app)
+        assert API not in screen_text(app), "the service by name, never its ID"
         session.ingest(sample_lines(12))
         screen.flush()
         await pilot.pause()

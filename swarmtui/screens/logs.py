@@ -33,7 +33,13 @@ from swarmtui.engine.logs import (
     LogSession,
     StreamHealth,
 )
-from swarmtui.model.log_targets import LogTargets, describe_window, parse_targets, parse_window
+from swarmtui.model.log_targets import (
+    LogTargets,
+    describe_window,
+    parse_targets,
+    parse_window,
+    resolve_targets,
+)
 from swarmtui.model.logs import LineFilter
 from swarmtui.model.state import ClusterState
 from swarmtui.screens.base import SwarmScreen
@@ -56,7 +62,8 @@ _STATE_MARKS = {
 }
 
 _PROMPTS = {
-    "follow": "follow: stack:NAME  service names  /regex/   (empty = all services)",
+    "follow": "follow: NAME (stack or service)  stack:NAME  service:NAME  ~regex"
+    "   (empty = all services)",
     "window": "since/tail: 500 (last lines per task) · 5m · 1h · 2026-11-25T12:00 · all",
     "search": "search (regex; n/N next/previous)",
     "filter": "show only lines whose message matches a regex (!regex hides them; empty = all)",
@@ -231,7 +238,8 @@ class LogsScreen(SwarmScreen):
         if session is None:
             return
         view = self.view
-        parts = [f"following [b]{escape(session.targets.describe())}[/b]", self.window_label]
+        what = session.targets.describe(self.swarm_app.state)
+        parts = [f"following [b]{escape(what)}[/b]", self.window_label]
         if view.task_focus:
             parts.append(f"task [b]{view.task_focus[:12]}[/b] only (a: all tasks)")
         flags = [
@@ -258,7 +266,7 @@ class LogsScreen(SwarmScreen):
     def _prefill(self, mode: str) -> str:
         view, session = self.view, self.session
         if mode == "follow" and session is not None:
-            return session.targets.to_text()
+            return session.targets.to_text(self.swarm_app.state)
         if mode == "search" and view.search is not None:
             return view.search.pattern
         if mode == "filter" and view.line_filter is not None:
@@ -317,12 +325,22 @@ class LogsScreen(SwarmScreen):
         self.refresh_info()
 
     def _apply_targets(self, text: str) -> bool:
+        """Follow what the words match now; a word matching nothing changes nothing."""
+        state = self.swarm_app.state
         try:
-            targets = parse_targets(text)
+            resolution = resolve_targets(state, parse_targets(text))
         except ValueError as exc:
             self.notify(str(exc), severity="error")
             return False
-        self.follow(targets)
+        if resolution.unknown:
+            assert self.session is not None
+            words = ", ".join(repr(w) for w in resolution.unknown)
+            current = self.session.targets.describe(state)
+            self.notify(f"nothing matches {words}: still following {current}",
+                        severity="warning")
+            return False
+        self.follow(resolution.targets)
+        self.notify(resolution.summary(), timeout=3)
         return True
 
     def _apply_window(self, text: str) -> bool:
