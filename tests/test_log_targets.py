@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from uistate import NOW, fixed_swarm
-
-from dataclasses import replace
 
 from swarmtui.model.log_targets import (
     LogTargets,

@@ -334,6 +334,40 @@ async def test_session_follows_a_stack_as_services_come_and_go(
         await session.stop()
 
 
+async def test_the_backlog_is_merged_by_time_then_lines_keep_arrival_order(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    """Each stream sends its history in one go; shown as it came the pane would be grouped
+    by service. The backlog lands merged by time; later lines are shown as they arrive."""
+    fake, client = engine
+    t0 = time.time_ns() - 60 * NS_PER_S
+
+    def history_then_live(sid: str, seconds: list[int], delay: float, live: int) -> Script:
+        def one(second: int, text: str) -> bytes:
+            return frame(payload(t0 + second * NS_PER_S, text, task=f"t{sid}", service=sid))
+
+        async def script(request: web.Request, resp: web.StreamResponse) -> None:
+            await asyncio.sleep(delay)
+            await resp.write(b"".join(one(sec, f"{sid} {sec}") for sec in seconds))
+            await asyncio.sleep(1.0)
+            await resp.write(one(live, f"{sid} live"))
+            await asyncio.sleep(3600)
+        return script
+
+    fake.scripts["s1"] = [history_then_live("s1", [1, 3, 5], 0.0, live=0)]  # an old stamp
+    fake.scripts["s2"] = [history_then_live("s2", [2, 4], 0.1, live=9)]
+    store = make_store([svc("s1", "web"), svc("s2", "api")])
+    session = LogSession(client, store)
+    session.start()
+    try:
+        await asyncio.wait_for(session.wait_backlog(), 5)
+        assert [line.text for line in session.ring] == ["s1 1", "s2 2", "s1 3", "s2 4", "s1 5"]
+        await until(lambda: len(session.ring) == 7)
+        assert [line.text for line in session.ring][5:] == ["s1 live", "s2 live"]
+    finally:
+        await session.stop()
+
+
 def test_ring_bound_counts_dropped_lines_per_service() -> None:
     from swarmtui.model.logs import LogLine
 

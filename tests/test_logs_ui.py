@@ -132,6 +132,22 @@ async def test_scrolling_up_pauses_counts_new_lines_and_end_resumes() -> None:
         assert "PAUSED" not in text and "GET /api/orders/66 200" in text
 
 
+async def test_a_backlog_landing_in_one_batch_shows_its_tail() -> None:
+    """The first big batch comes before the view has a scrollbar: it must still show the
+    newest lines (a following pane is pinned to its tail, every time)."""
+    app = logs_app([])
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_logs(pilot)
+        view = screen.view
+        assert view.row_count == 0
+        app.log_session.ingest(sample_lines(300))  # type: ignore[attr-defined]
+        screen.flush()
+        await pilot.pause()
+        assert view.following and view.scroll_offset.y == view.max_scroll_y > 0
+        text = screen_text(app)
+        assert "GET /health 299 200" in text and "GET /api/orders/0 200" not in text
+
+
 async def test_search_highlights_and_moves_with_n() -> None:
     app = logs_app()
     async with app.run_test(size=(100, 30)) as pilot:

@@ -50,6 +50,7 @@ from swarmtui.model.logs import (
     LogRing,
     ResumeDeduper,
     format_since,
+    merge_by_time,
     parse_payload,
     parse_rfc3339_ns,
     sanitize,
@@ -69,6 +70,12 @@ STALLED = "stalled"
 NODE_UNAVAILABLE = "node unavailable"
 ENDED = "ended"
 ERROR = "error"
+
+# The backlog (the lines each stream sends first) is gathered and merged by time before any
+# of it is shown: a stream's backlog is complete once it has been open this long and then
+# fell quiet (or delivers lines newer than the request); nothing waits longer than the cap.
+BACKLOG_QUIET_S = 0.3
+BACKLOG_MAX_S = 3.0
 
 _NOT_AVAILABLE_RE = re.compile(r"node (\S+) is not available")
 _SUFFIX_RE = re.compile(r"… \[\+(\d+) chars\]$")
@@ -367,6 +374,8 @@ class LogFollower:
         self.probes = 0
         self.node_problem = ""  # from the daemon's "node … is not available" frames
         self._ever_connected = False
+        self._first_open_wall = 0  # wall clock when the first stream opened (0: not yet)
+        self._live_seen = False  # a line newer than the first request arrived
         self._resp: aiohttp.ClientResponse | None = None
         self._hung = False
         self._last_chunk_wall = 0
@@ -396,6 +405,16 @@ class LogFollower:
         return StreamHealth(
             self.service.id, self.service.name, state, detail, self.lines, 0, self.reconnects
         )
+
+    def backlog_delivered(self, now_s: float, quiet_s: float = BACKLOG_QUIET_S) -> bool:
+        """True once the first response's history has most likely all arrived: the stream
+        ended, failed or was resumed; or it has been open ``quiet_s`` and since then fell
+        quiet that long or delivers lines newer than the request (live lines)."""
+        if self.state in (ENDED, ERROR) or self.reconnects:
+            return True
+        if not self._ever_connected or now_s - self.opened_s < quiet_s:
+            return False
+        return self._live_seen or now_s - max(self.opened_s, self._last_chunk_s) >= quiet_s
 
     # -- the loop ----------------------------------------------------------------------
     def _params(self, resume_since: int | None) -> dict[str, str]:
@@ -504,6 +523,8 @@ class LogFollower:
             f"services/{self.service.id}/logs", params=params, timeout=STREAM_TIMEOUT
         ) as resp:
             self._resp = resp
+            if not self._ever_connected:
+                self._first_open_wall = self.wall_ns()
             self.connected = self._ever_connected = True
             if self.options.follow:
                 self.node_problem = ""  # a follow stream says nothing about down nodes
@@ -652,6 +673,8 @@ class LogFollower:
         seen = self.task_seen_s
         for line in lines:
             seen[line.task_id] = now
+        if not self._live_seen and lines[-1].ts_ns >= self._first_open_wall > 0:
+            self._live_seen = True
         if self.state != LIVE and self.connected:
             self._set(LIVE, "")
         self.sink(lines)
@@ -910,6 +933,11 @@ class LogSession:
         self._probes: set[asyncio.Task[bool]] = set()
         self._stopping: set[asyncio.Task[None]] = set()
         self._ended = asyncio.Event()
+        # The backlog being gathered (None: lines go straight to the ring or sink).
+        self._held: list[LogLine] | None = None
+        self._held_since: float | None = None  # when its first follower started
+        self._gatherer: asyncio.Task[None] | None = None
+        self._released = asyncio.Event()
         self.active = False
 
     # -- control -----------------------------------------------------------------------
@@ -934,6 +962,7 @@ class LogSession:
         self.version += 1
         self.names = NameResolver(self.client, self.store)
         self.active = True
+        self._hold_backlog()
         if self._unsubscribe is None:
             self._unsubscribe = self.store.subscribe(self._on_state)
         self._seen_services = None
@@ -944,6 +973,8 @@ class LogSession:
     async def stop(self) -> None:
         """Stop every stream and the watchdog (the ring keeps its lines)."""
         self.active = False
+        self._held = None  # an unfinished backlog is dropped, not shown half-merged
+        self._released.set()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -951,6 +982,9 @@ class LogSession:
             self._stop_one(sid, keep_health=True, detail="stopped")
         watchdog, self._watchdog = self._watchdog, None
         pending: list[asyncio.Task[Any]] = [*self._stopping, *self._probes]
+        gatherer, self._gatherer = self._gatherer, None
+        if gatherer is not None:
+            pending.append(gatherer)
         if watchdog is not None:
             watchdog.cancel()
             pending.append(watchdog)
@@ -1023,6 +1057,8 @@ class LogSession:
             on_change=self._changed,
             clock=self.clock,
         )
+        if self._held is not None and self._held_since is None:
+            self._held_since = self.clock()
         if self._sink is None:
             follower.next_seq = lambda: self.ring.next_seq
         self.followers[svc.id] = follower
@@ -1033,14 +1069,68 @@ class LogSession:
 
     def _changed(self) -> None:
         self.health_version += 1
+        self._release_if_complete()
         if self.all_ended:
             self._ended.set()
+
+    # -- the backlog -------------------------------------------------------------------
+    def _hold_backlog(self) -> None:
+        """Gather what the streams send first and merge it by time (:func:`merge_by_time`,
+        as ``swarmtui logs`` prints): each stream delivers its history in one go, so shown as
+        it came the backlog would be grouped by service. Lines after it keep arrival order."""
+        if self.client is None:
+            self._released.set()  # lines fed by hand (tests) are shown as they come
+            return
+        self._held = []
+        self._held_since = None
+        self._released.clear()
+        if self.options.follow and self._gatherer is None:
+            self._gatherer = asyncio.create_task(self._gather(), name="swarmtui-logs-backlog")
+
+    def backlog_complete(self) -> bool:
+        """True when every stream has delivered its backlog (or waiting longer is pointless)."""
+        if self._held is None:
+            return True
+        if not self.options.follow:
+            return self.all_ended  # a one-off read: the whole of it is the backlog
+        now = self.clock()
+        if self._held_since is not None and now - self._held_since >= BACKLOG_MAX_S:
+            return True
+        if self.store.state.services_listed_ns is None or self._seen_services is None:
+            return False  # which services to follow is not known yet
+        return all(f.backlog_delivered(now) for f in self.followers.values())
+
+    def _release_if_complete(self) -> None:
+        if self._held is None or not self.backlog_complete():
+            return
+        held, self._held = self._held, None
+        if held:
+            self._store(merge_by_time(held))
+        self._released.set()
+
+    async def _gather(self) -> None:
+        try:
+            while self._held is not None:
+                await asyncio.sleep(0.05)
+                self._release_if_complete()
+        finally:
+            self._gatherer = None
+
+    async def wait_backlog(self) -> None:
+        """Until the backlog of the last :meth:`start` is in the ring (screenshots wait)."""
+        await self._released.wait()
 
     # -- lines -------------------------------------------------------------------------
     def ingest(self, lines: Sequence[LogLine]) -> None:
         """Add a batch (followers call this; tests may too)."""
         if not lines:
             return
+        if self._held is not None:
+            self._held.extend(lines)
+            return
+        self._store(lines)
+
+    def _store(self, lines: Sequence[LogLine]) -> None:
         if self._sink is not None:
             self._sink(lines)
             self.version += 1
@@ -1104,6 +1194,8 @@ class LogSession:
         )
 
     async def wait_ended(self) -> None:
+        """Until every stream has ended (non-follow reads), the merged lines delivered."""
+        self._release_if_complete()
         while not self.all_ended:
             self._ended.clear()
             if self.all_ended:
