@@ -368,6 +368,39 @@ async def test_the_backlog_is_merged_by_time_then_lines_keep_arrival_order(
         await session.stop()
 
 
+async def test_health_is_per_task_one_down_node_does_not_condemn_a_service(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    fake, client = engine
+    for sid in ("s1", "s2"):
+        fake.scripts[sid] = [send(frame(payload(BASE, "hi", service=sid, task=f"t{sid}a")),
+                                  then="hang")]
+    store = Store()
+    now = time.time_ns()
+    store.dispatch(NodesListed(tuple(parse.parse_nodes([
+        {"ID": nid, "Description": {"Hostname": name}, "Status": {"State": st},
+         "Spec": {"Role": "worker"}}
+        for nid, name, st in (("n1", "node-one", "ready"), ("n2", "node-two", "down"))
+    ])), now))
+    store.dispatch(ServicesListed(tuple(parse.parse_services(
+        [svc("s1", "web", replicas=2), svc("s2", "db")])), now))
+    tasks = [task("ts1a", "s1"), {**task("ts1b", "s1", slot=2), "NodeID": "n2"},
+             {**task("ts2a", "s2"), "NodeID": "n2"}]
+    store.dispatch(TasksListed(tuple(parse.parse_tasks(tasks)), now))
+    session = LogSession(client, store)
+    session.start()
+    try:
+        await until(lambda: len(session.ring) == 2)
+        health = {h.service_name: h for h in session.health()}
+        web, db = health["web"], health["db"]
+        assert (web.state, web.tasks, web.unreachable, web.nodes_down) == (
+            "node unavailable", 2, 1, ("node-two",))
+        assert web.detail == "node node-two is down"
+        assert (db.tasks, db.unreachable) == (1, 1), "nothing of db can stream"
+    finally:
+        await session.stop()
+
+
 def test_ring_bound_counts_dropped_lines_per_service() -> None:
     from swarmtui.model.logs import LogLine
 

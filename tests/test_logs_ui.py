@@ -110,6 +110,32 @@ async def test_merged_lines_prefixes_stderr_and_health() -> None:
         assert screen.view.following and screen.view.row_count == 60
 
 
+def test_health_per_task_warns_and_is_red_only_when_nothing_streams() -> None:
+    from swarmtui.screens.logs import health_markup
+
+    partial = StreamHealth(WEB, "shop_web", "node unavailable", "node lab-node4 is down",
+                           tasks=4, unreachable=1, nodes_down=("lab-node4",))
+    none = StreamHealth(API, "shop_api", "node unavailable", "2 nodes down",
+                        tasks=2, unreachable=2, nodes_down=("lab-node3", "lab-node4"))
+    markup = health_markup([partial, none], 0, 100, 0)
+    assert ("[$warning]●[/] shop_web [$warning]3/4 live · 1 node down[/] "
+            "[$text-muted](lab-node4)[/]") in markup
+    assert ("[$error]✕[/] shop_api [$error]0/2 live · 2 nodes down[/] "
+            "[$text-muted](lab-node3, lab-node4)[/]") in markup
+
+
+async def test_a_service_with_one_task_on_a_down_node_shows_what_still_streams() -> None:
+    app = logs_app()
+    app.log_session.report(StreamHealth(  # type: ignore[attr-defined]
+        WEB, "shop_web", "node unavailable", "node lab-node4 is down", 30,
+        tasks=4, unreachable=1, nodes_down=("lab-node4",)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_logs(pilot)
+        text = screen_text(app)
+        assert "● shop_web 3/4 live · 1 node down (lab-node4)" in text
+        assert "✕ shop_web" not in text
+
+
 async def test_scrolling_up_pauses_counts_new_lines_and_end_resumes() -> None:
     app = logs_app()
     async with app.run_test(size=(100, 30)) as pilot:

@@ -28,7 +28,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -121,6 +121,11 @@ class StreamHealth:
     lines: int = 0
     dropped: int = 0
     reconnects: int = 0
+    # Per task, for a service some of whose tasks sit on unreachable nodes: the tasks that
+    # should be running, how many of them cannot deliver, and those nodes' names.
+    tasks: int = 0
+    unreachable: int = 0
+    nodes_down: tuple[str, ...] = ()
 
 
 class StreamHung(Exception):
@@ -373,6 +378,7 @@ class LogFollower:
         self.probe_interval_s = options.stall_s
         self.probes = 0
         self.node_problem = ""  # from the daemon's "node … is not available" frames
+        self.unavailable_nodes: set[str] = set()  # the node IDs those frames named
         self._ever_connected = False
         self._first_open_wall = 0  # wall clock when the first stream opened (0: not yet)
         self._live_seen = False  # a line newer than the first request arrived
@@ -528,6 +534,7 @@ class LogFollower:
             self.connected = self._ever_connected = True
             if self.options.follow:
                 self.node_problem = ""  # a follow stream says nothing about down nodes
+                self.unavailable_nodes = set()
             self.opened_s = self.clock()
             self.next_probe_s = self.opened_s + self.options.stall_s
             self.probe_interval_s = self.options.stall_s
@@ -805,14 +812,20 @@ class LogFollower:
 
     def _daemon_line(self, rec: LogRecord) -> LogLine:
         text = sanitize(rec.message, max_chars=self.options.max_chars)
-        m = _NOT_AVAILABLE_RE.search(text)
-        if m is not None:
-            self.node_problem = f"node {self.names.node_name(m.group(1))} is not available"
-            if self.on_change is not None:
-                self.on_change()
+        if self._note_unavailable(text) and self.on_change is not None:
+            self.on_change()
         return LogLine(
             -1, 0, "", "daemon", self.service.id, self.service.name, "", None, "", "", text
         )
+
+    def _note_unavailable(self, text: str) -> bool:
+        """Remember the nodes a daemon error says it cannot read from; True if it named any."""
+        ids = [m.group(1) for m in _NOT_AVAILABLE_RE.finditer(text)]
+        if not ids:
+            return False
+        self.unavailable_nodes.update(ids)
+        self.node_problem = f"node {self.names.node_name(ids[0])} is not available"
+        return True
 
     # -- watchdog ----------------------------------------------------------------------
     def probe_due(self, now_s: float, running: Sequence[Task]) -> bool:
@@ -858,9 +871,7 @@ class LogFollower:
         for frame in decoder.feed(body) + decoder.flush():
             rec = parse_payload(frame.payload, timestamps=True, details=True)
             if frame.stream == DAEMON:
-                m = _NOT_AVAILABLE_RE.search(rec.message.decode("utf-8", "replace"))
-                if m is not None:
-                    self.node_problem = f"node {self.names.node_name(m.group(1))} is not available"
+                self._note_unavailable(rec.message.decode("utf-8", "replace"))
                 continue
             task_id = rec.details.get(SWARM_TASK_ID, "")
             last = self.dedupe.last_ns(task_id)
@@ -1158,25 +1169,38 @@ class LogSession:
         state = self.store.state
         out: list[StreamHealth] = []
         for sid, follower in self.followers.items():
-            h = follower.health(now)
-            problem = self._node_problem(state, sid)
-            if problem and h.state in (LIVE, IDLE):
-                h = replace(h, state=NODE_UNAVAILABLE, detail=problem)
+            h = self._per_task(state, sid, follower.health(now), follower.unavailable_nodes)
             out.append(replace(h, dropped=self._dropped.get(sid, 0)))
         for sid, h in self._static_health.items():
             if sid not in self.followers:
                 out.append(replace(h, dropped=max(h.dropped, self._dropped.get(sid, 0))))
         return sorted(out, key=lambda h: (h.service_name, h.service_id))
 
-    def _node_problem(self, state: ClusterState, sid: str) -> str:
-        """A task that should run sits on a node the manager cannot reach: its lines stop."""
-        for t in self._wanted.get(sid, ()):
-            if t.node_id is None:
-                continue
+    def _per_task(
+        self, state: ClusterState, sid: str, h: StreamHealth, unavailable: Collection[str]
+    ) -> StreamHealth:
+        """A service's stream, judged per task: a task that should run on a node the manager
+        cannot reach (down, or named by the daemon) delivers nothing while the service's
+        other tasks keep flowing. Counts them, so one down node does not condemn a service."""
+        if h.state not in (LIVE, IDLE, NODE_UNAVAILABLE):
+            return h  # the stream itself is the problem (reconnecting, stalled, …)
+        wanted = [t for t in self._wanted.get(sid, ()) if t.node_id]
+        down: dict[str, tuple[str, str]] = {}  # node id -> (name, why)
+        for t in wanted:
+            assert t.node_id is not None
             node = state.nodes.get(t.node_id)
+            name = node.name if node is not None else self.names.node_name(t.node_id)
             if node is not None and node.state not in ("ready", "unknown"):
-                return f"node {node.name} is {node.state}"
-        return ""
+                down[t.node_id] = (name, f"node {name} is {node.state}")
+            elif t.node_id in unavailable:
+                down[t.node_id] = (name, f"node {name} is not available")
+        cut = sum(1 for t in wanted if t.node_id in down)
+        if not cut:
+            return h  # a daemon error about a node none of the known tasks is on: as is
+        names = tuple(sorted(name for name, _ in down.values()))
+        detail = next(iter(down.values()))[1] if len(down) == 1 else f"{len(down)} nodes down"
+        return replace(h, state=NODE_UNAVAILABLE, detail=detail, tasks=len(wanted),
+                       unreachable=cut, nodes_down=names)
 
     @property
     def dropped(self) -> int:

@@ -90,16 +90,28 @@ def open_logs(app: App[Any], service_id: str, task_id: str | None = None) -> Non
         app.switch_mode("logs")
 
 
-def health_markup(health: list[StreamHealth], ring_len: int, capacity: int, dropped: int) -> str:
-    parts = []
-    for h in health:
-        mark = _STATE_MARKS.get(h.state, "?")
-        text = f"{mark} {escape(h.service_name)} {h.state}"
+def _stream_markup(h: StreamHealth) -> str:
+    name = escape(h.service_name)
+    if h.state == NODE_UNAVAILABLE and h.tasks:
+        # Per task: some tasks sit on unreachable nodes. Red only when nothing streams.
+        live = h.tasks - h.unreachable
+        colour, mark = ("$error", "✕") if live <= 0 else ("$warning", "●")
+        n = len(h.nodes_down)
+        down = f"{n} node{'' if n == 1 else 's'} down"
+        text = f"[{colour}]{mark}[/] {name} [{colour}]{live}/{h.tasks} live · {down}[/]"
+        if h.nodes_down:
+            text += f" [$text-muted]({escape(', '.join(h.nodes_down))})[/]"
+    else:
+        text = f"{_STATE_MARKS.get(h.state, '?')} {name} {h.state}"
         if h.detail and h.state not in (LIVE, IDLE):
             text += f" [$text-muted]({escape(h.detail)})[/]"
-        if h.dropped:
-            text += f" [$warning]−{h.dropped:,}[/]"
-        parts.append(text)
+    if h.dropped:
+        text += f" [$warning]−{h.dropped:,}[/]"
+    return text
+
+
+def health_markup(health: list[StreamHealth], ring_len: int, capacity: int, dropped: int) -> str:
+    parts = [_stream_markup(h) for h in health]
     summary = f"[$text-muted]{ring_len:,}/{capacity:,} lines kept · {dropped:,} dropped[/]"
     return "  ".join(parts) + ("  │  " if parts else "") + summary
 
