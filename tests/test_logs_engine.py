@@ -368,6 +368,26 @@ async def test_the_backlog_is_merged_by_time_then_lines_keep_arrival_order(
         await session.stop()
 
 
+async def test_a_flood_while_gathering_the_backlog_is_not_held(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    from swarmtui.model.logs import LogLine
+
+    fake, client = engine
+    fake.scripts["s1"] = [send(then="hang")]
+    session = LogSession(client, make_store([svc("s1", "web")]), capacity=100)
+    session.start()
+    try:
+        flood = [LogLine(-1, BASE + i, "", "stdout", "s1", "web", "t1", 1, "n1", "n1", f"{i}")
+                 for i in range(201)]
+        session.ingest(flood[:200])
+        assert len(session.ring) == 0, "still gathering the backlog"
+        session.ingest(flood[200:])
+        assert len(session.ring) == 100 and session.ring.dropped == 101
+    finally:
+        await session.stop()
+
+
 async def test_health_is_per_task_one_down_node_does_not_condemn_a_service(
     engine: tuple[FakeEngine, EngineClient],
 ) -> None:

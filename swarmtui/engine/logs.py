@@ -1112,9 +1112,13 @@ class LogSession:
         return all(f.backlog_delivered(now) for f in self.followers.values())
 
     def _release_if_complete(self) -> None:
-        if self._held is None or not self.backlog_complete():
-            return
+        if self._held is not None and self.backlog_complete():
+            self._release()
+
+    def _release(self) -> None:
         held, self._held = self._held, None
+        if held is None:
+            return
         if held:
             self._store(merge_by_time(held))
         self._released.set()
@@ -1136,8 +1140,11 @@ class LogSession:
         """Add a batch (followers call this; tests may too)."""
         if not lines:
             return
-        if self._held is not None:
-            self._held.extend(lines)
+        held = self._held
+        if held is not None:
+            held.extend(lines)
+            if self.options.follow and len(held) > 2 * self.ring.capacity:
+                self._release()  # a flood, not a backlog: memory stays bounded
             return
         self._store(lines)
 
