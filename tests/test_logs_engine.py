@@ -368,22 +368,30 @@ async def test_the_backlog_is_merged_by_time_then_lines_keep_arrival_order(
         await session.stop()
 
 
-async def test_a_flood_while_gathering_the_backlog_is_not_held(
+async def test_a_backlog_bigger_than_the_ring_keeps_its_newest_lines(
     engine: tuple[FakeEngine, EngineClient],
 ) -> None:
     from swarmtui.model.logs import LogLine
 
     fake, client = engine
     fake.scripts["s1"] = [send(then="hang")]
-    session = LogSession(client, make_store([svc("s1", "web")]), capacity=100)
+    fake.scripts["s2"] = [send(then="hang")]
+    session = LogSession(client, make_store([svc("s1", "web"), svc("s2", "api")]),
+                         capacity=100)
     session.start()
     try:
-        flood = [LogLine(-1, BASE + i, "", "stdout", "s1", "web", "t1", 1, "n1", "n1", f"{i}")
-                 for i in range(201)]
-        session.ingest(flood[:200])
-        assert len(session.ring) == 0, "still gathering the backlog"
-        session.ingest(flood[200:])
-        assert len(session.ring) == 100 and session.ring.dropped == 101
+        def lines(sid: str, start: int) -> list[LogLine]:
+            return [LogLine(-1, BASE + i, "", "stdout", sid, sid, "t" + sid, 1, "n1", "n1",
+                            f"{i}") for i in range(start, 300, 2)]
+
+        session.ingest(lines("s1", 0))  # 150 lines, then the other stream's 150
+        session.ingest(lines("s2", 1))
+        assert len(session.ring) == 0, "still gathering the backlog, bounded meanwhile"
+        assert session._held is not None and len(session._held) == 100
+        await asyncio.wait_for(session.wait_backlog(), 5)
+        assert [line.text for line in session.ring] == [str(i) for i in range(200, 300)]
+        assert session.dropped == 200
+        assert {h.service_name: h.dropped for h in session.health()} == {"web": 100, "api": 100}
     finally:
         await session.stop()
 

@@ -947,6 +947,7 @@ class LogSession:
         # The backlog being gathered (None: lines go straight to the ring or sink).
         self._held: list[LogLine] | None = None
         self._held_since: float | None = None  # when its first follower started
+        self._held_dropped = 0  # backlog lines never stored: more than the ring holds
         self._gatherer: asyncio.Task[None] | None = None
         self._released = asyncio.Event()
         self.active = False
@@ -968,6 +969,7 @@ class LogSession:
         if clear:
             self.ring.clear()
             self._dropped.clear()
+            self._held_dropped = 0
             self._static_health.clear()
         self.generation += 1
         self.version += 1
@@ -1123,6 +1125,18 @@ class LogSession:
             self._store(merge_by_time(held))
         self._released.set()
 
+    def _bound_held(self, held: list[LogLine]) -> None:
+        """A backlog bigger than the ring: keep only the newest lines by time, the ones the
+        ring would keep (counted as dropped). The command prints everything: no holding."""
+        if self._sink is not None:
+            self._release()
+            return
+        merged = merge_by_time(held)
+        cut = len(merged) - self.ring.capacity
+        self._dropped.update(line.service_id for line in merged[:cut])
+        self._held_dropped += cut
+        self._held = merged[cut:]
+
     async def _gather(self) -> None:
         try:
             while self._held is not None:
@@ -1144,7 +1158,7 @@ class LogSession:
         if held is not None:
             held.extend(lines)
             if self.options.follow and len(held) > 2 * self.ring.capacity:
-                self._release()  # a flood, not a backlog: memory stays bounded
+                self._bound_held(held)
             return
         self._store(lines)
 
@@ -1211,7 +1225,8 @@ class LogSession:
 
     @property
     def dropped(self) -> int:
-        return self.ring.dropped
+        """Lines evicted from the ring, and backlog lines too many to ever enter it."""
+        return self.ring.dropped + self._held_dropped
 
     @property
     def all_ended(self) -> bool:

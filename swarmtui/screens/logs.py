@@ -240,7 +240,7 @@ class LogsScreen(SwarmScreen):
         if session is None or not self.is_current:
             return
         ring = session.ring
-        markup = health_markup(session.health(), len(ring), ring.capacity, ring.dropped)
+        markup = health_markup(session.health(), len(ring), ring.capacity, session.dropped)
         if markup != self._health_markup:  # repaint the strip only when it changed
             self._health_markup = markup
             self.query_one("#logs-health", Static).update(markup)
