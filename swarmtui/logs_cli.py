@@ -7,9 +7,10 @@ CLI, every line is sanitised first (a container cannot drive the terminal: no es
 sequences, no control characters, bounded length), and a TARGET may be a stack.
 
 Without ``--follow`` every stream is read to its end, then the lines are printed in timestamp
-order (a task's own lines keep their order). With ``--follow`` lines are printed as they
-arrive, services deployed into a followed stack later are picked up, and broken or hung
-streams are resumed without duplicates. Ctrl-C exits with 130, a closed pipe with 0.
+order (a task's own lines keep their order). With ``--follow`` the backlog is printed merged
+the same way (:class:`~swarmtui.engine.logs.LogSession` does both, as for the pane), then
+lines as they arrive, services deployed into a followed stack later are picked up, and
+broken or hung streams are resumed without duplicates. Ctrl-C exits with 130, a closed pipe with 0.
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ def add_logs_parser(sub: Any) -> None:
         "logs",
         help="print the merged logs of services and stacks (like docker service logs)",
         description="Print the logs of every TARGET merged, in the docker CLI's format. "
-        "A TARGET is a service (name, ID or unique ID prefix) or a stack name.",
+        "A TARGET is a service (name, ID or unique ID prefix), a stack name, "
+        "stack:NAME, service:NAME, or ~REGEX (services whose name matches).",
     )
-    p.add_argument("targets", nargs="+", metavar="TARGET", help="service or stack")
+    p.add_argument("targets", nargs="+", metavar="TARGET", help="service, stack or ~regex")
     p.add_argument("-f", "--follow", action="store_true", help="follow log output")
     p.add_argument(
         "--since",
@@ -140,9 +142,6 @@ class LineWriter:
                 err.append(self.format(line))
         self._put(out, err)
 
-    def write_text(self, out: list[str], err: list[str]) -> None:
-        self._put(out, err)
-
     def _put(self, out: list[str], err: list[str]) -> None:
         try:
             if out:
@@ -179,8 +178,12 @@ async def run_logs(args: argparse.Namespace) -> None:
     from swarmtui.engine.client import EngineClient, EngineError
     from swarmtui.engine.logs import FollowOptions, LogSession
     from swarmtui.engine.store import Store
-    from swarmtui.model.log_targets import resolve_names
+    from swarmtui.model.log_targets import parse_words, resolve_names
 
+    try:
+        parse_words(args.targets)  # a bad ~regex is a usage error, found before connecting
+    except ValueError as exc:
+        raise CliError(str(exc), 2) from exc
     since_ns = None
     if args.since is not None:  # an empty --since is an error, not "no --since"
         try:
@@ -240,26 +243,14 @@ async def run_logs(args: argparse.Namespace) -> None:
                 await closed.wait()  # or Ctrl-C
                 raise PipeClosed()
             else:
-                collected: list[tuple[int, bool, str]] = []
-
-                def collect(lines: Sequence[LogLine]) -> None:
-                    fmt = writer.format
-                    for line in lines:
-                        if line.stream == "daemon":
-                            writer.daemon_errors += 1
-                        collected.append((line.ts_ns, line.stream != "stdout", fmt(line)))
-
-                session = LogSession(client, store, options=options, sink=collect)
+                # The session hands over every line at once, merged by time (merge_by_time).
+                collected: list[LogLine] = []
+                session = LogSession(client, store, options=options, sink=collected.extend)
                 session.start(targets)
                 await session.wait_ended()
-                # Merge across tasks and services by time; equal times keep arrival order.
-                collected.sort(key=lambda item: item[0])
                 chunk = 4096
                 for i in range(0, len(collected), chunk):
-                    part = collected[i : i + chunk]
-                    writer.write_text(
-                        [t for _, e, t in part if not e], [t for _, e, t in part if e]
-                    )
+                    writer.write(collected[i : i + chunk])
                 failed = [h for h in session.health() if h.state == "error"]
                 if failed:
                     names = ", ".join(f"{h.service_name} ({h.detail})" for h in failed)

@@ -31,6 +31,7 @@ def writer(**kw: object) -> tuple[LineWriter, io.BytesIO, io.BytesIO]:
         (["logs", "web", "--since", "3d"], 2, "days/weeks are not Go duration units"),
         (["-H", "unix:///nonexistent/docker.sock", "logs", "web"], 1, "no Docker engine at"),
         (["logs"], 2, "the following arguments are required: TARGET"),
+        (["logs", "~(web"], 2, "invalid regular expression '(web'"),
     ],
 )
 def test_errors_are_one_line(argv: list[str], status: int, message: str,

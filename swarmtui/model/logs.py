@@ -736,6 +736,27 @@ def format_line(
     return "".join(out)
 
 
+def merge_by_time(lines: Iterable[LogLine]) -> list[LogLine]:
+    """Lines of several streams in one timestamp order (streams deliver their history one
+    after another): the pane's backlog and ``swarmtui logs`` both use this.
+
+    Stable: lines with equal timestamps, and each task's own lines, keep their order. A line
+    without a timestamp (a daemon error, ``ts_ns == 0``) stays right after the line its
+    service delivered before it rather than jumping to the front.
+    """
+    keyed: list[tuple[int, LogLine]] = []
+    last: dict[str, int] = {}
+    for line in lines:
+        ns = line.ts_ns
+        if ns:
+            last[line.service_id] = ns
+        else:
+            ns = last.get(line.service_id, 0)
+        keyed.append((ns, line))
+    keyed.sort(key=lambda item: item[0])
+    return [line for _, line in keyed]
+
+
 class LogRing:
     """Bounded ring buffer of :class:`LogLine` with absolute sequence numbers.
 

@@ -33,7 +33,13 @@ from swarmtui.engine.logs import (
     LogSession,
     StreamHealth,
 )
-from swarmtui.model.log_targets import LogTargets, describe_window, parse_targets, parse_window
+from swarmtui.model.log_targets import (
+    LogTargets,
+    describe_window,
+    parse_targets,
+    parse_window,
+    resolve_targets,
+)
 from swarmtui.model.logs import LineFilter
 from swarmtui.model.state import ClusterState
 from swarmtui.screens.base import SwarmScreen
@@ -56,7 +62,8 @@ _STATE_MARKS = {
 }
 
 _PROMPTS = {
-    "follow": "follow: stack:NAME  service names  /regex/   (empty = all services)",
+    "follow": "follow: NAME (stack or service)  stack:NAME  service:NAME  ~regex"
+    "   (empty = all services)",
     "window": "since/tail: 500 (last lines per task) · 5m · 1h · 2026-11-25T12:00 · all",
     "search": "search (regex; n/N next/previous)",
     "filter": "show only lines whose message matches a regex (!regex hides them; empty = all)",
@@ -83,16 +90,28 @@ def open_logs(app: App[Any], service_id: str, task_id: str | None = None) -> Non
         app.switch_mode("logs")
 
 
-def health_markup(health: list[StreamHealth], ring_len: int, capacity: int, dropped: int) -> str:
-    parts = []
-    for h in health:
-        mark = _STATE_MARKS.get(h.state, "?")
-        text = f"{mark} {escape(h.service_name)} {h.state}"
+def _stream_markup(h: StreamHealth) -> str:
+    name = escape(h.service_name)
+    if h.state == NODE_UNAVAILABLE and h.tasks:
+        # Per task: some tasks sit on unreachable nodes. Red only when nothing streams.
+        live = h.tasks - h.unreachable
+        colour, mark = ("$error", "✕") if live <= 0 else ("$warning", "●")
+        n = len(h.nodes_down)
+        down = f"{n} node{'' if n == 1 else 's'} down"
+        text = f"[{colour}]{mark}[/] {name} [{colour}]{live}/{h.tasks} live · {down}[/]"
+        if h.nodes_down:
+            text += f" [$text-muted]({escape(', '.join(h.nodes_down))})[/]"
+    else:
+        text = f"{_STATE_MARKS.get(h.state, '?')} {name} {h.state}"
         if h.detail and h.state not in (LIVE, IDLE):
             text += f" [$text-muted]({escape(h.detail)})[/]"
-        if h.dropped:
-            text += f" [$warning]−{h.dropped:,}[/]"
-        parts.append(text)
+    if h.dropped:
+        text += f" [$warning]−{h.dropped:,}[/]"
+    return text
+
+
+def health_markup(health: list[StreamHealth], ring_len: int, capacity: int, dropped: int) -> str:
+    parts = [_stream_markup(h) for h in health]
     summary = f"[$text-muted]{ring_len:,}/{capacity:,} lines kept · {dropped:,} dropped[/]"
     return "  ".join(parts) + ("  │  " if parts else "") + summary
 
@@ -221,7 +240,7 @@ class LogsScreen(SwarmScreen):
         if session is None or not self.is_current:
             return
         ring = session.ring
-        markup = health_markup(session.health(), len(ring), ring.capacity, ring.dropped)
+        markup = health_markup(session.health(), len(ring), ring.capacity, session.dropped)
         if markup != self._health_markup:  # repaint the strip only when it changed
             self._health_markup = markup
             self.query_one("#logs-health", Static).update(markup)
@@ -231,7 +250,8 @@ class LogsScreen(SwarmScreen):
         if session is None:
             return
         view = self.view
-        parts = [f"following [b]{escape(session.targets.describe())}[/b]", self.window_label]
+        what = session.targets.describe(self.swarm_app.state)
+        parts = [f"following [b]{escape(what)}[/b]", self.window_label]
         if view.task_focus:
             parts.append(f"task [b]{view.task_focus[:12]}[/b] only (a: all tasks)")
         flags = [
@@ -258,7 +278,7 @@ class LogsScreen(SwarmScreen):
     def _prefill(self, mode: str) -> str:
         view, session = self.view, self.session
         if mode == "follow" and session is not None:
-            return session.targets.to_text()
+            return session.targets.to_text(self.swarm_app.state)
         if mode == "search" and view.search is not None:
             return view.search.pattern
         if mode == "filter" and view.line_filter is not None:
@@ -317,12 +337,22 @@ class LogsScreen(SwarmScreen):
         self.refresh_info()
 
     def _apply_targets(self, text: str) -> bool:
+        """Follow what the words match now; a word matching nothing changes nothing."""
+        state = self.swarm_app.state
         try:
-            targets = parse_targets(text)
+            resolution = resolve_targets(state, parse_targets(text))
         except ValueError as exc:
             self.notify(str(exc), severity="error")
             return False
-        self.follow(targets)
+        if resolution.unknown:
+            assert self.session is not None
+            words = ", ".join(repr(w) for w in resolution.unknown)
+            current = self.session.targets.describe(state)
+            self.notify(f"nothing matches {words}: still following {current}",
+                        severity="warning")
+            return False
+        self.follow(resolution.targets)
+        self.notify(resolution.summary(), timeout=3)
         return True
 
     def _apply_window(self, text: str) -> bool:
