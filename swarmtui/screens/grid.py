@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
@@ -23,6 +24,16 @@ FILTER_HINT = (
 MIN_COLUMN_WIDTH = {"cards": 24, "lines": 26, "counts": 20}
 MAX_COLUMN_WIDTH = 34
 AGE_REFRESH_S = 5.0
+
+
+def show_in_grid(app: App[Any], **filters: object) -> None:
+    """Show the grid narrowed by ``filters`` (GridOptions fields, e.g. ``service=NAME``)."""
+    app._grid_request = filters  # type: ignore[attr-defined]
+    screen = app.screen
+    if isinstance(screen, GridScreen):
+        screen.take_request()
+    else:
+        app.switch_mode("grid")
 
 
 class GridScreen(SwarmScreen):
@@ -53,8 +64,24 @@ class GridScreen(SwarmScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one(TaskGrid).focus()
+        self.take_request()
         # Card ages ("running 3m") move on even when nothing else changes.
         self.set_interval(AGE_REFRESH_S, self._refresh_ages)
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.take_request()
+
+    def take_request(self) -> None:
+        """Apply a pending "show these tasks" request (from the services screen)."""
+        request = getattr(self.app, "_grid_request", None)
+        if request is None:
+            return
+        self.app._grid_request = None  # type: ignore[attr-defined]
+        self.filter_prompt.close()
+        self.set_options(**{"text": "", "stack": None, "service": None, "node": None,
+                            "label": None, **request})
+        self.query_one(TaskGrid).focus()
 
     def _refresh_ages(self) -> None:
         if self.is_current:
