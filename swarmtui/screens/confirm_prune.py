@@ -127,6 +127,7 @@ class ConfirmPruneScreen(ModalScreen[bool]):
                     id="prune-type-hint",
                 )
                 yield Input(placeholder=self.expected, id="prune-typed")
+                yield Static("", id="prune-typed-wrong", classes="prune-error")
             with Horizontal(id="prune-buttons"):
                 yield Button("Prune", id="prune-yes", variant="error",
                              disabled=self._prune_disabled(""))
@@ -152,16 +153,34 @@ class ConfirmPruneScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         if self.typed and self.total_items:
+            self.query_one("#prune-typed-wrong").display = False
             self.query_one("#prune-typed", Input).focus()
         else:
             self.query_one("#prune-no", Button).focus()
 
+    def _wrong_name_text(self) -> str:
+        return f"Type {self.expected} exactly to confirm."
+
+    def _show_typed(self, typed: str, submitted: bool = False) -> None:
+        """Say so while the typed name is not the one asked for (not while it is a prefix of
+        it: the user is still typing), and always after Enter."""
+        wrong = self.query_one("#prune-typed-wrong", Static)
+        right = typed.strip() == self.expected
+        show = not right and (submitted or not self.expected.startswith(typed.strip()))
+        wrong.update(Text(self._wrong_name_text()))
+        wrong.display = show
+
     def on_input_changed(self, event: Input.Changed) -> None:
         self.query_one("#prune-yes", Button).disabled = self._prune_disabled(event.value)
+        if self.typed and self.total_items:
+            self._show_typed(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if not self._prune_disabled(event.value):
             self.dismiss(True)
+        elif self.typed and self.total_items and not self.read_only:
+            self._show_typed(event.value, submitted=True)
+            self.notify(self._wrong_name_text(), severity="warning")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "prune-yes" and not event.button.disabled:

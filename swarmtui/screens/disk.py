@@ -63,6 +63,20 @@ def bar_width(rows: list[PanelRow], room: int | None) -> int:
 PRUNE_ACTIONS = frozenset({"prune", "prune_all"})
 
 
+READ_ONLY_PRUNE = "read-only: prune is disabled"
+
+
+def _cannot_prune(engine: DiskEngine) -> str | None:
+    """Why ``engine`` cannot be pruned now (None when it can)."""
+    if engine.duplicate_of is not None:
+        return f"it is the same swarm node as {engine.duplicate_of}, prune there"
+    if engine.connect_error is not None:
+        return f"unreachable ({engine.connect_error})"
+    if not engine.reachable:
+        return "still connecting, try again in a moment"
+    return None
+
+
 class DiskChanged(Message):
     """The fleet has news (df started/finished, an engine connected or failed)."""
 
@@ -166,6 +180,8 @@ class DiskScreen(SwarmScreen):
         Binding("v", "toggle_verbose", "-v tables"),
         Binding("p", "prune", "Prune"),
         Binding("P", "prune_all", "Prune every engine"),
+        # Reached only when the two above are off (--read-only): the key still answers.
+        Binding("p,P", "refuse_read_only", show=False),
     ]
 
     def __init__(self) -> None:
@@ -322,16 +338,23 @@ class DiskScreen(SwarmScreen):
 
     def _refuse_read_only(self) -> bool:
         if self.swarm_app.read_only:
-            self.notify("Read-only mode: prune is disabled.", severity="warning")
+            self.notify(READ_ONLY_PRUNE, severity="warning")
             return True
         return False
+
+    def action_refuse_read_only(self) -> None:
+        self._refuse_read_only()
 
     def action_prune(self) -> None:
         if self._refuse_read_only():
             return
         engine = self._selected_engine()
-        if engine is None or not engine.reachable or engine.duplicate_of is not None:
-            self.notify("The selected engine is not reachable.", severity="error")
+        if engine is None:
+            self.notify("No engine to prune on.", severity="error")
+            return
+        why_not = _cannot_prune(engine)
+        if why_not:
+            self.notify(f"Cannot prune on {engine.name}: {why_not}", severity="error")
             return
         self.prune_flow([engine])
 
