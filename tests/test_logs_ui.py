@@ -309,8 +309,8 @@ async def test_follow_a_bare_name_says_what_it_matched() -> None:
         await open_logs(pilot)
         session: LogSession = app.log_session  # type: ignore[attr-defined]
         await pilot.press("f")
-        assert prompt(pilot).placeholder.startswith("follow: NAME (stack or service)")
-        assert "~regex" in prompt(pilot).placeholder
+        assert str(prompt(pilot).border_title).startswith("follow: NAME (stack or service)")
+        assert "~regex" in str(prompt(pilot).border_title)
         await pilot.press("ctrl+u", *"shop", "enter")
         await pilot.pause()
         assert session.targets == LogTargets(stacks=("shop",))
