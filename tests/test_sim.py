@@ -661,7 +661,7 @@ async def test_local_endpoints_over_http(served: tuple[SimCluster, SimServer]) -
 async def test_disk_engine_prune_on_the_sim(served: tuple[SimCluster, SimServer]) -> None:
     from swarmtui.engine.disk import ClientTransport, DiskEngine
     from swarmtui.engine.target import resolve_target
-    from swarmtui.model.disk_view import PruneOptions
+    from swarmtui.model.disk.view import PruneOptions
 
     c, server = served
     engine = DiskEngine(ClientTransport(resolve_target(host=server.url, env={})))

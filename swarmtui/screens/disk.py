@@ -26,8 +26,8 @@ from textual.widgets import Static
 
 from swarmtui.engine.client import EngineError
 from swarmtui.engine.disk import DiskEngine, DiskFleet, PlannedPrune
-from swarmtui.model.disk import render_df_verbose
-from swarmtui.model.disk_view import (
+from swarmtui.model.disk.render import render_df_verbose
+from swarmtui.model.disk.view import (
     SwarmNodeRef,
     cli_style_for,
     coverage_hint,
