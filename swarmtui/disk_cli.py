@@ -25,7 +25,7 @@ node2=unix:///…/docker.sock df``) and the ``[engines]`` table of
          "engine_version": "20.10.24+dfsg1" | null,
          "api_version": "1.41" | null,
          "fetched_at": "2026-11-25T12:00:00.123456789Z" | null,  # when df answered (UTC)
-         "df": {…} | null}                      # swarmtui.model.disk.df_to_json, schema
+         "df": {…} | null}                      # swarmtui.model.disk.render.df_to_json, schema
                                                 # "swarmtui.df/1" (documented there)
 
     Fields are only ever added within a schema version.
@@ -63,8 +63,8 @@ from swarmtui.engine.disk import (
     collect_reports,
 )
 from swarmtui.engine.target import EngineTarget
-from swarmtui.model.disk import df_to_json, render_df, render_df_verbose
-from swarmtui.model.disk_view import (
+from swarmtui.model.disk.render import df_to_json, render_df, render_df_verbose
+from swarmtui.model.disk.view import (
     CLI_KINDS,
     PruneOptions,
     SwarmNodeRef,

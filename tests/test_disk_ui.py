@@ -18,7 +18,8 @@ from textual.widgets import Button, Input
 from uistate import fixed_app
 
 from swarmtui.engine.client import EngineError
-from swarmtui.model.disk import parse_disk_usage, render_df
+from swarmtui.model.disk.render import render_df
+from swarmtui.model.disk.usage import parse_disk_usage
 from swarmtui.screens.confirm_prune import ConfirmPruneScreen, PruneChooser, PruneResultScreen
 from swarmtui.screens.disk import DiskScreen
 from swarmtui.shot import render_screen
@@ -272,7 +273,7 @@ async def test_read_only_hides_and_refuses_prune() -> None:
 
 
 def _opts() -> Any:
-    from swarmtui.model.disk_view import PruneOptions
+    from swarmtui.model.disk.view import PruneOptions
 
     return PruneOptions()
 

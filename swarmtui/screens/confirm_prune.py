@@ -20,8 +20,7 @@ from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from swarmtui.engine.disk import PlannedPrune
-from swarmtui.model.disk import human_size
-from swarmtui.model.disk_view import (
+from swarmtui.model.disk.view import (
     PruneOptions,
     PruneOutcome,
     estimate_text,
@@ -33,6 +32,7 @@ from swarmtui.model.disk_view import (
     render_plan_text,
     typed_confirmation_text,
 )
+from swarmtui.model.dockerfmt import human_size
 
 # (option id, label, kind, options)
 CHOICES: tuple[tuple[str, str, str, PruneOptions], ...] = (

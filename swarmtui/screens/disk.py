@@ -27,8 +27,8 @@ from textual.widgets import Static
 
 from swarmtui.engine.client import EngineError
 from swarmtui.engine.disk import DiskEngine, DiskFleet, PlannedPrune
-from swarmtui.model.disk import render_df_verbose
-from swarmtui.model.disk_view import (
+from swarmtui.model.disk.render import render_df_verbose
+from swarmtui.model.disk.view import (
     PanelRow,
     SwarmNodeRef,
     cli_style_for,
