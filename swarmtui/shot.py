@@ -1,4 +1,6 @@
-"""`swarmtui shot`: run the app headless, wait for live state, save one screen as SVG or text."""
+"""The app side of `swarmtui shot`: run the app headless, wait for live state, save one screen
+as SVG or text. The command (flags, checks, engine) is :mod:`swarmtui.cli.shot`; the UI tests
+use :func:`render_screen` too."""
 
 from __future__ import annotations
 

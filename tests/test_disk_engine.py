@@ -315,7 +315,7 @@ def _prune_args(kind: str, **kw: Any) -> Any:
 async def test_cli_prune_asks(kind: str, answer: str, pruned: bool,
                               capsys: pytest.CaptureFixture[str]) -> None:
     from swarmtui.cli import CliError
-    from swarmtui.disk_cli import _prune, prune_options
+    from swarmtui.cli.prune import _prune, prune_options
 
     mgr = manager_engine()
     fleet = fake_fleet(mgr)
@@ -343,7 +343,7 @@ async def test_cli_prune_asks(kind: str, answer: str, pruned: bool,
 
 
 async def test_cli_dry_run_and_all_engines(capsys: pytest.CaptureFixture[str]) -> None:
-    from swarmtui.disk_cli import _prune, prune_options
+    from swarmtui.cli.prune import _prune, prune_options
 
     mgr, wrk = manager_engine(), worker_engine()
     fleet = fake_fleet(mgr, wrk)

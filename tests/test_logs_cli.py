@@ -7,7 +7,7 @@ import io
 import pytest
 
 from swarmtui.cli import main
-from swarmtui.logs_cli import LineWriter, PipeClosed, parse_tail
+from swarmtui.cli.logs import LineWriter, PipeClosed, parse_tail
 from swarmtui.model.logs import LogLine
 
 

@@ -23,7 +23,9 @@ import time
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
+from swarmtui.cli.common import CliError, engine_target
 from swarmtui.model.logs import LogLine, line_prefix, parse_since, service_colour_index
+from swarmtui.settings import Scope, Settings
 
 if TYPE_CHECKING:  # the engine layer (aiodocker, aiohttp) is imported when a command runs
     from swarmtui.engine.client import EngineClient
@@ -32,11 +34,14 @@ if TYPE_CHECKING:  # the engine layer (aiodocker, aiohttp) is imported when a co
 # Twelve distinct ANSI foreground colours for service prefixes on a terminal.
 _ANSI_TINTS = (31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96)
 
+NAME = "logs"
+SCOPE = Scope(engines=False, app_env=False)
 
-def add_logs_parser(sub: Any) -> None:
+
+def register(sub: Any) -> None:
     """Register the ``logs`` subcommand on the main parser's subparsers."""
     p = sub.add_parser(
-        "logs",
+        NAME,
         help="print the merged logs of services and stacks (like docker service logs)",
         description="Print the logs of every TARGET merged, in the docker CLI's format. "
         "A TARGET is a service (name, ID or unique ID prefix), a stack name, "
@@ -155,7 +160,6 @@ class LineWriter:
 
 
 async def _list_state(client: EngineClient, store: Store) -> None:
-    from swarmtui.cli_common import CliError
     from swarmtui.engine.client import EngineError
     from swarmtui.model import parse
     from swarmtui.model.actions import NodesListed, ServicesListed, TasksListed
@@ -172,9 +176,8 @@ async def _list_state(client: EngineClient, store: Store) -> None:
     store.dispatch(TasksListed(tuple(tasks), now))
 
 
-async def run_logs(args: argparse.Namespace) -> None:
+async def run(args: argparse.Namespace, settings: Settings) -> None:
     """The ``logs`` subcommand (raises CliError for one-line failures)."""
-    from swarmtui.cli_common import CliError, engine_target
     from swarmtui.engine.client import EngineClient, EngineError
     from swarmtui.engine.logs import FollowOptions, LogSession
     from swarmtui.engine.store import Store
@@ -195,8 +198,8 @@ async def run_logs(args: argparse.Namespace) -> None:
     except ValueError as exc:
         raise CliError(str(exc), 2) from exc
     options = FollowOptions(follow=args.follow, tail=tail, since_ns=since_ns)
-    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    async with engine_target(args) as target:
+    colour = sys.stdout.isatty() and not settings.no_color
+    async with engine_target(settings) as target:
         client = EngineClient(target)
         live = None
         session: LogSession | None = None
