@@ -1,4 +1,6 @@
-"""`swarmtui shot`: run the app headless, wait for live state, save one screen as SVG or text."""
+"""The app side of `swarmtui shot`: run the app headless, wait for live state, save one screen
+as SVG or text. The command (flags, checks, engine) is :mod:`swarmtui.cli.shot`; the UI tests
+use :func:`render_screen` too."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from rich.console import Console
 from swarmtui.app import SCREENS, SwarmApp
 from swarmtui.engine.client import EngineError
 from swarmtui.engine.live import LiveSwarm
+from swarmtui.screens.logs import LogsScreen
 
 
 def render_screen(app: SwarmApp, as_svg: bool) -> str:
@@ -25,6 +28,17 @@ def render_screen(app: SwarmApp, as_svg: bool) -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
+async def _wait_for_log_backlog(app: SwarmApp, timeout: float) -> None:
+    """A shot of the log pane shows its streams' backlog (merged), not an empty pane."""
+    session = app.log_session
+    if session is None or not isinstance(app.screen, LogsScreen):
+        return
+    try:
+        await asyncio.wait_for(session.wait_backlog(), timeout)
+    except TimeoutError:
+        pass  # show what there is; the health strip says which streams are missing
+
+
 async def take_shot(live: LiveSwarm, screen: str, output: Path, size: tuple[int, int],
                     timeout: float, delay: float, read_only: bool = False) -> None:
     """Raises EngineError when no full state arrives in time, ValueError for a bad screen."""
@@ -33,10 +47,15 @@ async def take_shot(live: LiveSwarm, screen: str, output: Path, size: tuple[int,
     app = SwarmApp(live, read_only=read_only, start_mode=screen)
     async with app.run_test(headless=True, size=size) as pilot:
         await live.wait_full_state(timeout)
+        await _wait_for_log_backlog(app, timeout)
         if delay > 0:
             await asyncio.sleep(delay)
         # Let the last StateChanged reach the screen and the compositor paint it.
         for _ in range(3):
+            await pilot.pause()
+        shown = app.screen
+        if isinstance(shown, LogsScreen):
+            shown.flush()  # the lines of the last tick, without waiting for the next one
             await pilot.pause()
         text = render_screen(app, output.suffix.lower() == ".svg")
     # One small write at the end of a headless run; nothing else shares the loop by then.

@@ -2,8 +2,9 @@
 
 Flags, environment variables and engines.toml keys are checked with the parsers here (and
 engine addresses with :func:`swarmtui.engine.target.parse_engine_url`); each failure is an
-:class:`InputError` whose text is one line naming the value and what is wanted. The CLI
-prints it as ``swarmtui: error: …`` and exits 2, before anything starts.
+:class:`InputError` whose text is one line naming the value and what is wanted.
+:meth:`swarmtui.settings.Settings.load` runs them once at start; the CLI prints the error as
+``swarmtui: error: …`` and exits 2, before anything starts.
 """
 
 from __future__ import annotations
@@ -86,8 +87,3 @@ def engine_name(name: str, where: str) -> str:
         )
     return name
 
-
-def check_environment(env: Mapping[str, str]) -> None:
-    """Environment variables only the dashboard reads (the engine ones are parsed when the
-    engine is chosen)."""
-    log_lines(env)

@@ -16,7 +16,15 @@ from typing import Any
 
 from swarmtui.engine.client import EngineError, WritePermit
 from swarmtui.engine.disk import DiskEngine, DiskFleet
-from swarmtui.model import disk as d
+from swarmtui.model.disk.engine_state import EngineState, engine_state_from_json
+from swarmtui.model.disk.prune_images import plan_images_prune
+from swarmtui.model.disk.prune_plan import (
+    PrunePlan,
+    plan_build_cache_prune,
+    plan_containers_prune,
+    plan_networks_prune,
+    plan_volumes_prune,
+)
 
 NOW_S = 1_800_000_000
 NOW = NOW_S * 10**9
@@ -184,8 +192,8 @@ class FakeEngine:
         raise EngineError(f"fake engine: no {path}", 404)
 
     # -- writes -------------------------------------------------------------------------
-    def _state(self) -> d.EngineState:
-        return d.engine_state_from_json(
+    def _state(self) -> EngineState:
+        return engine_state_from_json(
             self._api, containers=self.containers, images=self.images,
             df=self._get("system/df"), volumes=self._get("volumes"), networks=self.networks,
             is_manager=self.manager)
@@ -194,14 +202,14 @@ class FakeEngine:
         st = self._state()
         filters = json.loads(params.get("filters") or "{}")
         if kind == "containers":
-            plan = d.plan_containers_prune(st)
+            plan = plan_containers_prune(st)
             gone = set(plan.item_ids)
             self.containers = [c for c in self.containers if c["Id"] not in gone]
             return {"ContainersDeleted": list(plan.item_ids),
                     "SpaceReclaimed": plan.estimated_bytes}
         if kind == "images":
             all_unused = "false" in filters.get("dangling", {})
-            plan = d.plan_images_prune(st, all_unused=all_unused, protect_services=False)
+            plan = plan_images_prune(st, all_unused=all_unused, protect_services=False)
             recs: list[dict[str, str]] = []
             for it in plan.items:
                 recs += [{"Untagged": u} for u in it.untags]
@@ -210,23 +218,23 @@ class FakeEngine:
             self._apply_images(plan)
             return {"ImagesDeleted": recs or None, "SpaceReclaimed": plan.estimated_bytes}
         if kind == "volumes":
-            plan = d.plan_volumes_prune(st, all_volumes="all" in filters)
+            plan = plan_volumes_prune(st, all_volumes="all" in filters)
             gone = set(plan.item_ids)
             self.volumes = [v for v in self.volumes if v["Name"] not in gone]
             return {"VolumesDeleted": list(plan.item_ids), "SpaceReclaimed": plan.estimated_bytes}
         if kind == "networks":
-            plan = d.plan_networks_prune(st)
+            plan = plan_networks_prune(st)
             gone = set(plan.item_ids)
             self.networks = [n for n in self.networks if n["Name"] not in gone]
             return {"NetworksDeleted": list(plan.item_ids)}
         if kind == "build":
-            plan = d.plan_build_cache_prune(st, all_cache=params.get("all") == "1")
+            plan = plan_build_cache_prune(st, all_cache=params.get("all") == "1")
             gone = set(plan.item_ids)
             self.build_cache = [b for b in self.build_cache if b["ID"] not in gone]
             return {"CachesDeleted": list(plan.item_ids), "SpaceReclaimed": plan.estimated_bytes}
         raise EngineError(f"fake engine: no prune for {kind}", 404)
 
-    def _apply_images(self, plan: d.PrunePlan) -> None:
+    def _apply_images(self, plan: PrunePlan) -> None:
         for it in plan.items:
             for img in self.images:
                 if img["Id"] == it.id:
@@ -348,6 +356,7 @@ async def execute_confirmed(fleet: DiskFleet, planned: Any, *, read_only: bool =
     """Run a confirmed preview the way the app and the CLI do: as a prune operation through
     an executor. Returns the engine's PruneOutcome (or one carrying the executor's refusal)."""
     from swarmtui.model.disk_view import PruneOutcome
+
     from swarmtui.ops.base import Plan
     from swarmtui.ops.executor import Executor
     from swarmtui.ops.prune import PruneOperation, prune_preview

@@ -34,8 +34,8 @@ from swarmtui.engine.disk import (
     parse_engine_flag,
     plan_drift,
 )
-from swarmtui.model import disk as d
-from swarmtui.model.disk_view import PruneOptions
+from swarmtui.model.disk.prune_plan import PruneItem, PrunePlan
+from swarmtui.model.disk.view import PruneOptions
 
 
 def test_api_version_parameters() -> None:
@@ -220,8 +220,8 @@ async def test_drift_is_refused_before_anything_is_sent() -> None:
 
 
 def test_plan_drift_on_new_untag() -> None:
-    a = d.PrunePlan("images", items=(d.PruneItem("x", "x:1", kind="image", untags=("x:1",)),))
-    b = d.PrunePlan("images", items=(d.PruneItem("x", "x:1", kind="image",
+    a = PrunePlan("images", items=(PruneItem("x", "x:1", kind="image", untags=("x:1",)),))
+    b = PrunePlan("images", items=(PruneItem("x", "x:1", kind="image",
                                                  untags=("x:1", "x:2")),))
     assert plan_drift(a, a) is None
     assert plan_drift(a, b) is not None
@@ -231,13 +231,13 @@ async def test_per_item_deletes_never_touch_a_service_image() -> None:
     mgr = manager_engine()
     engine = DiskEngine(mgr)
     state, _ = await engine.engine_state(mgr.services)
-    bogus = d.PrunePlan("images", items=(
-        d.PruneItem(H("5"), "tools/lint:1", kind="image", targets=("busybox:lab",)),
+    bogus = PrunePlan("images", items=(
+        PruneItem(H("5"), "tools/lint:1", kind="image", targets=("busybox:lab",)),
     ))
     out = await engine._delete_images(bogus, state, mgr.services)
     assert out.error == "refused to delete busybox:lab: it names an image a service needs"
-    bogus = d.PrunePlan("images", items=(
-        d.PruneItem(H("1"), "registry.example.com/shop/api:1", kind="image",
+    bogus = PrunePlan("images", items=(
+        PruneItem(H("1"), "registry.example.com/shop/api:1", kind="image",
                     targets=("registry.example.com/shop/api:1",)),
     ))
     out = await engine._delete_images(bogus, state, mgr.services)
@@ -319,7 +319,7 @@ def _prune_args(kind: str, **kw: Any) -> Any:
 async def test_cli_prune_asks(kind: str, answer: str, pruned: bool,
                               capsys: pytest.CaptureFixture[str]) -> None:
     from swarmtui.cli import CliError
-    from swarmtui.disk_cli import _prune, prune_options
+    from swarmtui.cli.prune import _prune, prune_options
 
     mgr = manager_engine()
     fleet = fake_fleet(mgr)
@@ -347,7 +347,7 @@ async def test_cli_prune_asks(kind: str, answer: str, pruned: bool,
 
 
 async def test_cli_dry_run_and_all_engines(capsys: pytest.CaptureFixture[str]) -> None:
-    from swarmtui.disk_cli import _prune, prune_options
+    from swarmtui.cli.prune import _prune, prune_options
 
     mgr, wrk = manager_engine(), worker_engine()
     fleet = fake_fleet(mgr, wrk)

@@ -38,8 +38,8 @@ from swarmlab import Lab
 
 from swarmtui.engine.disk import DiskEngine, DiskFleet, EngineSpec
 from swarmtui.engine.target import resolve_target
-from swarmtui.model.disk import render_df, render_df_verbose
-from swarmtui.model.disk_view import PruneOptions, render_outcome
+from swarmtui.model.disk.render import render_df, render_df_verbose
+from swarmtui.model.disk.view import PruneOptions, render_outcome
 
 pytestmark = pytest.mark.lab
 
@@ -606,7 +606,7 @@ async def test_cli_prune_refuses_without_terminal_and_read_only(lab_disk: Lab,
     assert res.returncode == 0, res.stderr
     out = res.stdout.split("Will remove", 1)[1]
     (reclaimed,) = prune_events(lab, 0, t0, time.time() + 1)["container"]
-    from swarmtui.model.disk import human_size
+    from swarmtui.model.dockerfmt import human_size
 
     assert out.rstrip().endswith(f"Total reclaimed space: {human_size(reclaimed)}")
     assert "Deleted Containers:" in out

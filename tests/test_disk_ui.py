@@ -19,7 +19,8 @@ from textual.widgets import Button, Input
 from uistate import fixed_app
 
 from swarmtui.engine.client import EngineError
-from swarmtui.model.disk import parse_disk_usage, render_df
+from swarmtui.model.disk.render import render_df
+from swarmtui.model.disk.usage import parse_disk_usage
 from swarmtui.ops.executor import READ_ONLY_REFUSAL
 from swarmtui.screens.confirm_prune import PruneChooser
 from swarmtui.screens.disk import DiskScreen
@@ -275,7 +276,7 @@ async def test_read_only_hides_and_refuses_prune() -> None:
 
 
 def _opts() -> Any:
-    from swarmtui.model.disk_view import PruneOptions
+    from swarmtui.model.disk.view import PruneOptions
 
     return PruneOptions()
 
@@ -296,3 +297,62 @@ async def test_other_kinds_remove_what_the_preview_listed(choice: str) -> None:
         assert [b["ID"][:4] for b in mgr.build_cache] == ["a1s2", "q9w8"]
     else:
         assert [b["ID"][:4] for b in mgr.build_cache] == ["a1s2"]
+
+
+def notices(app: Any) -> list[str]:
+    """The notifications (toasts) the app has shown."""
+    return [n.message for n in app._notifications]
+
+
+async def test_read_only_p_says_prune_is_disabled_and_stays_out_of_the_footer() -> None:
+    mgr = manager_engine()
+    app = app_with(mgr, read_only=True)
+    async with app.run_test(size=(150, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        assert notices(app) == ["Read-only mode: Prune is disabled."]
+        await pilot.press("P")
+        await pilot.pause()
+        assert notices(app)[-1] == "Read-only mode: Prune every engine is disabled."
+        footer = text(app).splitlines()[-1]
+        assert "Prune" not in footer
+        shown = {k for k, b in app.screen.active_bindings.items() if b.binding.show}
+        assert not shown & {"p", "P"}
+        assert isinstance(app.screen, DiskScreen)
+    assert mgr.mutations == []
+
+
+async def test_p_on_an_unreachable_engine_says_why() -> None:
+    app = app_with(manager_engine(), unreachable_engine())
+    async with app.run_test(size=(150, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "p")
+        await pilot.pause()
+        assert isinstance(app.screen, DiskScreen)
+        (said,) = notices(app)
+        assert said.startswith("Cannot prune on edge: unreachable (no Docker engine at ")
+
+
+async def test_volume_prune_says_when_the_typed_name_is_wrong() -> None:
+    mgr = manager_engine()
+    app = app_with(mgr)
+    async with app.run_test(size=(150, 50)) as pilot:
+        await settle(pilot)
+        await open_preview(pilot, "volumes")
+        wrong = app.screen.query_one("#confirm-typed-wrong")
+        await pilot.press(*"lab-node")  # still typing the right name: no nagging
+        await pilot.pause()
+        assert not wrong.display
+        await pilot.press("2")
+        await pilot.pause()
+        assert wrong.display and "Type lab-node1 exactly to confirm." in text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmOperationScreen)
+        assert notices(app) == ["Type lab-node1 exactly to confirm."]
+        await pilot.press("backspace", "1")
+        await pilot.pause()
+        assert not wrong.display
+        await pilot.press("escape")
+    assert mgr.mutations == []

@@ -173,3 +173,28 @@ async def test_one_task_change_repaints_only_its_rows() -> None:
         assert layout is not None
         assert 0 < grid.repainted_rows < layout.body_height + layout.header_height
         assert "oom" in screen_text(app)
+
+
+async def test_services_enter_shows_its_tasks_and_l_its_logs() -> None:
+    from swarmtui.screens.logs import LogsScreen
+    from swarmtui.screens.services import ServicesScreen
+
+    app = fixed_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        assert isinstance(app.screen, ServicesScreen)
+        footer = screen_text(app).splitlines()[-1]
+        assert "Tasks" in footer and "Logs" in footer
+        await pilot.press("down")  # rows by name: agent, cron_backup, gpu_job, shop_api, …
+        await pilot.press("enter")
+        await pilot.pause()
+        grid = app.screen
+        assert isinstance(grid, GridScreen) and grid.options.service == "cron_backup"
+        text = "\n".join(column_text(grid.query_one(TaskGrid).layout_model))
+        assert "cron_backup" in text and "shop_web" not in text
+        assert "service=cron_backup" in screen_text(app)
+        await pilot.press("2", "l")
+        await pilot.pause()
+        assert isinstance(app.screen, LogsScreen)
+        assert app.log_session.targets.services == ("svcbad000000000000000000001",)  # type: ignore[attr-defined]

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from uistate import NOW, fixed_swarm
 
 from swarmtui.model.log_targets import (
     LogTargets,
+    TargetWords,
     describe_window,
     parse_targets,
     parse_window,
     resolve_names,
+    resolve_targets,
     select_services,
 )
+from swarmtui.model.state import ClusterState
+from swarmtui.model.types import STACK_LABEL, Service
 
 S = 1_000_000_000
 
@@ -22,20 +28,69 @@ def names(targets: LogTargets) -> list[str]:
 
 
 def test_parse_targets() -> None:
-    assert parse_targets("") == LogTargets()
-    assert parse_targets("stack:shop agent svcapi /^cron/") == LogTargets(
-        ("shop",), ("agent", "svcapi"), "^cron"
+    assert parse_targets("") == TargetWords()
+    assert parse_targets("stack:shop agent svcapi service:x ~^cron ~db$") == TargetWords(
+        ("shop",), ("x",), ("agent", "svcapi"), ("^cron", "db$")
     )
-    assert parse_targets("service:x /a/ /b/").pattern == "(?:a)|(?:b)"
-    assert parse_targets("'my svc'").services == ("my svc",)
+    assert parse_targets("'my svc'").names == ("my svc",)
     with pytest.raises(ValueError, match="invalid regular expression"):
-        parse_targets("/(/")
+        parse_targets("~(")
     with pytest.raises(ValueError, match="cannot parse"):
         parse_targets("'open")
+    state = fixed_swarm().store.state
     t = LogTargets(("shop",), ("agent",), "^c")
-    assert parse_targets(t.to_text()) == t
-    assert t.describe() == "stack shop · service agent · /^c/"
+    assert resolve_targets(state, parse_targets(t.to_text())).targets == t
+    assert t.describe() == "stack shop · service agent · ~^c"
     assert LogTargets().describe() == "all services"
+
+
+def with_service(state: ClusterState, sid: str, name: str, stack: str | None) -> ClusterState:
+    labels = ((STACK_LABEL, stack),) if stack else ()
+    svc = Service(sid, 1, name, "nginx", "replicated", 1, labels)
+    return replace(state, services={**state.services, sid: svc})
+
+
+def test_a_bare_name_is_a_stack_a_service_or_both() -> None:
+    state = fixed_swarm().store.state
+    shop = resolve_targets(state, parse_targets("shop"))
+    assert shop.targets == LogTargets(stacks=("shop",))
+    assert shop.summary() == "following stack shop (2 services)"
+    agent = resolve_targets(state, parse_targets("agent"))
+    assert agent.targets == LogTargets(services=("agent",))
+    assert agent.summary() == "following service agent"
+    both_state = with_service(state, "svcshop0000000000000000001", "shop", None)
+    both = resolve_targets(both_state, parse_targets("shop"))
+    assert both.targets == LogTargets(stacks=("shop",), services=("shop",))
+    assert both.summary() == "following service shop and stack shop (2 services)"
+    assert [s.name for s in select_services(both_state, both.targets)] == [
+        "shop", "shop_api", "shop_web"]
+    # A service given by ID prefix is named by its name.
+    assert resolve_targets(state, parse_targets("svcweb0")).summary() == (
+        "following service shop_web")
+    assert resolve_targets(state, parse_targets("~^shop_")).summary() == (
+        "following ~^shop_ (2 services)")
+    assert resolve_targets(state, parse_targets("")).summary() == "following all services"
+
+
+def test_a_name_that_matches_nothing_is_reported() -> None:
+    state = fixed_swarm().store.state
+    r = resolve_targets(state, parse_targets("shop nope stack:agent service:ops ~^zzz"))
+    assert r.unknown == ("stack:agent", "service:ops", "nope", "~^zzz")
+    assert r.matched == ("stack shop (2 services)",)
+
+
+def test_describe_and_prefill_show_names_not_ids() -> None:
+    state = fixed_swarm().store.state
+    by_id = LogTargets(services=("svcweb00000000000000000001",))
+    assert by_id.describe(state) == "service shop_web"
+    assert by_id.to_text(state) == "shop_web"
+    assert by_id.describe() == "service svcweb00000000000000000001"  # no state: no name
+    # A service named like a stack is pre-filled as service:NAME (re-submitting keeps it).
+    both_state = with_service(state, "svcshop0000000000000000001", "shop", None)
+    only_service = LogTargets(services=("svcshop0000000000000000001",))
+    assert only_service.to_text(both_state) == "service:shop"
+    again = resolve_targets(both_state, parse_targets(only_service.to_text(both_state)))
+    assert again.targets == LogTargets(services=("shop",))
 
 
 def test_select_services() -> None:
@@ -53,6 +108,8 @@ def test_resolve_names_for_the_command_line() -> None:
     targets, unknown = resolve_names(state, ["shop", "agent", "nope", "svcweb0"])
     assert targets == LogTargets(("shop",), ("agent", "svcweb0"))
     assert unknown == ["nope"]
+    targets, unknown = resolve_names(state, ["~^shop_", "stack:ops"])
+    assert targets == LogTargets(stacks=("ops",), pattern="^shop_") and unknown == []
 
 
 def test_parse_and_describe_window() -> None:

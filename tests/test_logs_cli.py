@@ -7,7 +7,7 @@ import io
 import pytest
 
 from swarmtui.cli import main
-from swarmtui.logs_cli import LineWriter, PipeClosed, parse_tail
+from swarmtui.cli.logs import LineWriter, PipeClosed, parse_tail
 from swarmtui.model.logs import LogLine
 
 
@@ -31,6 +31,7 @@ def writer(**kw: object) -> tuple[LineWriter, io.BytesIO, io.BytesIO]:
         (["logs", "web", "--since", "3d"], 2, "days/weeks are not Go duration units"),
         (["-H", "unix:///nonexistent/docker.sock", "logs", "web"], 1, "no Docker engine at"),
         (["logs"], 2, "the following arguments are required: TARGET"),
+        (["logs", "~(web"], 2, "invalid regular expression '(web'"),
     ],
 )
 def test_errors_are_one_line(argv: list[str], status: int, message: str,

@@ -334,6 +334,101 @@ async def test_session_follows_a_stack_as_services_come_and_go(
         await session.stop()
 
 
+async def test_the_backlog_is_merged_by_time_then_lines_keep_arrival_order(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    """Each stream sends its history in one go; shown as it came the pane would be grouped
+    by service. The backlog lands merged by time; later lines are shown as they arrive."""
+    fake, client = engine
+    t0 = time.time_ns() - 60 * NS_PER_S
+
+    def history_then_live(sid: str, seconds: list[int], delay: float, live: int) -> Script:
+        def one(second: int, text: str) -> bytes:
+            return frame(payload(t0 + second * NS_PER_S, text, task=f"t{sid}", service=sid))
+
+        async def script(request: web.Request, resp: web.StreamResponse) -> None:
+            await asyncio.sleep(delay)
+            await resp.write(b"".join(one(sec, f"{sid} {sec}") for sec in seconds))
+            await asyncio.sleep(1.0)
+            await resp.write(one(live, f"{sid} live"))
+            await asyncio.sleep(3600)
+        return script
+
+    fake.scripts["s1"] = [history_then_live("s1", [1, 3, 5], 0.0, live=0)]  # an old stamp
+    fake.scripts["s2"] = [history_then_live("s2", [2, 4], 0.1, live=9)]
+    store = make_store([svc("s1", "web"), svc("s2", "api")])
+    session = LogSession(client, store)
+    session.start()
+    try:
+        await asyncio.wait_for(session.wait_backlog(), 5)
+        assert [line.text for line in session.ring] == ["s1 1", "s2 2", "s1 3", "s2 4", "s1 5"]
+        await until(lambda: len(session.ring) == 7)
+        assert [line.text for line in session.ring][5:] == ["s1 live", "s2 live"]
+    finally:
+        await session.stop()
+
+
+async def test_a_backlog_bigger_than_the_ring_keeps_its_newest_lines(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    from swarmtui.model.logs import LogLine
+
+    fake, client = engine
+    fake.scripts["s1"] = [send(then="hang")]
+    fake.scripts["s2"] = [send(then="hang")]
+    session = LogSession(client, make_store([svc("s1", "web"), svc("s2", "api")]),
+                         capacity=100)
+    session.start()
+    try:
+        def lines(sid: str, start: int) -> list[LogLine]:
+            return [LogLine(-1, BASE + i, "", "stdout", sid, sid, "t" + sid, 1, "n1", "n1",
+                            f"{i}") for i in range(start, 300, 2)]
+
+        session.ingest(lines("s1", 0))  # 150 lines, then the other stream's 150
+        session.ingest(lines("s2", 1))
+        assert len(session.ring) == 0, "still gathering the backlog, bounded meanwhile"
+        assert session._held is not None and len(session._held) == 100
+        await asyncio.wait_for(session.wait_backlog(), 5)
+        assert [line.text for line in session.ring] == [str(i) for i in range(200, 300)]
+        assert session.dropped == 200
+        assert {h.service_name: h.dropped for h in session.health()} == {"web": 100, "api": 100}
+    finally:
+        await session.stop()
+
+
+async def test_health_is_per_task_one_down_node_does_not_condemn_a_service(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    fake, client = engine
+    for sid in ("s1", "s2"):
+        fake.scripts[sid] = [send(frame(payload(BASE, "hi", service=sid, task=f"t{sid}a")),
+                                  then="hang")]
+    store = Store()
+    now = time.time_ns()
+    store.dispatch(NodesListed(tuple(parse.parse_nodes([
+        {"ID": nid, "Description": {"Hostname": name}, "Status": {"State": st},
+         "Spec": {"Role": "worker"}}
+        for nid, name, st in (("n1", "node-one", "ready"), ("n2", "node-two", "down"))
+    ])), now))
+    store.dispatch(ServicesListed(tuple(parse.parse_services(
+        [svc("s1", "web", replicas=2), svc("s2", "db")])), now))
+    tasks = [task("ts1a", "s1"), {**task("ts1b", "s1", slot=2), "NodeID": "n2"},
+             {**task("ts2a", "s2"), "NodeID": "n2"}]
+    store.dispatch(TasksListed(tuple(parse.parse_tasks(tasks)), now))
+    session = LogSession(client, store)
+    session.start()
+    try:
+        await until(lambda: len(session.ring) == 2)
+        health = {h.service_name: h for h in session.health()}
+        web, db = health["web"], health["db"]
+        assert (web.state, web.tasks, web.unreachable, web.nodes_down) == (
+            "node unavailable", 2, 1, ("node-two",))
+        assert web.detail == "node node-two is down"
+        assert (db.tasks, db.unreachable) == (1, 1), "nothing of db can stream"
+    finally:
+        await session.stop()
+
+
 def test_ring_bound_counts_dropped_lines_per_service() -> None:
     from swarmtui.model.logs import LogLine
 

@@ -110,6 +110,32 @@ async def test_merged_lines_prefixes_stderr_and_health() -> None:
         assert screen.view.following and screen.view.row_count == 60
 
 
+def test_health_per_task_warns_and_is_red_only_when_nothing_streams() -> None:
+    from swarmtui.screens.logs import health_markup
+
+    partial = StreamHealth(WEB, "shop_web", "node unavailable", "node lab-node4 is down",
+                           tasks=4, unreachable=1, nodes_down=("lab-node4",))
+    none = StreamHealth(API, "shop_api", "node unavailable", "2 nodes down",
+                        tasks=2, unreachable=2, nodes_down=("lab-node3", "lab-node4"))
+    markup = health_markup([partial, none], 0, 100, 0)
+    assert ("[$warning]●[/] shop_web [$warning]3/4 live · 1 node down[/] "
+            "[$text-muted](lab-node4)[/]") in markup
+    assert ("[$error]✕[/] shop_api [$error]0/2 live · 2 nodes down[/] "
+            "[$text-muted](lab-node3, lab-node4)[/]") in markup
+
+
+async def test_a_service_with_one_task_on_a_down_node_shows_what_still_streams() -> None:
+    app = logs_app()
+    app.log_session.report(StreamHealth(  # type: ignore[attr-defined]
+        WEB, "shop_web", "node unavailable", "node lab-node4 is down", 30,
+        tasks=4, unreachable=1, nodes_down=("lab-node4",)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_logs(pilot)
+        text = screen_text(app)
+        assert "● shop_web 3/4 live · 1 node down (lab-node4)" in text
+        assert "✕ shop_web" not in text
+
+
 async def test_scrolling_up_pauses_counts_new_lines_and_end_resumes() -> None:
     app = logs_app()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -130,6 +156,22 @@ async def test_scrolling_up_pauses_counts_new_lines_and_end_resumes() -> None:
         assert view.following and view.scroll_offset.y == view.max_scroll_y
         text = screen_text(app)
         assert "PAUSED" not in text and "GET /api/orders/66 200" in text
+
+
+async def test_a_backlog_landing_in_one_batch_shows_its_tail() -> None:
+    """The first big batch comes before the view has a scrollbar: it must still show the
+    newest lines (a following pane is pinned to its tail, every time)."""
+    app = logs_app([])
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_logs(pilot)
+        view = screen.view
+        assert view.row_count == 0
+        app.log_session.ingest(sample_lines(300))  # type: ignore[attr-defined]
+        screen.flush()
+        await pilot.pause()
+        assert view.following and view.scroll_offset.y == view.max_scroll_y > 0
+        text = screen_text(app)
+        assert "GET /health 299 200" in text and "GET /api/orders/0 200" not in text
 
 
 async def test_search_highlights_and_moves_with_n() -> None:
@@ -257,6 +299,45 @@ async def test_follow_and_since_prompts_restart_the_session() -> None:
         assert screen.prompt_mode == "window", "a bad value keeps the prompt open"
 
 
+def notes(app: Any) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_follow_a_bare_name_says_what_it_matched() -> None:
+    app = logs_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_logs(pilot)
+        session: LogSession = app.log_session  # type: ignore[attr-defined]
+        await pilot.press("f")
+        assert str(prompt(pilot).border_title).startswith("follow: NAME (stack or service)")
+        assert "~regex" in str(prompt(pilot).border_title)
+        await pilot.press("ctrl+u", *"shop", "enter")
+        await pilot.pause()
+        assert session.targets == LogTargets(stacks=("shop",))
+        assert notes(app)[-1] == "following stack shop (2 services)"
+        assert "following stack shop" in screen_text(app)
+        await pilot.press("f")
+        assert prompt(pilot).value == "stack:shop"
+        await pilot.press("ctrl+u", *"~^shop_w", "enter")
+        await pilot.pause()
+        assert session.targets == LogTargets(pattern="^shop_w")
+        assert notes(app)[-1] == "following ~^shop_w (1 service)"
+
+
+async def test_follow_a_name_that_matches_nothing_changes_nothing() -> None:
+    app = logs_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_logs(pilot)
+        session: LogSession = app.log_session  # type: ignore[attr-defined]
+        generation = session.generation
+        await pilot.press("f", "ctrl+u", *"shpo", "enter")
+        await pilot.pause()
+        assert notes(app)[-1] == "nothing matches 'shpo': still following all services"
+        assert session.targets == LogTargets() and session.generation == generation
+        assert screen.view.row_count == 60, "the buffer is kept"
+        assert screen.prompt_mode == "follow", "the prompt stays open to fix the name"
+
+
 async def test_l_on_task_details_opens_that_tasks_logs() -> None:
     app = logs_app()
     async with app.run_test(size=(120, 36)) as pilot:
@@ -273,6 +354,8 @@ async def test_l_on_task_details_opens_that_tasks_logs() -> None:
         session: LogSession = app.log_session  # type: ignore[attr-defined]
         assert session.targets == LogTargets(services=(API,))
         assert screen.view.task_focus == "taskapi1aaaaaaaaaaaaaaaaaa"
+        assert "following service shop_api" in screen_text(app)
+        assert API not in screen_text(app), "the service by name, never its ID"
         session.ingest(sample_lines(12))
         screen.flush()
         await pilot.pause()

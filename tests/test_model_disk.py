@@ -22,7 +22,56 @@ from typing import Any
 
 import pytest
 
-from swarmtui.model import disk as d
+from swarmtui.model.disk.engine_state import EngineState, engine_state_from_json
+from swarmtui.model.disk.prune_images import image_matches_ref, plan_images_prune
+from swarmtui.model.disk.prune_plan import (
+    PruneFilters,
+    blanket_prune_is_safe,
+    labels_match,
+    plan_build_cache_prune,
+    plan_containers_prune,
+    plan_networks_prune,
+    plan_volumes_prune,
+    resolve_until_ns,
+)
+from swarmtui.model.disk.prune_result import (
+    ImageDeleteRecord,
+    PruneResult,
+    compare_plan_result,
+    parse_prune_result,
+    render_prune_result,
+    render_system_prune_result,
+)
+from swarmtui.model.disk.prune_system import plan_system_prune
+from swarmtui.model.disk.render import (
+    CliStyle,
+    df_to_json,
+    display_width,
+    ellipsis,
+    go_quote,
+    render_df,
+    render_df_verbose,
+    tabwrite,
+)
+from swarmtui.model.disk.usage import (
+    OCI_IMAGE_INDEX,
+    UsageRow,
+    parse_build_cache_item,
+    parse_disk_usage,
+    parse_image_item,
+)
+from swarmtui.model.dockerfmt import (
+    NS,
+    created_since,
+    human_duration,
+    human_size,
+    parse_go_duration_ns,
+    parse_rfc3339_ns,
+    percent_of,
+    to_unix_ns,
+    truncate_id,
+)
+from swarmtui.model.imageref import normalize_image_ref, parse_image_ref
 
 FIX = Path(__file__).parent / "fixtures" / "engine"
 GOLDEN = json.loads((FIX / "cli_goldens_v1.41.json").read_text())
@@ -72,7 +121,7 @@ def load(name: str) -> Any:
     ],
 )
 def test_human_size_matches_go_units(size: int, expected: str) -> None:
-    assert d.human_size(size) == expected
+    assert human_size(size) == expected
 
 
 @pytest.mark.parametrize(
@@ -87,8 +136,7 @@ def test_human_size_matches_go_units(size: int, expected: str) -> None:
     ],
 )
 def test_human_size_3_digits(size: int, expected: str) -> None:
-    assert d.human_size_3(size) == expected
-    assert d.human_size(size, 3) == expected
+    assert human_size(size, 3) == expected
 
 
 @pytest.mark.parametrize(
@@ -118,37 +166,37 @@ def test_human_size_3_digits(size: int, expected: str) -> None:
     ],
 )
 def test_human_duration_matches_go_units(seconds: float, expected: str) -> None:
-    assert d.human_duration(seconds) == expected
+    assert human_duration(seconds) == expected
 
 
 def test_created_since_saturates_like_go() -> None:
-    now = d.to_unix_ns(1_795_614_000)
-    zero = d.parse_rfc3339_ns("0001-01-01T00:00:00Z")
+    now = to_unix_ns(1_795_614_000)
+    zero = parse_rfc3339_ns("0001-01-01T00:00:00Z")
     assert zero is not None
-    assert d.created_since(now, zero) == "292 years ago"
-    assert d.created_since(now, 0) == "56 years ago"
+    assert created_since(now, zero) == "292 years ago"
+    assert created_since(now, 0) == "56 years ago"
 
 
 def test_percent_truncates_toward_zero() -> None:
-    assert d.percent_of(24_520_288, 28_879_635) == 84
-    assert d.percent_of(-993_500, 6000) == -16558  # Python's // would give -16559
+    assert percent_of(24_520_288, 28_879_635) == 84
+    assert percent_of(-993_500, 6000) == -16558  # Python's // would give -16559
 
 
 def test_now_forms_agree() -> None:
     ts = 1_795_614_000
-    assert d.to_unix_ns(ts) == ts * d.NS
-    assert d.to_unix_ns(float(ts)) == ts * d.NS
-    assert d.to_unix_ns(datetime.fromtimestamp(ts, UTC)) == ts * d.NS
-    assert d.to_unix_ns(datetime.fromtimestamp(ts, UTC).replace(tzinfo=None)) == ts * d.NS
+    assert to_unix_ns(ts) == ts * NS
+    assert to_unix_ns(float(ts)) == ts * NS
+    assert to_unix_ns(datetime.fromtimestamp(ts, UTC)) == ts * NS
+    assert to_unix_ns(datetime.fromtimestamp(ts, UTC).replace(tzinfo=None)) == ts * NS
 
 
 def test_rfc3339_parsing() -> None:
-    assert d.parse_rfc3339_ns("2023-11-14T22:13:20Z") == 1_700_000_000 * d.NS
-    a = d.parse_rfc3339_ns("2026-11-20T10:00:00.123456789Z")
-    b = d.parse_rfc3339_ns("2026-11-20T11:00:00.123456789+01:00")
-    assert a == b and a is not None and a % d.NS == 123456789
-    assert d.parse_rfc3339_ns("yesterday") is None
-    assert d.parse_rfc3339_ns(None) is None
+    assert parse_rfc3339_ns("2023-11-14T22:13:20Z") == 1_700_000_000 * NS
+    a = parse_rfc3339_ns("2026-11-20T10:00:00.123456789Z")
+    b = parse_rfc3339_ns("2026-11-20T11:00:00.123456789+01:00")
+    assert a == b and a is not None and a % NS == 123456789
+    assert parse_rfc3339_ns("yesterday") is None
+    assert parse_rfc3339_ns(None) is None
 
 
 # ------------------------------------------------------------------------------------------
@@ -157,24 +205,24 @@ def test_rfc3339_parsing() -> None:
 
 
 def test_parse_image_ref_normalises_like_distribution_reference() -> None:
-    r = d.parse_image_ref("busybox")
+    r = parse_image_ref("busybox")
     assert r is not None and str(r) == "docker.io/library/busybox" and r.familiar == "busybox"
-    assert d.normalize_image_ref("busybox") == "docker.io/library/busybox:latest"
-    assert d.normalize_image_ref("docker.io/library/nginx:1.25") == d.normalize_image_ref(
+    assert normalize_image_ref("busybox") == "docker.io/library/busybox:latest"
+    assert normalize_image_ref("docker.io/library/nginx:1.25") == normalize_image_ref(
         "nginx:1.25"
     )
-    assert d.normalize_image_ref("index.docker.io/team/app:1") == "docker.io/team/app:1"
-    r = d.parse_image_ref("registry.example.com:5000/team/web:1.2")
+    assert normalize_image_ref("index.docker.io/team/app:1") == "docker.io/team/app:1"
+    r = parse_image_ref("registry.example.com:5000/team/web:1.2")
     assert r is not None and r.familiar_name == "registry.example.com:5000/team/web"
     assert r.tag == "1.2" and r.digest is None
-    r = d.parse_image_ref("busybox:lab@sha256:" + "a" * 64)
+    r = parse_image_ref("busybox:lab@sha256:" + "a" * 64)
     assert r is not None and r.tag == "lab" and r.digest == "sha256:" + "a" * 64
-    r = d.parse_image_ref("localhost/foo")
+    r = parse_image_ref("localhost/foo")
     assert r is not None and r.domain == "localhost"
-    assert d.parse_image_ref("Example/BadName:1") is None  # upper case repository
-    assert d.parse_image_ref("a" * 64) is None  # an image ID
-    assert d.parse_image_ref("") is None
-    assert d.truncate_id("sha256:e466d4f91b5d95dd855c") == "e466d4f91b5d"
+    assert parse_image_ref("Example/BadName:1") is None  # upper case repository
+    assert parse_image_ref("a" * 64) is None  # an image ID
+    assert parse_image_ref("") is None
+    assert truncate_id("sha256:e466d4f91b5d95dd855c") == "e466d4f91b5d"
 
 
 # ------------------------------------------------------------------------------------------
@@ -183,62 +231,62 @@ def test_parse_image_ref_normalises_like_distribution_reference() -> None:
 
 
 def test_lab_capture_summary() -> None:
-    du = d.parse_disk_usage(load("df_v1.41.json"), "1.41")
+    du = parse_disk_usage(load("df_v1.41.json"), "1.41")
     assert du.shape == "legacy" and du.algorithm == "cli28"
-    assert du.images == d.UsageRow(1, 1, 1_982_347, 0)
-    assert du.containers == d.UsageRow(4, 4, 0, 0)  # SizeRw omitted when 0
-    assert du.volumes == d.UsageRow(0, 0, 0, 0)
-    assert du.build_cache == d.UsageRow(0, 0, 0, 0)  # BuildCache: null
-    assert "Images          1         1         1.982MB   0B (0%)\n" in d.render_df(du)
+    assert du.images == UsageRow(1, 1, 1_982_347, 0)
+    assert du.containers == UsageRow(4, 4, 0, 0)  # SizeRw omitted when 0
+    assert du.volumes == UsageRow(0, 0, 0, 0)
+    assert du.build_cache == UsageRow(0, 0, 0, 0)  # BuildCache: null
+    assert "Images          1         1         1.982MB   0B (0%)\n" in render_df(du)
 
 
 @pytest.mark.parametrize("fixture", DF_FIXTURES)
 @pytest.mark.parametrize(("cli", "style"), CLIS)
 def test_render_df_byte_for_byte(fixture: str, cli: str, style: str) -> None:
-    du = d.parse_disk_usage(load(fixture), "1.41")
-    assert d.render_df(du) == GOLDEN[fixture][cli]["system df"]
+    du = parse_disk_usage(load(fixture), "1.41")
+    assert render_df(du) == GOLDEN[fixture][cli]["system df"]
 
 
 @pytest.mark.parametrize("fixture", DF_FIXTURES)
 @pytest.mark.parametrize(("cli", "style"), CLIS)
-def test_render_df_verbose_byte_for_byte(fixture: str, cli: str, style: d.CliStyle) -> None:
-    du = d.parse_disk_usage(load(fixture), "1.41")
+def test_render_df_verbose_byte_for_byte(fixture: str, cli: str, style: CliStyle) -> None:
+    du = parse_disk_usage(load(fixture), "1.41")
     now = GOLDEN[fixture]["now"]
-    assert d.render_df_verbose(du, now, style=style) == GOLDEN[fixture][cli]["system df -v"]
+    assert render_df_verbose(du, now, style=style) == GOLDEN[fixture][cli]["system df -v"]
 
 
 def test_render_df_verbose_accepts_datetime_now() -> None:
-    du = d.parse_disk_usage(load("df_v1.41_rich.json"), "1.41")
+    du = parse_disk_usage(load("df_v1.41_rich.json"), "1.41")
     now = GOLDEN["df_v1.41_rich.json"]["now"]
-    text = d.render_df_verbose(du, datetime.fromtimestamp(now, UTC))
+    text = render_df_verbose(du, datetime.fromtimestamp(now, UTC))
     assert text == GOLDEN["df_v1.41_rich.json"]["docker 28.2.2"]["system df -v"]
 
 
 def test_rich_rows_cli28() -> None:
-    du = d.parse_disk_usage(load("df_v1.41_rich.json"), "1.41")
-    assert du.images == d.UsageRow(5, 2, 28_879_635, 24_520_288)
+    du = parse_disk_usage(load("df_v1.41_rich.json"), "1.41")
+    assert du.images == UsageRow(5, 2, 28_879_635, 24_520_288)
     # paused counts as active; exited/created/dead are reclaimable
-    assert du.containers == d.UsageRow(5, 2, 5_013_346, 5_012_346)
-    assert du.volumes == d.UsageRow(3, 2, 136_316_928, 31_457_280)
+    assert du.containers == UsageRow(5, 2, 5_013_346, 5_012_346)
+    assert du.volumes == UsageRow(3, 2, 136_316_928, 31_457_280)
     # shared records are not counted; the in-use 4kB record is not reclaimable
-    assert du.build_cache == d.UsageRow(4, 1, 82_556_352, 82_552_256)
-    assert "Build Cache     4         1         82.56MB   82.55MB\n" in d.render_df(du)
+    assert du.build_cache == UsageRow(4, 1, 82_556_352, 82_552_256)
+    assert "Build Cache     4         1         82.56MB   82.55MB\n" in render_df(du)
 
 
 def test_rich_rows_cli29_legacy_algorithm() -> None:
-    du = d.parse_disk_usage(load("df_v1.41_rich.json"), "1.41", legacy_algorithm="cli29")
+    du = parse_disk_usage(load("df_v1.41_rich.json"), "1.41", legacy_algorithm="cli29")
     assert du.algorithm == "cli29"
     # only unused images are reclaimable: web + dangling + digest-only alpine
-    assert du.images == d.UsageRow(5, 2, 28_879_635, 18_456_789 + 999 + 1_062_500)
-    assert "Images          5         2         28.88MB   19.52MB (67%)\n" in d.render_df(du)
+    assert du.images == UsageRow(5, 2, 28_879_635, 18_456_789 + 999 + 1_062_500)
+    assert "Images          5         2         28.88MB   19.52MB (67%)\n" in render_df(du)
 
 
 def test_cli29_volume_quirk_with_unknown_size() -> None:
     # client/system_disk_usage.go: the total skips Size -1, the used part does not.
-    du = d.parse_disk_usage(load("df_v1.41_negative.json"), "1.41", legacy_algorithm="cli29")
-    assert du.volumes == d.UsageRow(2, 1, 999, 1000)
-    du28 = d.parse_disk_usage(load("df_v1.41_negative.json"), "1.41")
-    assert du28.volumes == d.UsageRow(2, 1, 999, 999)
+    du = parse_disk_usage(load("df_v1.41_negative.json"), "1.41", legacy_algorithm="cli29")
+    assert du.volumes == UsageRow(2, 1, 999, 1000)
+    du28 = parse_disk_usage(load("df_v1.41_negative.json"), "1.41")
+    assert du28.volumes == UsageRow(2, 1, 999, 999)
     assert du28.images.reclaimable == 6000 - 999_500  # LayersSize - used, negative
 
 
@@ -251,30 +299,30 @@ def test_cli29_counts_oci_index_descriptor() -> None:
                 "Size": 3000,
                 "SharedSize": 0,
                 "Containers": 0,
-                "Descriptor": {"mediaType": d.OCI_IMAGE_INDEX, "size": 512},
+                "Descriptor": {"mediaType": OCI_IMAGE_INDEX, "size": 512},
             }
         ],
     }
-    assert d.parse_disk_usage(raw, "1.50", legacy_algorithm="cli29").images.reclaimable == 3512
-    assert d.parse_disk_usage(raw, "1.50").images.reclaimable == 5000
+    assert parse_disk_usage(raw, "1.50", legacy_algorithm="cli29").images.reclaimable == 3512
+    assert parse_disk_usage(raw, "1.50").images.reclaimable == 5000
 
 
 def test_cli28_container_state_is_a_substring_match() -> None:
     raw = {"Containers": [{"Id": "x", "State": "running (weird)", "SizeRw": 10}]}
-    assert d.parse_disk_usage(raw, "1.41").containers.active_count == 1
-    assert d.parse_disk_usage(raw, "1.41", legacy_algorithm="cli29").containers.active_count == 0
+    assert parse_disk_usage(raw, "1.41").containers.active_count == 1
+    assert parse_disk_usage(raw, "1.41", legacy_algorithm="cli29").containers.active_count == 0
 
 
 def test_v152_uses_server_totals() -> None:
     for name in ("df_v1.52.json", "df_v1.52_verbose.json"):
-        du = d.parse_disk_usage(load(name), "1.52")
+        du = parse_disk_usage(load(name), "1.52")
         assert du.shape == "usage" and du.algorithm == "server"
-        assert du.images == d.UsageRow(5, 2, 28_879_635, 24_520_288)
-        assert du.build_cache == d.UsageRow(4, 1, 82_556_352, 82_552_256)
+        assert du.images == UsageRow(5, 2, 28_879_635, 24_520_288)
+        assert du.build_cache == UsageRow(4, 1, 82_556_352, 82_552_256)
         assert len(du.image_items) == 5 and len(du.build_cache_items) == 4
         # same table as CLI 28 prints for the equivalent legacy response
-        assert d.render_df(du) == GOLDEN["df_v1.41_rich.json"]["docker 28.2.2"]["system df"]
-    verbose = d.parse_disk_usage(load("df_v1.52_verbose.json"), "1.52")
+        assert render_df(du) == GOLDEN["df_v1.41_rich.json"]["docker 28.2.2"]["system df"]
+    verbose = parse_disk_usage(load("df_v1.52_verbose.json"), "1.52")
     assert verbose.build_cache_items[2].parents == ("k7m2x9p4q1w8e5r3t6y0u2i4o",)
     assert verbose.image_items[2].is_dangling  # [] / [] in the 1.52 shape
 
@@ -284,17 +332,17 @@ def test_v152_rows_are_not_recomputed() -> None:
     raw["ImageUsage"]["Reclaimable"] = 7
     raw["ContainerUsage"]["ActiveCount"] = 99
     del raw["VolumeUsage"]
-    du = d.parse_disk_usage(raw, "1.52")
+    du = parse_disk_usage(raw, "1.52")
     assert du.images.reclaimable == 7
     assert du.containers.active_count == 99
-    assert du.volumes == d.UsageRow(0, 0, 0, 0)  # missing object -> zero row (moby client)
+    assert du.volumes == UsageRow(0, 0, 0, 0)  # missing object -> zero row (moby client)
 
 
 def test_v152_verbose_render_matches_legacy_render() -> None:
-    du = d.parse_disk_usage(load("df_v1.52_verbose.json"), "1.52")
-    legacy = d.parse_disk_usage(load("df_v1.41_rich.json"), "1.41")
+    du = parse_disk_usage(load("df_v1.52_verbose.json"), "1.52")
+    legacy = parse_disk_usage(load("df_v1.41_rich.json"), "1.41")
     now = GOLDEN["df_v1.41_rich.json"]["now"]
-    assert d.render_df_verbose(du, now) == d.render_df_verbose(legacy, now)
+    assert render_df_verbose(du, now) == render_df_verbose(legacy, now)
 
 
 @pytest.mark.parametrize(
@@ -306,10 +354,10 @@ def test_v152_verbose_render_matches_legacy_render() -> None:
     ],
 )
 def test_tolerates_missing_and_null(raw: dict[str, Any]) -> None:
-    du = d.parse_disk_usage(raw, "1.41")
-    assert all(row == d.UsageRow(0, 0, 0, 0) for _, row in du.rows())
-    assert d.render_df(du).count("\n") == 5
-    d.render_df_verbose(du, 0)
+    du = parse_disk_usage(raw, "1.41")
+    assert all(row == UsageRow(0, 0, 0, 0) for _, row in du.rows())
+    assert render_df(du).count("\n") == 5
+    render_df_verbose(du, 0)
 
 
 def test_tolerates_odd_items() -> None:
@@ -320,11 +368,11 @@ def test_tolerates_odd_items() -> None:
         "Volumes": [{"Name": "v", "UsageData": None}, {"Name": "w", "UsageData": {"Size": -1}}],
         "BuildCache": [{"ID": "q", "Size": 10, "LastUsedAt": None}],
     }
-    du = d.parse_disk_usage(raw, "1.41")
+    du = parse_disk_usage(raw, "1.41")
     assert du.image_items[0].size == -1 and du.image_items[0].containers == -1
-    assert du.images == d.UsageRow(1, 0, 100, 100)
-    assert du.volumes == d.UsageRow(2, 0, 0, 0)
-    text = d.render_df_verbose(du, 1_795_614_000)
+    assert du.images == UsageRow(1, 0, 100, 100)
+    assert du.volumes == UsageRow(2, 0, 0, 0)
+    text = render_df_verbose(du, 1_795_614_000)
     assert (
         "<none>       <none>    999999999999   56 years ago   -1B       N/A           N/A" in text
     )
@@ -341,19 +389,19 @@ def test_tolerates_odd_items() -> None:
 
 
 def test_tabwrite_minwidth_padding_and_last_column() -> None:
-    assert d.tabwrite([["A", "B", "C"]]) == "A         B         C\n"
+    assert tabwrite([["A", "B", "C"]]) == "A         B         C\n"
     assert (
-        d.tabwrite([["LONGER HEADER", "x"], ["a", "y"]]) == "LONGER HEADER   x\na               y\n"
+        tabwrite([["LONGER HEADER", "x"], ["a", "y"]]) == "LONGER HEADER   x\na               y\n"
     )
 
 
 def test_ellipsis_and_quote_like_the_cli() -> None:
-    assert d.ellipsis("sh -c 'while true; do echo x; done'", 20) == "sh -c 'while true; …"
-    assert d.ellipsis("short", 20) == "short"
-    assert d.ellipsis("日本語のコマンドです", 5) == "日本…"
-    assert d.go_quote('/bin/sh -c "echo \\"x\\""') == '"/bin/sh -c \\"echo \\\\\\"x\\\\\\"\\""'
-    assert d.go_quote("a\tb\x01é") == '"a\\tb\\x01é"'
-    assert d.display_width("日本") == 4
+    assert ellipsis("sh -c 'while true; do echo x; done'", 20) == "sh -c 'while true; …"
+    assert ellipsis("short", 20) == "short"
+    assert ellipsis("日本語のコマンドです", 5) == "日本…"
+    assert go_quote('/bin/sh -c "echo \\"x\\""') == '"/bin/sh -c \\"echo \\\\\\"x\\\\\\"\\""'
+    assert go_quote("a\tb\x01é") == '"a\\tb\\x01é"'
+    assert display_width("日本") == 4
 
 
 # ------------------------------------------------------------------------------------------
@@ -362,8 +410,8 @@ def test_ellipsis_and_quote_like_the_cli() -> None:
 
 
 def test_df_to_json_schema() -> None:
-    du = d.parse_disk_usage(load("df_v1.41_rich.json"), "1.41")
-    out = d.df_to_json(du)
+    du = parse_disk_usage(load("df_v1.41_rich.json"), "1.41")
+    out = df_to_json(du)
     assert json.loads(json.dumps(out)) == out
     assert out["schema"] == "swarmtui.df/1"
     assert (out["api_version"], out["shape"], out["algorithm"]) == ("1.41", "legacy", "cli28")
@@ -391,7 +439,7 @@ def test_df_to_json_schema() -> None:
     assert out["volumes"][1]["links"] == 1
     assert out["build_cache"][1]["last_used_at"] is not None
     assert out["build_cache"][3]["last_used_at"] is None
-    neg = d.df_to_json(d.parse_disk_usage(load("df_v1.41_negative.json"), "1.41"))
+    neg = df_to_json(parse_disk_usage(load("df_v1.41_negative.json"), "1.41"))
     assert neg["images"][0]["unique_size"] is None and neg["images"][0]["containers"] == -1
     assert neg["images"][1]["repository"] is None  # the CLI skips that row
 
@@ -511,10 +559,10 @@ SERVICES = [
 ]
 
 
-def state(api: str = "1.41", **kw: Any) -> d.EngineState:
+def state(api: str = "1.41", **kw: Any) -> EngineState:
     args: dict[str, Any] = {"images": IMAGES, "containers": CONTAINERS, "services": SERVICES}
     args.update(kw)
-    return d.engine_state_from_json(api, **args)
+    return engine_state_from_json(api, **args)
 
 
 def short(ids: Any) -> list[str]:
@@ -522,7 +570,7 @@ def short(ids: Any) -> list[str]:
 
 
 def test_images_dangling_plan() -> None:
-    plan = d.plan_images_prune(state())
+    plan = plan_images_prune(state())
     assert plan.endpoint == "/images/prune"
     assert plan.query == (("filters", '{"dangling":{"true":true}}'),)
     # dangling leaf 1 and its untagged parent f, dangling b, digest-only e
@@ -543,11 +591,11 @@ def test_images_dangling_plan() -> None:
         "used by service api spec",
         "the engine's prune would delete it",
     )
-    assert not d.blanket_prune_is_safe(plan)
+    assert not blanket_prune_is_safe(plan)
 
 
 def test_images_all_unused_plan() -> None:
-    plan = d.plan_images_prune(state(), all_unused=True)
+    plan = plan_images_prune(state(), all_unused=True)
     assert plan.query == (("filters", '{"dangling":{"false":true}}'),)
     deleted = [i.id for i in plan.items if i.action == "delete"]
     assert short(deleted) == ["1", "2", "3", "a", "b", "e", "f"]
@@ -572,7 +620,7 @@ def test_images_all_unused_plan() -> None:
     assert not set(prot) & set(plan.item_ids)
     assert not set(prot) & {i.id for i in plan.kept}
     assert plan.estimated_bytes == 7000
-    assert not d.blanket_prune_is_safe(plan)
+    assert not blanket_prune_is_safe(plan)
 
 
 def test_lab_prune_all_would_untag_the_service_tag() -> None:
@@ -580,50 +628,50 @@ def test_lab_prune_all_would_untag_the_service_tag() -> None:
     # `image prune -a` untags busybox:lab (first in lexical order; an image with two tags is
     # not a "single reference", so being in use does not stop the untag) and keeps lab2 --
     # new tasks of every service would then fail to find busybox:lab on this node.
-    st = d.engine_state_from_json(
+    st = engine_state_from_json(
         "1.41",
         df=load("df_v1.41.json"),
         services=load("v1.41/services_status.json"),
         is_manager=True,
     )
-    plan = d.plan_images_prune(st, all_unused=True)
+    plan = plan_images_prune(st, all_unused=True)
     assert plan.items == ()
     (prot,) = plan.protected
     assert (prot.action, prot.untags) == ("untag", ("busybox:lab",))
     assert "used by service w8 spec" in prot.flags
     assert "needed for rollback of service peer_a (PreviousSpec)" in prot.flags
-    assert not d.blanket_prune_is_safe(plan)
-    assert d.blanket_prune_is_safe(d.plan_images_prune(st))  # dangling: nothing to do
+    assert not blanket_prune_is_safe(plan)
+    assert blanket_prune_is_safe(plan_images_prune(st))  # dangling: nothing to do
 
 
 def test_previous_spec_only_image_is_protected() -> None:
-    st = d.engine_state_from_json(
+    st = engine_state_from_json(
         "1.41",
         images=[img("6", ("svc:1",)), img("5", ("svc:2",))],
         containers=[ctr("t", "svc:2", "5", "running")],
         services=[service("s1", "svc", "svc:2", previous="svc:1")],
     )
-    plan = d.plan_images_prune(st, all_unused=True)
+    plan = plan_images_prune(st, all_unused=True)
     assert plan.items == ()
     assert [(i.id, i.flags[0]) for i in plan.protected] == [
         (H("6"), "needed for rollback of service svc (PreviousSpec)")
     ]
-    unprotected = d.plan_images_prune(st, all_unused=True, protect_services=False)
+    unprotected = plan_images_prune(st, all_unused=True, protect_services=False)
     assert unprotected.item_ids == (H("6"),) and unprotected.protected == ()
-    assert d.blanket_prune_is_safe(unprotected)
+    assert blanket_prune_is_safe(unprotected)
 
 
 def test_blanket_prune_safe_without_services() -> None:
-    plan = d.plan_images_prune(state(services=[]), all_unused=True)
+    plan = plan_images_prune(state(services=[]), all_unused=True)
     assert plan.protected == ()
-    assert d.blanket_prune_is_safe(plan)
+    assert blanket_prune_is_safe(plan)
     assert H("5") in plan.item_ids and H("7") in plan.item_ids
 
 
 def test_protection_by_image_id_of_task_containers() -> None:
     # The service now points at a tag that no longer names this image; an exited task
     # container of the service still records the image ID.
-    st = d.engine_state_from_json(
+    st = engine_state_from_json(
         "1.41",
         images=[img("a")],
         containers=[
@@ -631,7 +679,7 @@ def test_protection_by_image_id_of_task_containers() -> None:
         ],
         services=[service("s1", "svc", "new:2", previous="old:1")],
     )
-    plan = d.plan_system_prune(st, all_unused=True)
+    plan = plan_system_prune(st, all_unused=True)
     images = next(s for s in plan.steps if s.kind == "images")
     assert images.item_ids == ()
     assert [i.flags[0] for i in images.protected] == [
@@ -639,7 +687,7 @@ def test_protection_by_image_id_of_task_containers() -> None:
         "container t_ctr"
     ]
     # a task container of an older spec does not protect its image
-    st = d.engine_state_from_json(
+    st = engine_state_from_json(
         "1.41",
         images=[img("a")],
         containers=[
@@ -647,22 +695,22 @@ def test_protection_by_image_id_of_task_containers() -> None:
         ],
         services=[service("s1", "svc", "new:2", previous="old:1")],
     )
-    plan = d.plan_system_prune(st, all_unused=True)
+    plan = plan_system_prune(st, all_unused=True)
     assert plan.protected == () and H("a") in plan.item_ids
 
 
 def test_image_matches_ref() -> None:
-    image = d.parse_image_item(
+    image = parse_image_item(
         img("7", ("team/api:3",), ("registry.example.com/team/api@" + DIGEST_API,))
     )
-    assert d.image_matches_ref(image, "docker.io/team/api:3")
-    assert d.image_matches_ref(image, "other/name@" + DIGEST_API)
-    assert d.image_matches_ref(image, "team/api:9@" + DIGEST_API)
-    assert d.image_matches_ref(image, "777777777777")
-    assert d.image_matches_ref(image, H("7"))
-    assert not d.image_matches_ref(image, "team/api")  # :latest
-    assert not d.image_matches_ref(image, "team/api:4")
-    assert not d.image_matches_ref(image, "77777")  # too short to be an ID prefix
+    assert image_matches_ref(image, "docker.io/team/api:3")
+    assert image_matches_ref(image, "other/name@" + DIGEST_API)
+    assert image_matches_ref(image, "team/api:9@" + DIGEST_API)
+    assert image_matches_ref(image, "777777777777")
+    assert image_matches_ref(image, H("7"))
+    assert not image_matches_ref(image, "team/api")  # :latest
+    assert not image_matches_ref(image, "team/api:4")
+    assert not image_matches_ref(image, "77777")  # too short to be an ID prefix
 
 
 def test_images_until_and_label_filters() -> None:
@@ -671,17 +719,17 @@ def test_images_until_and_label_filters() -> None:
         img("b", created=1_700_100_000),
         img("c", created=1_600_000_000, labels={"keep": "yes"}),
     ]
-    st = d.engine_state_from_json("1.41", images=imgs)
+    st = engine_state_from_json("1.41", images=imgs)
     now = 1_700_050_000
-    plan = d.plan_images_prune(st, filters=d.PruneFilters(until="10h"), now=now)
+    plan = plan_images_prune(st, filters=PruneFilters(until="10h"), now=now)
     assert short(plan.item_ids) == ["a", "c"]
-    plan = d.plan_images_prune(st, filters=d.PruneFilters(labels_not=("keep=yes",)))
+    plan = plan_images_prune(st, filters=PruneFilters(labels_not=("keep=yes",)))
     assert short(plan.item_ids) == ["a", "b"]
-    plan = d.plan_images_prune(st, filters=d.PruneFilters(labels=("keep",)))
+    plan = plan_images_prune(st, filters=PruneFilters(labels=("keep",)))
     assert short(plan.item_ids) == ["a", "c"]
     assert plan.query == (("filters", '{"dangling":{"true":true},"label":{"keep":true}}'),)
     with pytest.raises(ValueError):
-        d.plan_images_prune(st, filters=d.PruneFilters(until="10h"))
+        plan_images_prune(st, filters=PruneFilters(until="10h"))
 
 
 def test_image_estimate_bounds_with_shared_layers() -> None:
@@ -691,29 +739,29 @@ def test_image_estimate_bounds_with_shared_layers() -> None:
         img("c", ("kept:1",), size=4000, shared=0),
     ]
     df = {"LayersSize": 3000 + 1000 + 2000 + 4000, "Images": imgs}
-    st = d.engine_state_from_json(
+    st = engine_state_from_json(
         "1.41", images=imgs, df=df, containers=[ctr("k", "kept:1", "c", "running")]
     )
-    plan = d.plan_images_prune(st)
+    plan = plan_images_prune(st)
     assert plan.estimated_bytes == 4000  # unique parts only
     assert plan.max_bytes == 6000  # everything but what the kept image holds
     assert any("max_bytes" in w for w in plan.warnings)
 
 
 def test_warns_about_unlisted_parent_images() -> None:
-    st = d.engine_state_from_json("1.41", images=[img("1", parent="f")])
-    plan = d.plan_images_prune(st)
+    st = engine_state_from_json("1.41", images=[img("1", parent="f")])
+    plan = plan_images_prune(st)
     assert plan.item_ids == (H("1"),)
     assert any("/images/json?all=1" in w for w in plan.warnings)
 
 
 def test_containerd_store_differs() -> None:
     st = state(image_store="containerd", services=[])
-    dangling = d.plan_images_prune(st)
+    dangling = plan_images_prune(st)
     # digest-only names are not dangling in the containerd store (there are no parent
     # chains either: every untagged image is its own record)
     assert short(dangling.item_ids) == ["1", "2", "b", "f"]
-    everything = d.plan_images_prune(st, all_unused=True)
+    everything = plan_images_prune(st, all_unused=True)
     web = next(i for i in everything.items if i.id == H("d"))
     assert web.action == "untag" and web.untags == ("docker.io/library/web:1",)
     assert H("c") not in everything.item_ids  # the container was created from db:2
@@ -730,8 +778,8 @@ def test_containers_plan() -> None:
         ctr("m", "a", "a", "removing"),
     ]
     df = {"Containers": [dict(raw[3], SizeRw=12345), dict(raw[5], SizeRw=5)]}
-    st = d.engine_state_from_json("1.41", containers=raw, df=df)
-    plan = d.plan_containers_prune(st)
+    st = engine_state_from_json("1.41", containers=raw, df=df)
+    plan = plan_containers_prune(st)
     assert [i.id[0] for i in plan.items] == ["e", "c", "d"]
     assert plan.estimated_bytes == 12350
     assert "task container of service w8 (task history)" in plan.items[0].flags
@@ -741,9 +789,9 @@ def test_containers_plan() -> None:
         "s": "restarting",
         "m": "removal already in progress",
     }
-    later = d.plan_containers_prune(st, d.PruneFilters(until="1750000000"))
+    later = plan_containers_prune(st, PruneFilters(until="1750000000"))
     assert [i.id[0] for i in later.items] == ["e", "d"]
-    unknown = d.plan_containers_prune(d.engine_state_from_json("1.41", containers=raw))
+    unknown = plan_containers_prune(engine_state_from_json("1.41", containers=raw))
     assert unknown.estimated_bytes == 0 and unknown.warnings
 
 
@@ -785,8 +833,8 @@ VOL_DF = {
 def test_volumes_plan_by_api_version(
     api: str, all_volumes: bool, expected: list[str], query: tuple[tuple[str, str], ...]
 ) -> None:
-    st = d.engine_state_from_json(api, volumes=VOLUMES, df=VOL_DF, containers=[])
-    plan = d.plan_volumes_prune(st, all_volumes=all_volumes)
+    st = engine_state_from_json(api, volumes=VOLUMES, df=VOL_DF, containers=[])
+    plan = plan_volumes_prune(st, all_volumes=all_volumes)
     assert sorted(i.id[:4] if len(i.id) == 64 else i.id for i in plan.items) == expected
     assert plan.query == query
     kept = {i.id: i.flags[0] for i in plan.kept}
@@ -800,18 +848,18 @@ def test_volumes_plan_by_api_version(
 
 def test_volume_in_use_by_stopped_container_and_service_flag() -> None:
     mount = {"Type": "volume", "Name": "pg", "Driver": "local", "Destination": "/d"}
-    st = d.engine_state_from_json(
+    st = engine_state_from_json(
         "1.41",
         volumes=[_vol("pg"), _vol("cache")],
         containers=[ctr("s", "a", "a", "exited", mounts=(mount,))],
         services=[service("s1", "db", "a", volumes=("cache",))],
     )
-    plan = d.plan_volumes_prune(st)
+    plan = plan_volumes_prune(st)
     assert plan.item_ids == ("cache",)
     assert plan.items[0].flags == ("mounted by service db", "size unknown")
     assert plan.kept[0].flags == ("in use by container s_ctr",)
     with pytest.raises(ValueError):
-        d.plan_volumes_prune(st, filters=d.PruneFilters(until="1h"))
+        plan_volumes_prune(st, filters=PruneFilters(until="1h"))
 
 
 NETWORKS = [
@@ -837,10 +885,10 @@ NET_SERVICES = [service("s1", "stack_web", "a", networks=("id_stack_default",))]
 
 
 def test_networks_plan_on_manager() -> None:
-    st = d.engine_state_from_json(
+    st = engine_state_from_json(
         "1.41", networks=NETWORKS, containers=NET_CONTAINERS, services=NET_SERVICES, is_manager=True
     )
-    plan = d.plan_networks_prune(st)
+    plan = plan_networks_prune(st)
     # cluster networks first, then local ones (daemon/prune.go)
     assert plan.item_ids == ("orphan_overlay", "backend", "stoppedonly")
     assert plan.estimated_bytes == 0
@@ -858,16 +906,16 @@ def test_networks_plan_on_manager() -> None:
 
 
 def test_networks_plan_on_worker_and_outside_swarm() -> None:
-    st = d.engine_state_from_json(
+    st = engine_state_from_json(
         "1.41", networks=NETWORKS, containers=NET_CONTAINERS, services=NET_SERVICES
     )
-    plan = d.plan_networks_prune(st)
+    plan = plan_networks_prune(st)
     assert plan.item_ids == ("backend", "stoppedonly")
     assert {i.id: i.flags[0] for i in plan.kept}["orphan_overlay"] == (
         "swarm-scoped: only a manager prunes it"
     )
-    solo = d.plan_networks_prune(
-        d.engine_state_from_json("1.41", networks=NETWORKS, swarm_active=False)
+    solo = plan_networks_prune(
+        engine_state_from_json("1.41", networks=NETWORKS, swarm_active=False)
     )
     assert "docker_gwbridge" in solo.item_ids
 
@@ -876,8 +924,8 @@ def test_network_referenced_by_previous_spec_is_flagged() -> None:
     svc = service("s1", "web", "a", previous="a", networks=("id_new",))
     svc["PreviousSpec"]["TaskTemplate"]["Networks"] = [{"Target": "id_old"}]
     nets = [{"Name": "old", "Id": "id_old", "Scope": "swarm", "Attachable": True}]
-    st = d.engine_state_from_json("1.41", networks=nets, services=[svc], is_manager=True)
-    (item,) = d.plan_networks_prune(st).items
+    st = engine_state_from_json("1.41", networks=nets, services=[svc], is_manager=True)
+    (item,) = plan_networks_prune(st).items
     assert "referenced by PreviousSpec of service web: kept while a task of web still uses it" in (
         item.flags
     )
@@ -885,17 +933,17 @@ def test_network_referenced_by_previous_spec_is_flagged() -> None:
 
 
 def test_build_cache_plan_with_and_without_all() -> None:
-    du = d.parse_disk_usage(load("df_v1.41_rich.json"), "1.41")
+    du = parse_disk_usage(load("df_v1.41_rich.json"), "1.41")
     extra = [
         {"ID": "internal1", "Type": "internal", "Size": 11, "InUse": False},
         {"ID": "frontend1", "Type": "frontend", "Size": 22, "InUse": False},
     ]
-    st = d.engine_state_from_json("1.41", df=du)
-    st = d.EngineState(
+    st = engine_state_from_json("1.41", df=du)
+    st = EngineState(
         api_version="1.41",
-        build_cache=(*st.build_cache, *(d.parse_build_cache_item(x) for x in extra)),
+        build_cache=(*st.build_cache, *(parse_build_cache_item(x) for x in extra)),
     )
-    plan = d.plan_build_cache_prune(st)
+    plan = plan_build_cache_prune(st)
     assert plan.item_ids == ("k7m2x9p4q1w8e5r3t6y0u2i4o", "z1x2c3v4b5n6m7l8k9j0h1g2f")
     assert plan.estimated_bytes == 30_123_456 + 52_428_800
     assert plan.query == ()
@@ -903,18 +951,18 @@ def test_build_cache_plan_with_and_without_all() -> None:
     assert kept["a1s2d3f4g5h6j7k8l9z0x1c2v"] == "in use"
     assert kept["q9w8e7r6t5y4u3i2o1p0a9s8d"] == "shared with images (only pruned with all)"
     assert kept["internal1"] == "internal record (only pruned with all)"
-    full = d.plan_build_cache_prune(st, all_cache=True)
+    full = plan_build_cache_prune(st, all_cache=True)
     assert len(full.items) == 5 and full.query == (("all", "1"),)
     assert full.estimated_bytes == 30_123_456 + 52_428_800 + 11 + 22  # shared frees nothing
     now = GOLDEN["df_v1.41_rich.json"]["now"]
-    recent = d.plan_build_cache_prune(st, filters=d.PruneFilters(until="72h"), now=now)
+    recent = plan_build_cache_prune(st, filters=PruneFilters(until="72h"), now=now)
     # k7m2… was last used 2 days ago (kept); z1x2… has no LastUsedAt, so buildkit prunes it
     assert recent.item_ids == ("z1x2c3v4b5n6m7l8k9j0h1g2f",)
 
 
 def test_system_prune_order_and_sequential_effects() -> None:
     pg = {"Type": "volume", "Name": "a" * 64, "Driver": "local", "Destination": "/d"}
-    st = d.engine_state_from_json(
+    st = engine_state_from_json(
         "1.42",
         images=[img("a", ("old:1",), size=4000), img("b", ("live:1",))],
         containers=[
@@ -928,7 +976,7 @@ def test_system_prune_order_and_sequential_effects() -> None:
         },
         networks=[{"Name": "backend", "Id": "id_backend", "Scope": "local"}],
     )
-    plan = d.plan_system_prune(st, all_unused=True, volumes=True)
+    plan = plan_system_prune(st, all_unused=True, volumes=True)
     assert [s.kind for s in plan.steps] == [
         "containers",
         "networks",
@@ -942,38 +990,39 @@ def test_system_prune_order_and_sequential_effects() -> None:
     assert plan.steps[3].item_ids == (H("a"),)
     assert plan.steps[4].query == (("all", "1"),)
     assert plan.estimated_bytes == 100 + 50 + 4000
-    assert d.blanket_prune_is_safe(plan)
-    plain = d.plan_system_prune(st)
+    assert blanket_prune_is_safe(plan)
+    plain = plan_system_prune(st)
     assert [s.kind for s in plain.steps] == ["containers", "networks", "images", "build_cache"]
     assert plain.steps[2].item_ids == ()  # dangling only: old:1 is tagged
     with pytest.raises(ValueError):
-        d.plan_system_prune(st, volumes=True, filters=d.PruneFilters(until="24h"))
+        plan_system_prune(st, volumes=True, filters=PruneFilters(until="24h"))
 
 
 def test_system_prune_carries_image_protection() -> None:
-    plan = d.plan_system_prune(state(), all_unused=True)
-    assert not d.blanket_prune_is_safe(plan)
+    plan = plan_system_prune(state(), all_unused=True)
+    assert not blanket_prune_is_safe(plan)
     assert {i.id for i in plan.protected} == {H(c) for c in "56789"}
 
 
 def test_filters_helpers() -> None:
-    assert d.parse_go_duration_ns("1h30m") == 5400 * d.NS
-    assert d.parse_go_duration_ns("1.5h") == 5400 * d.NS
-    assert d.parse_go_duration_ns("-5m") == -300 * d.NS
-    assert d.parse_go_duration_ns("24") is None
-    assert d.resolve_until_ns("24h", 100_000) == (100_000 - 86400) * d.NS
-    assert d.resolve_until_ns("1700000000", None) == 1_700_000_000 * d.NS
-    assert d.resolve_until_ns("1700000000.5", None) == 1_700_000_000 * d.NS + d.NS // 2
-    assert d.resolve_until_ns("2023-11-14T22:13:20Z", None) == 1_700_000_000 * d.NS
-    assert d.resolve_until_ns("2023-11-14", None) == 1_699_920_000 * d.NS
+    assert parse_go_duration_ns("1h30m") == 5400 * NS
+    assert parse_go_duration_ns("1.5h") == 5400 * NS
+    assert parse_go_duration_ns("-5m") == -300 * NS
+    assert parse_go_duration_ns("24") is None
+    assert resolve_until_ns("24h", 100_000) == (100_000 - 86400) * NS
+    assert resolve_until_ns("1700000000", None) == 1_700_000_000 * NS
+    assert resolve_until_ns("1700000000.5", None) == 1_700_000_000 * NS + NS // 2
+    assert resolve_until_ns("2023-11-14T22:13:20Z", None) == 1_700_000_000 * NS
+    assert resolve_until_ns("2023-11-14", None) == 1_699_920_000 * NS
+    assert resolve_until_ns("2023-11-14T22:13:20", None) == 1_700_000_000 * NS  # UTC
     with pytest.raises(ValueError):
-        d.resolve_until_ns("soon", None)
-    f = d.PruneFilters(labels=("a=1", "b"), labels_not=("c",))
-    assert d.labels_match(f, (("a", "1"), ("b", "x")))
-    assert not d.labels_match(f, (("a", "2"), ("b", "x")))
-    assert not d.labels_match(f, (("a", "1"), ("b", "x"), ("c", "")))
-    assert not d.labels_match(f, ())
-    assert d.labels_match(d.PruneFilters(), ())
+        resolve_until_ns("soon", None)
+    f = PruneFilters(labels=("a=1", "b"), labels_not=("c",))
+    assert labels_match(f, (("a", "1"), ("b", "x")))
+    assert not labels_match(f, (("a", "2"), ("b", "x")))
+    assert not labels_match(f, (("a", "1"), ("b", "x"), ("c", "")))
+    assert not labels_match(f, ())
+    assert labels_match(PruneFilters(), ())
     assert f.as_query() == '{"label":{"a=1":true,"b":true},"label!":{"c":true}}'
 
 
@@ -1008,63 +1057,63 @@ ENDPOINTS = {
 @pytest.mark.parametrize("cli", [c for c, _ in CLIS])
 def test_render_prune_results_byte_for_byte(fixture: str, cli: str) -> None:
     responses = load(fixture)
-    results = {k: d.parse_prune_result(k, responses[e]) for k, e in ENDPOINTS.items()}
+    results = {k: parse_prune_result(k, responses[e]) for k, e in ENDPOINTS.items()}
     for command, expected in GOLDEN[fixture][cli].items():
         words = command.split()
         if words[0] == "system":
             order = ["containers", "networks"]
             order += ["volumes"] if "--volumes" in words else []
             order += ["images", "build_cache"]
-            got = d.render_system_prune_result([results[k] for k in order])
+            got = render_system_prune_result([results[k] for k in order])
         else:
-            got = d.render_prune_result(results[RESULT_KINDS[words[0]]])
+            got = render_prune_result(results[RESULT_KINDS[words[0]]])
         assert got == expected, command
 
 
 def test_parse_prune_results() -> None:
-    r = d.parse_prune_result("images", load("prune_responses_v1.41.json")["POST /images/prune"])
+    r = parse_prune_result("images", load("prune_responses_v1.41.json")["POST /images/prune"])
     alpine = "alpine@sha256:13b7e62e8df80264dbb747995705a986aa530415763a6c58f84a3ca8af9a5bcd"
-    assert r.images[0] == d.ImageDeleteRecord(untagged=alpine)
-    assert r.images[1] == d.ImageDeleteRecord(deleted="sha256:" + "c0ffee00" * 8)
+    assert r.images[0] == ImageDeleteRecord(untagged=alpine)
+    assert r.images[1] == ImageDeleteRecord(deleted="sha256:" + "c0ffee00" * 8)
     assert r.space_reclaimed == 1_062_500
-    n = d.parse_prune_result("networks", {"NetworksDeleted": ["a"]})
+    n = parse_prune_result("networks", {"NetworksDeleted": ["a"]})
     assert n.space_reclaimed is None and n.reclaimed == 0
-    assert d.parse_prune_result("volumes", None) == d.PruneResult("volumes")
+    assert parse_prune_result("volumes", None) == PruneResult("volumes")
     with pytest.raises(ValueError):
-        d.parse_prune_result("bogus", {})
-    assert d.render_prune_result(d.PruneResult("containers")) == "Total reclaimed space: 0B\n"
+        parse_prune_result("bogus", {})
+    assert render_prune_result(PruneResult("containers")) == "Total reclaimed space: 0B\n"
 
 
 def test_compare_plan_and_result() -> None:
-    plan = d.plan_images_prune(state(services=[]), all_unused=True)
+    plan = plan_images_prune(state(services=[]), all_unused=True)
     deleted = [i.id for i in plan.items if i.action == "delete"]
     records = [{"Untagged": u} for i in plan.items for u in i.untags]
     records += [{"Deleted": x} for x in deleted if x != H("a")]
     records += [{"Deleted": "sha256:" + "0" * 64}, {"Deleted": H("c")}]
-    result = d.parse_prune_result("images", {"ImagesDeleted": records, "SpaceReclaimed": 1})
-    diff = d.compare_plan_result(plan, result)
+    result = parse_prune_result("images", {"ImagesDeleted": records, "SpaceReclaimed": 1})
+    diff = compare_plan_result(plan, result)
     assert diff.planned_not_removed == (H("a"),)
     assert diff.removed_not_planned == (H("c"),)
     assert diff.unmatched == ("sha256:" + "0" * 64,)  # a layer
     assert not diff.matches
 
-    cplan = d.plan_containers_prune(d.engine_state_from_json("1.41", containers=CONTAINERS))
-    ok = d.compare_plan_result(cplan, d.PruneResult("containers", deleted=cplan.item_ids))
+    cplan = plan_containers_prune(engine_state_from_json("1.41", containers=CONTAINERS))
+    ok = compare_plan_result(cplan, PruneResult("containers", deleted=cplan.item_ids))
     assert ok.matches
-    off = d.compare_plan_result(cplan, d.PruneResult("containers", deleted=("q" * 64,)))
+    off = compare_plan_result(cplan, PruneResult("containers", deleted=("q" * 64,)))
     assert off.planned_not_removed == cplan.item_ids and off.removed_not_planned == ("q" * 64,)
 
 
 def test_compare_system_plan() -> None:
-    st = d.engine_state_from_json(
+    st = engine_state_from_json(
         "1.41", containers=CONTAINERS, images=[img("b")], networks=NETWORKS[5:6]
     )
-    plan = d.plan_system_prune(st)
+    plan = plan_system_prune(st)
     results = [
-        d.PruneResult("containers", deleted=plan.steps[0].item_ids),
-        d.PruneResult("networks", deleted=("backend",)),
-        d.PruneResult("images", images=(d.ImageDeleteRecord(deleted=H("b")),)),
-        d.PruneResult("build_cache"),
+        PruneResult("containers", deleted=plan.steps[0].item_ids),
+        PruneResult("networks", deleted=("backend",)),
+        PruneResult("images", images=(ImageDeleteRecord(deleted=H("b")),)),
+        PruneResult("build_cache"),
     ]
-    assert d.compare_plan_result(plan, results).matches
-    assert d.compare_plan_result(plan, results[:1]).planned_not_removed == ("backend", H("b"))
+    assert compare_plan_result(plan, results).matches
+    assert compare_plan_result(plan, results[:1]).planned_not_removed == ("backend", H("b"))

@@ -27,6 +27,7 @@ from swarmtui.model.logs import (
     format_line,
     format_prefix,
     format_since,
+    merge_by_time,
     parse_details,
     parse_duration_ns,
     parse_payload,
@@ -834,3 +835,14 @@ def test_service_colour_index_is_stable() -> None:
     assert all(0 <= service_colour_index(f"svc{i}", 5) < 5 for i in range(100))
     with pytest.raises(ValueError):
         service_colour_index("w8", 0)
+
+
+def test_merge_by_time_is_stable_and_keeps_daemon_lines_in_place() -> None:
+    def ln(sid: str, ns: int, text: str, stream: str = "stdout") -> LogLine:
+        return LogLine(-1, ns, "", stream, sid, sid, "t" + sid, 1, "n", "n", text)  # type: ignore[arg-type]
+
+    lines = [ln("a", 10, "a10"), ln("a", 30, "a30"), ln("a", 0, "a-daemon", "daemon"),
+             ln("a", 30, "a30bis"), ln("b", 20, "b20"), ln("b", 30, "b30"), ln("b", 5, "b5")]
+    assert [x.text for x in merge_by_time(lines)] == [
+        "b5", "a10", "b20", "a30", "a-daemon", "a30bis", "b30"]
+    assert merge_by_time([]) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import load_fixture
 
 from swarmtui.model import parse
-from swarmtui.model.times import parse_ts
+from swarmtui.model.dockerfmt import parse_time_ns
 
 TASKS = {"v1.41": "tasks_w8.json", "v1.52": "tasks.json"}
 EVENTS = {"v1.41": "events_all.jsonl", "v1.52": "events.jsonl"}
@@ -49,7 +49,7 @@ def test_tasks_parse(api_version: str) -> None:
     t = next(t for t in tasks if t.id == "1n7j8lkaz3y8p7qtpfqmt81qt")
     assert (t.slot, t.state, t.desired_state, t.image) == (3, "running", "running", "busybox:lab")
     assert t.container_id and t.container_id.startswith("5515c7e0ff42")
-    assert t.status_ns == parse_ts("2026-11-25T12:35:17.848380567Z")
+    assert t.status_ns == parse_time_ns("2026-11-25T12:35:17.848380567Z")
 
 
 def test_events_parse_without_legacy_fields(api_version: str) -> None:
@@ -80,10 +80,10 @@ def test_garbage_never_raises() -> None:
 
 
 def test_timestamps() -> None:
-    assert parse_ts("1970-01-01T00:00:01.5Z") == 1_500_000_000
-    assert parse_ts("1970-01-01T01:00:00+01:00") == 0
-    assert parse_ts("0001-01-01T00:00:00Z") is None
-    assert parse_ts("nonsense") is None
+    assert parse_time_ns("1970-01-01T00:00:01.5Z") == 1_500_000_000
+    assert parse_time_ns("1970-01-01T01:00:00+01:00") == 0
+    assert parse_time_ns("0001-01-01T00:00:00Z") is None
+    assert parse_time_ns("nonsense") is None
 
 
 def test_age_changes_at_matches_format_age() -> None:

@@ -662,7 +662,7 @@ async def test_local_endpoints_over_http(served: tuple[SimCluster, SimServer]) -
 async def test_disk_engine_prune_on_the_sim(served: tuple[SimCluster, SimServer]) -> None:
     from swarmtui.engine.disk import ClientTransport, DiskEngine
     from swarmtui.engine.target import resolve_target
-    from swarmtui.model.disk_view import PruneOptions
+    from swarmtui.model.disk.view import PruneOptions
 
     c, server = served
     engine = DiskEngine(ClientTransport(resolve_target(host=server.url, env={})))
@@ -726,3 +726,47 @@ async def test_scale_scenario_is_fast() -> None:
     assert len(tasks) == 5000
     print(f"scale: build {built:.3f}s, GET /tasks {served:.3f}s")
     assert built < 3 and served < 3  # measured ~0.3 s each; generous for slow CI
+
+
+def _sim_imports() -> dict[str, set[str]]:
+    """Every swarmtui module each sim module imports (module level, in functions and under
+    TYPE_CHECKING alike)."""
+    import ast
+
+    import swarmtui.sim
+
+    out: dict[str, set[str]] = {}
+    for path in Path(swarmtui.sim.__file__).parent.glob("*.py"):
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+                found.update(f"{node.module}.{a.name}" for a in node.names)
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+        out[f"swarmtui.sim.{path.stem}"] = {m for m in found if m.startswith("swarmtui.")}
+    return out
+
+
+def test_simulator_never_uses_the_model_it_checks() -> None:
+    uses = {mod: sorted(m for m in found if m.startswith("swarmtui.model"))
+            for mod, found in _sim_imports().items()}
+    assert {mod: m for mod, m in uses.items() if m} == {}
+
+
+def test_sim_modules_import_each_other_without_cycles() -> None:
+    imports = _sim_imports()
+    graph = {mod: {m for m in found if m in imports and m != mod}
+             for mod, found in imports.items()}
+    done: set[str] = set()
+
+    def visit(mod: str, path: tuple[str, ...]) -> None:
+        assert mod not in path, " -> ".join((*path, mod))
+        if mod in done:
+            return
+        for dep in sorted(graph[mod]):
+            visit(dep, (*path, mod))
+        done.add(mod)
+
+    for mod in sorted(graph):
+        visit(mod, ())

@@ -19,6 +19,7 @@ import aiodocker
 import aiohttp
 
 from swarmtui.engine.target import EngineTarget
+from swarmtui.model.dockerfmt import parse_api_version
 
 # Lowest API the app parses (Docker 20.10) and highest it was written and tested against.
 MIN_API = (1, 41)
@@ -35,14 +36,6 @@ class EngineError(Exception):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
-
-
-def _api_tuple(text: str) -> tuple[int, int]:
-    try:
-        major, minor = text.strip().lstrip("v").split(".")[:2]
-        return int(major), int(minor)
-    except ValueError:
-        return (0, 0)
 
 
 def where(target: EngineTarget) -> str:
@@ -215,7 +208,7 @@ class EngineClient:
                     f"the engine at {self.target.url} refused: {exc.message}", exc.status
                 ) from exc
             raise EngineError(describe_connect_error(self.target, exc)) from exc
-        daemon = _api_tuple(daemon_api)
+        daemon = parse_api_version(daemon_api)
         if daemon < MIN_API:
             await self.close()
             raise EngineError(
@@ -229,7 +222,7 @@ class EngineClient:
 
     @property
     def api(self) -> tuple[int, int]:
-        return _api_tuple(self.api_version)
+        return parse_api_version(self.api_version)
 
     async def close(self) -> None:
         docker, self._docker = self._docker, None

@@ -45,29 +45,34 @@ from typing import Any, Protocol
 
 from swarmtui.engine.client import EngineClient, EngineError, WritePermit
 from swarmtui.engine.target import EngineTarget, TargetError, address_target, resolve_target
-from swarmtui.model.disk import (
-    DiskUsage,
+from swarmtui.model.disk.engine_state import (
     EngineState,
-    ImageDeleteRecord,
     ImageStore,
-    PrunePlan,
-    PruneResult,
-    blanket_prune_is_safe,
-    compare_plan_result,
     engine_state_from_json,
-    image_matches_ref,
-    parse_disk_usage,
-    parse_prune_result,
     parse_service_ref,
-    plan_build_cache_prune,
-    plan_containers_prune,
+)
+from swarmtui.model.disk.prune_images import (
+    image_matches_ref,
     plan_images_prune,
-    plan_networks_prune,
-    plan_system_prune,
-    plan_volumes_prune,
     service_image_reasons,
 )
-from swarmtui.model.disk_view import (
+from swarmtui.model.disk.prune_plan import (
+    PrunePlan,
+    blanket_prune_is_safe,
+    plan_build_cache_prune,
+    plan_containers_prune,
+    plan_networks_prune,
+    plan_volumes_prune,
+)
+from swarmtui.model.disk.prune_result import (
+    ImageDeleteRecord,
+    PruneResult,
+    compare_plan_result,
+    parse_prune_result,
+)
+from swarmtui.model.disk.prune_system import plan_system_prune
+from swarmtui.model.disk.usage import DiskUsage, parse_disk_usage
+from swarmtui.model.disk.view import (
     PruneOptions,
     PruneOutcome,
     StepOutcome,
@@ -77,6 +82,7 @@ from swarmtui.model.disk_view import (
     request_text,
     uncovered_nodes,
 )
+from swarmtui.model.dockerfmt import parse_api_version
 from swarmtui.validate import NAME_RE, InputError, engine_name
 
 DF_TIMEOUT_S = 120.0
@@ -93,14 +99,6 @@ PER_ITEM_SPACE_NOTE = (
 # --------------------------------------------------------------------------------------------
 # API-version dependent parameters
 # --------------------------------------------------------------------------------------------
-
-
-def api_tuple(version: str) -> tuple[int, int]:
-    try:
-        major, minor = version.strip().lstrip("v").split(".")[:2]
-        return int(major), int(minor)
-    except ValueError:
-        return (0, 0)
 
 
 def df_params(api: tuple[int, int]) -> dict[str, str]:
@@ -453,7 +451,7 @@ class DiskEngine:
 
     @property
     def api(self) -> tuple[int, int]:
-        return api_tuple(self.transport.api_version)
+        return parse_api_version(self.transport.api_version)
 
     @property
     def reachable(self) -> bool:

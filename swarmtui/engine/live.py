@@ -57,6 +57,12 @@ class Rates:
     idle_tasks_s: float = 30.0
 
 
+# On the first connect the event stream starts this far back, so the events screen opens on
+# recent history (what changed just before swarmtui started), not an empty table. The engine
+# keeps only its last 256 events, which bounds it too.
+BACKLOG_S = 15 * 60
+
+
 def since_param(time_ns: int) -> str:
     """The daemon's ``since`` form: ``seconds.nanoseconds``."""
     return f"{time_ns // 1_000_000_000}.{time_ns % 1_000_000_000:09d}"
@@ -212,9 +218,14 @@ class LiveSwarm:
     """Keeps a store in step with one engine: connect, resync, follow events, reconnect."""
 
     def __init__(
-        self, client: EngineClient, store: Store | None = None, rates: Rates = Rates()
+        self,
+        client: EngineClient,
+        store: Store | None = None,
+        rates: Rates = Rates(),
+        backlog_s: float = BACKLOG_S,
     ) -> None:
         self.client = client
+        self.backlog_s = backlog_s
         self.store = store or Store()
         self.reconciler = Reconciler(client, self.store, rates)
         self.connected = asyncio.Event()
@@ -286,8 +297,7 @@ class LiveSwarm:
                 self.connected.set()
                 if self.store.state.is_swarm_manager:
                     self.reconciler.request_full()
-                since = since_param(self._last_event_ns) if self._last_event_ns else None
-                async for raw in self.client.events(since=since):
+                async for raw in self.client.events(since=self._since()):
                     self._on_event(raw)
                 raise EngineError("the engine closed its event stream")
             except EngineError as exc:
@@ -296,6 +306,16 @@ class LiveSwarm:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 attempt += 1
+
+    def _since(self) -> str | None:
+        """Resume after the last event seen; the first time, start ``backlog_s`` back. The
+        replayed events go through the reducer like live ones (``_on_event`` drops repeats,
+        since ``since`` is inclusive)."""
+        if self._last_event_ns:
+            return since_param(self._last_event_ns)
+        if self.backlog_s > 0:
+            return since_param(time.time_ns() - int(self.backlog_s * 1e9))
+        return None
 
     def _on_event(self, raw: dict[str, Any]) -> None:
         event = parse.parse_event(raw)

@@ -28,7 +28,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -50,6 +50,7 @@ from swarmtui.model.logs import (
     LogRing,
     ResumeDeduper,
     format_since,
+    merge_by_time,
     parse_payload,
     parse_rfc3339_ns,
     sanitize,
@@ -69,6 +70,12 @@ STALLED = "stalled"
 NODE_UNAVAILABLE = "node unavailable"
 ENDED = "ended"
 ERROR = "error"
+
+# The backlog (the lines each stream sends first) is gathered and merged by time before any
+# of it is shown: a stream's backlog is complete once it has been open this long and then
+# fell quiet (or delivers lines newer than the request); nothing waits longer than the cap.
+BACKLOG_QUIET_S = 0.3
+BACKLOG_MAX_S = 3.0
 
 _NOT_AVAILABLE_RE = re.compile(r"node (\S+) is not available")
 _SUFFIX_RE = re.compile(r"… \[\+(\d+) chars\]$")
@@ -114,6 +121,11 @@ class StreamHealth:
     lines: int = 0
     dropped: int = 0
     reconnects: int = 0
+    # Per task, for a service some of whose tasks sit on unreachable nodes: the tasks that
+    # should be running, how many of them cannot deliver, and those nodes' names.
+    tasks: int = 0
+    unreachable: int = 0
+    nodes_down: tuple[str, ...] = ()
 
 
 class StreamHung(Exception):
@@ -366,7 +378,10 @@ class LogFollower:
         self.probe_interval_s = options.stall_s
         self.probes = 0
         self.node_problem = ""  # from the daemon's "node … is not available" frames
+        self.unavailable_nodes: set[str] = set()  # the node IDs those frames named
         self._ever_connected = False
+        self._first_open_wall = 0  # wall clock when the first stream opened (0: not yet)
+        self._live_seen = False  # a line newer than the first request arrived
         self._resp: aiohttp.ClientResponse | None = None
         self._hung = False
         self._last_chunk_wall = 0
@@ -396,6 +411,16 @@ class LogFollower:
         return StreamHealth(
             self.service.id, self.service.name, state, detail, self.lines, 0, self.reconnects
         )
+
+    def backlog_delivered(self, now_s: float, quiet_s: float = BACKLOG_QUIET_S) -> bool:
+        """True once the first response's history has most likely all arrived: the stream
+        ended, failed or was resumed; or it has been open ``quiet_s`` and since then fell
+        quiet that long or delivers lines newer than the request (live lines)."""
+        if self.state in (ENDED, ERROR) or self.reconnects:
+            return True
+        if not self._ever_connected or now_s - self.opened_s < quiet_s:
+            return False
+        return self._live_seen or now_s - max(self.opened_s, self._last_chunk_s) >= quiet_s
 
     # -- the loop ----------------------------------------------------------------------
     def _params(self, resume_since: int | None) -> dict[str, str]:
@@ -504,9 +529,12 @@ class LogFollower:
             f"services/{self.service.id}/logs", params=params, timeout=STREAM_TIMEOUT
         ) as resp:
             self._resp = resp
+            if not self._ever_connected:
+                self._first_open_wall = self.wall_ns()
             self.connected = self._ever_connected = True
             if self.options.follow:
                 self.node_problem = ""  # a follow stream says nothing about down nodes
+                self.unavailable_nodes = set()
             self.opened_s = self.clock()
             self.next_probe_s = self.opened_s + self.options.stall_s
             self.probe_interval_s = self.options.stall_s
@@ -652,6 +680,8 @@ class LogFollower:
         seen = self.task_seen_s
         for line in lines:
             seen[line.task_id] = now
+        if not self._live_seen and lines[-1].ts_ns >= self._first_open_wall > 0:
+            self._live_seen = True
         if self.state != LIVE and self.connected:
             self._set(LIVE, "")
         self.sink(lines)
@@ -782,14 +812,20 @@ class LogFollower:
 
     def _daemon_line(self, rec: LogRecord) -> LogLine:
         text = sanitize(rec.message, max_chars=self.options.max_chars)
-        m = _NOT_AVAILABLE_RE.search(text)
-        if m is not None:
-            self.node_problem = f"node {self.names.node_name(m.group(1))} is not available"
-            if self.on_change is not None:
-                self.on_change()
+        if self._note_unavailable(text) and self.on_change is not None:
+            self.on_change()
         return LogLine(
             -1, 0, "", "daemon", self.service.id, self.service.name, "", None, "", "", text
         )
+
+    def _note_unavailable(self, text: str) -> bool:
+        """Remember the nodes a daemon error says it cannot read from; True if it named any."""
+        ids = [m.group(1) for m in _NOT_AVAILABLE_RE.finditer(text)]
+        if not ids:
+            return False
+        self.unavailable_nodes.update(ids)
+        self.node_problem = f"node {self.names.node_name(ids[0])} is not available"
+        return True
 
     # -- watchdog ----------------------------------------------------------------------
     def probe_due(self, now_s: float, running: Sequence[Task]) -> bool:
@@ -835,9 +871,7 @@ class LogFollower:
         for frame in decoder.feed(body) + decoder.flush():
             rec = parse_payload(frame.payload, timestamps=True, details=True)
             if frame.stream == DAEMON:
-                m = _NOT_AVAILABLE_RE.search(rec.message.decode("utf-8", "replace"))
-                if m is not None:
-                    self.node_problem = f"node {self.names.node_name(m.group(1))} is not available"
+                self._note_unavailable(rec.message.decode("utf-8", "replace"))
                 continue
             task_id = rec.details.get(SWARM_TASK_ID, "")
             last = self.dedupe.last_ns(task_id)
@@ -910,6 +944,12 @@ class LogSession:
         self._probes: set[asyncio.Task[bool]] = set()
         self._stopping: set[asyncio.Task[None]] = set()
         self._ended = asyncio.Event()
+        # The backlog being gathered (None: lines go straight to the ring or sink).
+        self._held: list[LogLine] | None = None
+        self._held_since: float | None = None  # when its first follower started
+        self._held_dropped = 0  # backlog lines never stored: more than the ring holds
+        self._gatherer: asyncio.Task[None] | None = None
+        self._released = asyncio.Event()
         self.active = False
 
     # -- control -----------------------------------------------------------------------
@@ -929,11 +969,13 @@ class LogSession:
         if clear:
             self.ring.clear()
             self._dropped.clear()
+            self._held_dropped = 0
             self._static_health.clear()
         self.generation += 1
         self.version += 1
         self.names = NameResolver(self.client, self.store)
         self.active = True
+        self._hold_backlog()
         if self._unsubscribe is None:
             self._unsubscribe = self.store.subscribe(self._on_state)
         self._seen_services = None
@@ -944,6 +986,8 @@ class LogSession:
     async def stop(self) -> None:
         """Stop every stream and the watchdog (the ring keeps its lines)."""
         self.active = False
+        self._held = None  # an unfinished backlog is dropped, not shown half-merged
+        self._released.set()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -951,6 +995,9 @@ class LogSession:
             self._stop_one(sid, keep_health=True, detail="stopped")
         watchdog, self._watchdog = self._watchdog, None
         pending: list[asyncio.Task[Any]] = [*self._stopping, *self._probes]
+        gatherer, self._gatherer = self._gatherer, None
+        if gatherer is not None:
+            pending.append(gatherer)
         if watchdog is not None:
             watchdog.cancel()
             pending.append(watchdog)
@@ -1023,6 +1070,8 @@ class LogSession:
             on_change=self._changed,
             clock=self.clock,
         )
+        if self._held is not None and self._held_since is None:
+            self._held_since = self.clock()
         if self._sink is None:
             follower.next_seq = lambda: self.ring.next_seq
         self.followers[svc.id] = follower
@@ -1033,14 +1082,87 @@ class LogSession:
 
     def _changed(self) -> None:
         self.health_version += 1
+        self._release_if_complete()
         if self.all_ended:
             self._ended.set()
+
+    # -- the backlog -------------------------------------------------------------------
+    def _hold_backlog(self) -> None:
+        """Gather what the streams send first and merge it by time (:func:`merge_by_time`,
+        as ``swarmtui logs`` prints): each stream delivers its history in one go, so shown as
+        it came the backlog would be grouped by service. Lines after it keep arrival order."""
+        if self.client is None:
+            self._released.set()  # lines fed by hand (tests) are shown as they come
+            return
+        self._held = []
+        self._held_since = None
+        self._released.clear()
+        if self.options.follow and self._gatherer is None:
+            self._gatherer = asyncio.create_task(self._gather(), name="swarmtui-logs-backlog")
+
+    def backlog_complete(self) -> bool:
+        """True when every stream has delivered its backlog (or waiting longer is pointless)."""
+        if self._held is None:
+            return True
+        if not self.options.follow:
+            return self.all_ended  # a one-off read: the whole of it is the backlog
+        now = self.clock()
+        if self._held_since is not None and now - self._held_since >= BACKLOG_MAX_S:
+            return True
+        if self.store.state.services_listed_ns is None or self._seen_services is None:
+            return False  # which services to follow is not known yet
+        return all(f.backlog_delivered(now) for f in self.followers.values())
+
+    def _release_if_complete(self) -> None:
+        if self._held is not None and self.backlog_complete():
+            self._release()
+
+    def _release(self) -> None:
+        held, self._held = self._held, None
+        if held is None:
+            return
+        if held:
+            self._store(merge_by_time(held))
+        self._released.set()
+
+    def _bound_held(self, held: list[LogLine]) -> None:
+        """A backlog bigger than the ring: keep only the newest lines by time, the ones the
+        ring would keep (counted as dropped). The command prints everything: no holding."""
+        if self._sink is not None:
+            self._release()
+            return
+        merged = merge_by_time(held)
+        cut = len(merged) - self.ring.capacity
+        self._dropped.update(line.service_id for line in merged[:cut])
+        self._held_dropped += cut
+        self._held = merged[cut:]
+
+    async def _gather(self) -> None:
+        try:
+            while self._held is not None:
+                await asyncio.sleep(0.05)
+                self._release_if_complete()
+        finally:
+            self._gatherer = None
+
+    async def wait_backlog(self) -> None:
+        """Until the backlog of the last :meth:`start` is in the ring (screenshots wait)."""
+        await self._released.wait()
 
     # -- lines -------------------------------------------------------------------------
     def ingest(self, lines: Sequence[LogLine]) -> None:
         """Add a batch (followers call this; tests may too)."""
         if not lines:
             return
+        held = self._held
+        if held is not None:
+            held.extend(lines)
+            if self.options.follow and len(held) > 2 * self.ring.capacity:
+                self._bound_held(held)
+            return
+        self._store(lines)
+
+    def _store(self, lines: Sequence[LogLine]) -> None:
         if self._sink is not None:
             self._sink(lines)
             self.version += 1
@@ -1068,29 +1190,43 @@ class LogSession:
         state = self.store.state
         out: list[StreamHealth] = []
         for sid, follower in self.followers.items():
-            h = follower.health(now)
-            problem = self._node_problem(state, sid)
-            if problem and h.state in (LIVE, IDLE):
-                h = replace(h, state=NODE_UNAVAILABLE, detail=problem)
+            h = self._per_task(state, sid, follower.health(now), follower.unavailable_nodes)
             out.append(replace(h, dropped=self._dropped.get(sid, 0)))
         for sid, h in self._static_health.items():
             if sid not in self.followers:
                 out.append(replace(h, dropped=max(h.dropped, self._dropped.get(sid, 0))))
         return sorted(out, key=lambda h: (h.service_name, h.service_id))
 
-    def _node_problem(self, state: ClusterState, sid: str) -> str:
-        """A task that should run sits on a node the manager cannot reach: its lines stop."""
-        for t in self._wanted.get(sid, ()):
-            if t.node_id is None:
-                continue
+    def _per_task(
+        self, state: ClusterState, sid: str, h: StreamHealth, unavailable: Collection[str]
+    ) -> StreamHealth:
+        """A service's stream, judged per task: a task that should run on a node the manager
+        cannot reach (down, or named by the daemon) delivers nothing while the service's
+        other tasks keep flowing. Counts them, so one down node does not condemn a service."""
+        if h.state not in (LIVE, IDLE, NODE_UNAVAILABLE):
+            return h  # the stream itself is the problem (reconnecting, stalled, …)
+        wanted = [t for t in self._wanted.get(sid, ()) if t.node_id]
+        down: dict[str, tuple[str, str]] = {}  # node id -> (name, why)
+        for t in wanted:
+            assert t.node_id is not None
             node = state.nodes.get(t.node_id)
+            name = node.name if node is not None else self.names.node_name(t.node_id)
             if node is not None and node.state not in ("ready", "unknown"):
-                return f"node {node.name} is {node.state}"
-        return ""
+                down[t.node_id] = (name, f"node {name} is {node.state}")
+            elif t.node_id in unavailable:
+                down[t.node_id] = (name, f"node {name} is not available")
+        cut = sum(1 for t in wanted if t.node_id in down)
+        if not cut:
+            return h  # a daemon error about a node none of the known tasks is on: as is
+        names = tuple(sorted(name for name, _ in down.values()))
+        detail = next(iter(down.values()))[1] if len(down) == 1 else f"{len(down)} nodes down"
+        return replace(h, state=NODE_UNAVAILABLE, detail=detail, tasks=len(wanted),
+                       unreachable=cut, nodes_down=names)
 
     @property
     def dropped(self) -> int:
-        return self.ring.dropped
+        """Lines evicted from the ring, and backlog lines too many to ever enter it."""
+        return self.ring.dropped + self._held_dropped
 
     @property
     def all_ended(self) -> bool:
@@ -1104,6 +1240,8 @@ class LogSession:
         )
 
     async def wait_ended(self) -> None:
+        """Until every stream has ended (non-follow reads), the merged lines delivered."""
+        self._release_if_complete()
         while not self.all_ended:
             self._ended.clear()
             if self.all_ended:

@@ -38,3 +38,22 @@ def as_str(value: object, default: str = "") -> str:
 def as_labels(value: object) -> tuple[tuple[str, str], ...]:
     """A label map as a sorted tuple of pairs (hashable, comparable)."""
     return tuple(sorted((str(k), str(v)) for k, v in as_map(value).items()))
+
+
+def as_opt_int(value: object) -> int | None:
+    """A number as an int; None when absent or not a number (unlike :func:`as_int`, no
+    default: the caller tells "0" from "not reported")."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    return None
+
+
+def as_bool(value: object) -> bool:
+    return value is True
+
+
+def as_strs(value: object) -> tuple[str, ...]:
+    """The strings of a list (other entries dropped)."""
+    return tuple(v for v in as_list(value) if isinstance(v, str))

@@ -29,6 +29,10 @@ from types import MappingProxyType
 from typing import Final, Literal
 from urllib.parse import unquote_plus
 
+# Re-exported: engine/logs.py and the tests import them from here.
+from swarmtui.model.dockerfmt import parse_rfc3339_ns as parse_rfc3339_ns
+from swarmtui.model.dockerfmt import truncate_id as truncate_id
+
 NS_PER_S: Final = 1_000_000_000
 
 # --------------------------------------------------------------------------------------------
@@ -240,10 +244,6 @@ _SWARM_KEYS: Final = frozenset({SWARM_NODE_ID, SWARM_SERVICE_ID, SWARM_TASK_ID})
 
 _EMPTY_DETAILS: Final[Mapping[str, str]] = MappingProxyType({})
 
-_TS_RE: Final = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)", re.ASCII
-)
-_DAY_CACHE: dict[str, int] = {}  # "YYYY-MM-DD" -> unix seconds of midnight UTC
 _MINUTE_CACHE: dict[bytes, int] = {}  # b"YYYY-MM-DDTHH:MM:" -> unix ns of that minute (UTC)
 _DETAILS_CACHE: dict[bytes, Mapping[str, str] | None] = {}
 _CACHE_MAX: Final = 4096
@@ -278,36 +278,6 @@ class LogRecord:
     @property
     def task_id(self) -> str:
         return self.details.get(SWARM_TASK_ID, "")
-
-
-def parse_rfc3339_ns(value: str) -> int | None:
-    """``2026-11-25T12:36:07.885178340Z`` (or with a ``±hh:mm`` offset) -> unix ns, else None."""
-    m = _TS_RE.fullmatch(value)
-    if m is None:
-        return None
-    day = value[:10]
-    base = _DAY_CACHE.get(day)
-    if base is None:
-        try:
-            base = calendar.timegm(
-                _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).timetuple()
-            )
-        except ValueError:
-            return None
-        if len(_DAY_CACHE) >= _CACHE_MAX:
-            _DAY_CACHE.clear()
-        _DAY_CACHE[day] = base
-    hour, minute, second = int(m.group(4)), int(m.group(5)), int(m.group(6))
-    if hour > 23 or minute > 59 or second > 60:
-        return None
-    secs = base + hour * 3600 + minute * 60 + second
-    zone = m.group(8)
-    if zone != "Z":
-        off = int(zone[1:3]) * 3600 + int(zone[4:6]) * 60
-        secs -= off if zone[0] == "+" else -off
-    frac = m.group(7)
-    ns = int(frac.ljust(9, "0")) if frac else 0
-    return secs * NS_PER_S + ns
 
 
 def _parse_ts_bytes(raw: bytes) -> int | None:
@@ -593,12 +563,6 @@ def _sanitize_keep_sgr(text: str, max_chars: int, raw_hidden: int) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def truncate_id(value: str) -> str:
-    """docker's ``stringid.TruncateID``: drop an ``algo:`` prefix, keep 12 characters."""
-    _, colon, rest = value.partition(":")
-    return (rest if colon else value)[:12]
-
-
 def _safe_name(name: str) -> str:
     return name if _UNSAFE_RE.search(name) is None else sanitize(name, max_chars=256)
 
@@ -734,6 +698,27 @@ def format_line(
         out.append(sanitize(",".join(pairs)) + " ")
     out.append(line.text)
     return "".join(out)
+
+
+def merge_by_time(lines: Iterable[LogLine]) -> list[LogLine]:
+    """Lines of several streams in one timestamp order (streams deliver their history one
+    after another): the pane's backlog and ``swarmtui logs`` both use this.
+
+    Stable: lines with equal timestamps, and each task's own lines, keep their order. A line
+    without a timestamp (a daemon error, ``ts_ns == 0``) stays right after the line its
+    service delivered before it rather than jumping to the front.
+    """
+    keyed: list[tuple[int, LogLine]] = []
+    last: dict[str, int] = {}
+    for line in lines:
+        ns = line.ts_ns
+        if ns:
+            last[line.service_id] = ns
+        else:
+            ns = last.get(line.service_id, 0)
+        keyed.append((ns, line))
+    keyed.sort(key=lambda item: item[0])
+    return [line for _, line in keyed]
 
 
 class LogRing:

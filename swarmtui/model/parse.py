@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from swarmtui.model.dockerfmt import parse_time_ns
 from swarmtui.model.jsonval import as_int as _int
 from swarmtui.model.jsonval import as_labels as _labels
 from swarmtui.model.jsonval import as_map as _map
 from swarmtui.model.jsonval import as_str as _str
-from swarmtui.model.times import parse_ts
 from swarmtui.model.types import (
     EngineEvent,
     EngineInfo,
@@ -130,8 +130,8 @@ def parse_service(raw: Json) -> Service:
         update_status = UpdateStatus(
             state=_str(upd.get("State")),
             message=_str(upd.get("Message")),
-            started_ns=parse_ts(upd.get("StartedAt")),
-            completed_ns=parse_ts(upd.get("CompletedAt")),
+            started_ns=parse_time_ns(upd.get("StartedAt")),
+            completed_ns=parse_time_ns(upd.get("CompletedAt")),
         )
     endpoint = _map(raw.get("Endpoint"))
     ports = _ports(endpoint.get("Ports")) or _ports(_map(spec.get("EndpointSpec")).get("Ports"))
@@ -153,8 +153,8 @@ def parse_service(raw: Json) -> Service:
         previous_image=(_str(_container_spec(_map(prev)).get("Image")) or None)
         if isinstance(prev, Mapping)
         else None,
-        created_ns=parse_ts(raw.get("CreatedAt")),
-        updated_ns=parse_ts(raw.get("UpdatedAt")),
+        created_ns=parse_time_ns(raw.get("CreatedAt")),
+        updated_ns=parse_time_ns(raw.get("UpdatedAt")),
         constraints=tuple(str(c) for c in constraints) if isinstance(constraints, list) else (),
         ports=ports,
         tty=bool(_container_spec(spec).get("TTY", False)),
@@ -190,9 +190,9 @@ def parse_task(raw: Json) -> Task:
         desired_state=_str(raw.get("DesiredState"), "running"),
         message=_str(status.get("Message")),
         err=_str(status.get("Err")),
-        status_ns=parse_ts(status.get("Timestamp")),
-        created_ns=parse_ts(raw.get("CreatedAt")),
-        updated_ns=parse_ts(raw.get("UpdatedAt")),
+        status_ns=parse_time_ns(status.get("Timestamp")),
+        created_ns=parse_time_ns(raw.get("CreatedAt")),
+        updated_ns=parse_time_ns(raw.get("UpdatedAt")),
         container_id=_str(container.get("ContainerID")) or None,
         exit_code=_int(exit_code) if exit_code is not None else None,
         image=_str(_map(spec.get("ContainerSpec")).get("Image")),

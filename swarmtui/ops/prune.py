@@ -14,8 +14,7 @@ from collections.abc import Sequence
 
 from swarmtui.engine.client import EngineError, WritePermit
 from swarmtui.engine.disk import DiskEngine, DiskFleet, PlannedPrune
-from swarmtui.model.disk import human_size
-from swarmtui.model.disk_view import (
+from swarmtui.model.disk.view import (
     PruneOptions,
     PruneOutcome,
     estimate_text,
@@ -28,6 +27,7 @@ from swarmtui.model.disk_view import (
     render_plan_text,
     typed_confirmation_text,
 )
+from swarmtui.model.dockerfmt import human_size
 from swarmtui.ops.base import Operation, Outcome, Plan, Preview
 
 VOLUME_WARNING = "Volume data cannot be recovered."

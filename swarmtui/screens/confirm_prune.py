@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from swarmtui.model.disk_view import (
+from swarmtui.model.disk.view import (
     PruneOptions,
 )
 

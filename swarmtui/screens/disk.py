@@ -26,8 +26,8 @@ from textual.message import Message
 from textual.widgets import Static
 
 from swarmtui.engine.disk import DiskEngine, DiskFleet
-from swarmtui.model.disk import render_df_verbose
-from swarmtui.model.disk_view import (
+from swarmtui.model.disk.render import render_df_verbose
+from swarmtui.model.disk.view import (
     PanelRow,
     SwarmNodeRef,
     cli_style_for,
@@ -60,6 +60,19 @@ def bar_width(rows: list[PanelRow], room: int | None) -> int:
     ) + _COLUMN_GAP * len(_TABLE_HEADERS)
     width = min(BAR_WIDTH, room - text_width)
     return width if width >= MIN_BAR_WIDTH else 0
+
+
+
+
+def _cannot_prune(engine: DiskEngine) -> str | None:
+    """Why ``engine`` cannot be pruned now (None when it can)."""
+    if engine.duplicate_of is not None:
+        return f"it is the same swarm node as {engine.duplicate_of}, prune there"
+    if engine.connect_error is not None:
+        return f"unreachable ({engine.connect_error})"
+    if not engine.reachable:
+        return "still connecting, try again in a moment"
+    return None
 
 
 class DiskChanged(Message):
@@ -313,8 +326,12 @@ class DiskScreen(SwarmScreen):
 
     def action_prune(self) -> None:
         engine = self._selected_engine()
-        if engine is None or not engine.reachable or engine.duplicate_of is not None:
-            self.notify("The selected engine is not reachable.", severity="error")
+        if engine is None:
+            self.notify("No engine to prune on.", severity="error")
+            return
+        why_not = _cannot_prune(engine)
+        if why_not:
+            self.notify(f"Cannot prune on {engine.name}: {why_not}", severity="error")
             return
         self.prune_flow([engine])
 

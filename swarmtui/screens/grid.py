@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from swarmtui.model.grid import (
     DENSITIES,
@@ -20,11 +21,26 @@ from swarmtui.model.state import ClusterState
 from swarmtui.screens.base import SwarmScreen
 from swarmtui.screens.grid_commands import GridFilterCommands
 from swarmtui.screens.task_details import TaskDetailsScreen
+from swarmtui.widgets.prompt import Prompt, prompt_focused
 from swarmtui.widgets.task_grid import TaskGrid
+
+FILTER_HINT = (
+    "filter tasks: words match service, image, state, error · stack:X service:X node:X label:K=V"
+)
 
 MIN_COLUMN_WIDTH = {"cards": 24, "lines": 26, "counts": 20}
 MAX_COLUMN_WIDTH = 34
 AGE_REFRESH_S = 5.0
+
+
+def show_in_grid(app: App[Any], **filters: object) -> None:
+    """Show the grid narrowed by ``filters`` (GridOptions fields, e.g. ``service=NAME``)."""
+    app._grid_request = filters  # type: ignore[attr-defined]
+    screen = app.screen
+    if isinstance(screen, GridScreen):
+        screen.take_request()
+    else:
+        app.switch_mode("grid")
 
 
 class GridScreen(SwarmScreen):
@@ -36,7 +52,8 @@ class GridScreen(SwarmScreen):
         Binding("a", "cycle_show", "Running/all/failed"),
         Binding("s", "toggle_stacks", "By stack"),
         Binding("L", "toggle_labels", "Labels"),
-        Binding("slash", "filter", "Filter"),
+        # priority: the app opens the prompt before it routes the keys typed after `/`
+        Binding("slash", "filter", "Filter", priority=True),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
@@ -48,15 +65,30 @@ class GridScreen(SwarmScreen):
 
     def body(self) -> ComposeResult:
         yield Static("", id="grid-info")
-        yield Input(placeholder="filter tasks (service, image, state, error)…", id="grid-filter")
+        yield Prompt(FILTER_HINT, verb="Apply", id="grid-filter")
         yield TaskGrid(id="grid")
 
     def on_mount(self) -> None:
-        self.query_one("#grid-filter").display = False
         super().on_mount()
         self.query_one(TaskGrid).focus()
+        self.take_request()
         # Card ages ("running 3m") move on even when nothing else changes.
         self.set_interval(AGE_REFRESH_S, self._refresh_ages)
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.take_request()
+
+    def take_request(self) -> None:
+        """Apply a pending "show these tasks" request (from the services screen)."""
+        request = getattr(self.app, "_grid_request", None)
+        if request is None:
+            return
+        self.app._grid_request = None  # type: ignore[attr-defined]
+        self.filter_prompt.close()
+        self.set_options(**{"text": "", "stack": None, "service": None, "node": None,
+                            "label": None, **request})
+        self.query_one(TaskGrid).focus()
 
     def _refresh_ages(self) -> None:
         if self.is_current:
@@ -132,25 +164,42 @@ class GridScreen(SwarmScreen):
     def action_toggle_labels(self) -> None:
         self.set_options(show_labels=not self.options.show_labels)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While the filter prompt is open, keys type into it: the grid's keys are off (and
+        # out of the footer, which shows the prompt's Enter/Esc instead).
+        return not prompt_focused(self)
+
+    @property
+    def filter_prompt(self) -> Prompt:
+        return self.query_one("#grid-filter", Prompt)
+
     def action_filter(self) -> None:
-        box = self.query_one("#grid-filter", Input)
-        box.display = True
-        box.focus()
+        """Open the filter prompt on the filter in force (typing narrows the grid live)."""
+        before = self.options
+
+        def accept(text: str) -> bool:
+            # The filter stays in force; the info line shows it, `/` edits it again.
+            self.apply_filter_text(text)
+            return True
+
+        def cancel() -> None:
+            self.set_options(
+                text=before.text, stack=before.stack, service=before.service,
+                node=before.node, label=before.label,
+            )
+
+        self.filter_prompt.open(filter_text(before), accept=accept, cancel=cancel)
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#grid-filter", Input)
-        box.value = ""
-        box.display = False
+        self.filter_prompt.close()
         self.set_options(text="", stack=None, service=None, node=None, label=None)
         self.query_one(TaskGrid).focus()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "grid-filter":
-            self.apply_filter_text(event.value)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "grid-filter":
-            self.query_one(TaskGrid).focus()
+    def on_input_changed(self, event: Prompt.Changed) -> None:
+        prompt = self.filter_prompt
+        if event.input is prompt and prompt.is_open:
+            # The prompt's value now, not the message's: a burst of keys may have moved on.
+            self.apply_filter_text(prompt.value)
 
     def apply_filter_text(self, text: str) -> None:
         """Plain words match tasks; ``stack:x service:y node:z label:k=v`` narrow further."""
@@ -167,3 +216,20 @@ class GridScreen(SwarmScreen):
 
     def on_task_grid_task_selected(self, message: TaskGrid.TaskSelected) -> None:
         self.app.push_screen(TaskDetailsScreen(message.task_id))
+
+
+def filter_text(options: GridOptions) -> str:
+    """The filter prompt's text for the filters in force (what ``apply_filter_text`` reads)."""
+    words = [
+        f"{key}:{value}"
+        for key, value in (
+            ("stack", options.stack),
+            ("service", options.service),
+            ("node", options.node),
+            ("label", options.label),
+        )
+        if value
+    ]
+    if options.text:
+        words.append(options.text)
+    return " ".join(words)

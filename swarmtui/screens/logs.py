@@ -33,11 +33,18 @@ from swarmtui.engine.logs import (
     LogSession,
     StreamHealth,
 )
-from swarmtui.model.log_targets import LogTargets, describe_window, parse_targets, parse_window
+from swarmtui.model.log_targets import (
+    LogTargets,
+    describe_window,
+    parse_targets,
+    parse_window,
+    resolve_targets,
+)
 from swarmtui.model.logs import LineFilter
 from swarmtui.model.state import ClusterState
 from swarmtui.screens.base import SwarmScreen
 from swarmtui.widgets.log_view import LogView
+from swarmtui.widgets.prompt import Prompt, prompt_focused
 
 DEFAULT_TAIL = 200
 DEFAULT_CAPACITY = 20_000
@@ -56,12 +63,15 @@ _STATE_MARKS = {
 }
 
 _PROMPTS = {
-    "follow": "follow: stack:NAME  service names  /regex/   (empty = all services)",
+    "follow": "follow: NAME (stack or service)  stack:NAME  service:NAME  ~regex"
+    "   (empty = all services)",
     "window": "since/tail: 500 (last lines per task) · 5m · 1h · 2026-11-25T12:00 · all",
     "search": "search (regex; n/N next/previous)",
     "filter": "show only lines whose message matches a regex (!regex hides them; empty = all)",
     "export": "export to file",
 }
+_VERBS = {"follow": "Follow", "window": "Apply", "search": "Find", "filter": "Apply",
+          "export": "Export"}
 
 
 def session_for(app: App[Any]) -> LogSession:
@@ -83,16 +93,28 @@ def open_logs(app: App[Any], service_id: str, task_id: str | None = None) -> Non
         app.switch_mode("logs")
 
 
-def health_markup(health: list[StreamHealth], ring_len: int, capacity: int, dropped: int) -> str:
-    parts = []
-    for h in health:
-        mark = _STATE_MARKS.get(h.state, "?")
-        text = f"{mark} {escape(h.service_name)} {h.state}"
+def _stream_markup(h: StreamHealth) -> str:
+    name = escape(h.service_name)
+    if h.state == NODE_UNAVAILABLE and h.tasks:
+        # Per task: some tasks sit on unreachable nodes. Red only when nothing streams.
+        live = h.tasks - h.unreachable
+        colour, mark = ("$error", "✕") if live <= 0 else ("$warning", "●")
+        n = len(h.nodes_down)
+        down = f"{n} node{'' if n == 1 else 's'} down"
+        text = f"[{colour}]{mark}[/] {name} [{colour}]{live}/{h.tasks} live · {down}[/]"
+        if h.nodes_down:
+            text += f" [$text-muted]({escape(', '.join(h.nodes_down))})[/]"
+    else:
+        text = f"{_STATE_MARKS.get(h.state, '?')} {name} {h.state}"
         if h.detail and h.state not in (LIVE, IDLE):
             text += f" [$text-muted]({escape(h.detail)})[/]"
-        if h.dropped:
-            text += f" [$warning]−{h.dropped:,}[/]"
-        parts.append(text)
+    if h.dropped:
+        text += f" [$warning]−{h.dropped:,}[/]"
+    return text
+
+
+def health_markup(health: list[StreamHealth], ring_len: int, capacity: int, dropped: int) -> str:
+    parts = [_stream_markup(h) for h in health]
     summary = f"[$text-muted]{ring_len:,}/{capacity:,} lines kept · {dropped:,} dropped[/]"
     return "  ".join(parts) + ("  │  " if parts else "") + summary
 
@@ -100,18 +122,19 @@ def health_markup(health: list[StreamHealth], ring_len: int, capacity: int, drop
 class LogsScreen(SwarmScreen):
     SCREEN_NAME = "logs"
 
+    # Keys that open a prompt have priority: the app opens it before it routes the next key.
     BINDINGS = [
-        Binding("f", "prompt('follow')", "Follow…"),
-        Binding("s", "prompt('window')", "Since/tail"),
-        Binding("slash", "prompt('search')", "Search"),
+        Binding("f", "prompt('follow')", "Follow…", priority=True),
+        Binding("s", "prompt('window')", "Since/tail", priority=True),
+        Binding("slash", "prompt('search')", "Search", priority=True),
         Binding("n", "find(True)", "Next", show=False),
         Binding("N", "find(False)", "Previous", show=False),
-        Binding("ampersand", "prompt('filter')", "Filter"),
+        Binding("ampersand", "prompt('filter')", "Filter", priority=True),
         Binding("w", "toggle_option('wrap')", "Wrap"),
         Binding("t", "toggle_option('timestamps')", "Time"),
         Binding("i", "toggle_option('task_ids')", "Task IDs"),
-        Binding("e", "prompt('export')", "Export"),
-        Binding("E", "export_all", "Export all", show=False),
+        Binding("e", "prompt('export')", "Export", priority=True),
+        Binding("E", "export_all", "Export all", show=False, priority=True),
         Binding("a", "all_tasks", "All tasks", show=False),
         Binding("c", "clear", "Clear", show=False),
         Binding("escape", "cancel", "Cancel", show=False),
@@ -130,7 +153,7 @@ class LogsScreen(SwarmScreen):
 
     def body(self) -> ComposeResult:
         yield Static("", id="logs-info", markup=True)
-        yield Input(id="logs-prompt")
+        yield Prompt(id="logs-prompt")
         yield LogView(id="logs-view")
         yield Static("", id="logs-paused", markup=True)
         yield Static("", id="logs-health", markup=True)
@@ -140,7 +163,6 @@ class LogsScreen(SwarmScreen):
         return self.query_one(LogView)
 
     def on_mount(self) -> None:
-        self.query_one("#logs-prompt").display = False
         self.query_one("#logs-paused").display = False
         session = self.session = session_for(self.app)
         self.view.set_ring(session.ring)
@@ -221,7 +243,7 @@ class LogsScreen(SwarmScreen):
         if session is None or not self.is_current:
             return
         ring = session.ring
-        markup = health_markup(session.health(), len(ring), ring.capacity, ring.dropped)
+        markup = health_markup(session.health(), len(ring), ring.capacity, session.dropped)
         if markup != self._health_markup:  # repaint the strip only when it changed
             self._health_markup = markup
             self.query_one("#logs-health", Static).update(markup)
@@ -231,7 +253,8 @@ class LogsScreen(SwarmScreen):
         if session is None:
             return
         view = self.view
-        parts = [f"following [b]{escape(session.targets.describe())}[/b]", self.window_label]
+        what = session.targets.describe(self.swarm_app.state)
+        parts = [f"following [b]{escape(what)}[/b]", self.window_label]
         if view.task_focus:
             parts.append(f"task [b]{view.task_focus[:12]}[/b] only (a: all tasks)")
         flags = [
@@ -247,18 +270,29 @@ class LogsScreen(SwarmScreen):
         self.query_one("#logs-info", Static).update("  ·  ".join(parts))
 
     # -- prompts -----------------------------------------------------------------------
+    @property
+    def prompt(self) -> Prompt:
+        return self.query_one("#logs-prompt", Prompt)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While a prompt is open, keys type into it: the pane's keys are off (and out of the
+        # footer, which shows the prompt's Enter/Esc instead).
+        return not prompt_focused(self)
+
     def action_prompt(self, mode: str) -> None:
-        box = self.query_one("#logs-prompt", Input)
         self.prompt_mode = mode
-        box.placeholder = _PROMPTS[mode]
-        box.value = self._prefill(mode)
-        box.display = True
-        box.focus()
+        self.prompt.open(
+            self._prefill(mode),
+            hint=_PROMPTS[mode],
+            verb=_VERBS[mode],
+            accept=self._take_value,
+            cancel=self._prompt_cancelled,
+        )
 
     def _prefill(self, mode: str) -> str:
         view, session = self.view, self.session
         if mode == "follow" and session is not None:
-            return session.targets.to_text()
+            return session.targets.to_text(self.swarm_app.state)
         if mode == "search" and view.search is not None:
             return view.search.pattern
         if mode == "filter" and view.line_filter is not None:
@@ -272,32 +306,26 @@ class LogsScreen(SwarmScreen):
         self.export_everything = True
         self.action_prompt("export")
 
-    def _close_prompt(self) -> None:
-        box = self.query_one("#logs-prompt", Input)
-        box.display = False
-        self.prompt_mode = None
-        self.view.focus()
-
     def action_cancel(self) -> None:
-        if self.prompt_mode is not None:
-            if self.prompt_mode == "search":
-                self.view.set_search(None)
-                self.refresh_info()
-            self._close_prompt()
-            self.export_everything = False
-        elif self.view.search is not None:
+        if self.view.search is not None:
             self.view.set_search(None)
             self.refresh_info()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "logs-prompt" and self.prompt_mode == "search":
-            self._apply_search(event.value, quiet=True)
+    def _prompt_cancelled(self) -> None:
+        if self.prompt_mode == "search":
+            self.view.set_search(None)
+            self.refresh_info()
+        self.prompt_mode = None
+        self.export_everything = False
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id != "logs-prompt" or self.prompt_mode is None:
-            return
-        event.stop()
-        mode, value = self.prompt_mode, event.value
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input is self.prompt and self.prompt_mode == "search":
+            # The prompt's value now, not the message's: a burst of keys may have moved on.
+            self._apply_search(self.prompt.value, quiet=True)
+
+    def _take_value(self, value: str) -> bool:
+        """Enter in a prompt: apply its value; False (with the error shown) keeps it open."""
+        mode = self.prompt_mode
         ok = True
         if mode == "follow":
             ok = self._apply_targets(value)
@@ -311,18 +339,30 @@ class LogsScreen(SwarmScreen):
             ok = self._apply_filter(value)
         elif mode == "export":
             ok = self._export(value, self.export_everything)
-            self.export_everything = False
+            if ok:
+                self.export_everything = False
         if ok:
-            self._close_prompt()
+            self.prompt_mode = None
         self.refresh_info()
+        return ok
 
     def _apply_targets(self, text: str) -> bool:
+        """Follow what the words match now; a word matching nothing changes nothing."""
+        state = self.swarm_app.state
         try:
-            targets = parse_targets(text)
+            resolution = resolve_targets(state, parse_targets(text))
         except ValueError as exc:
             self.notify(str(exc), severity="error")
             return False
-        self.follow(targets)
+        if resolution.unknown:
+            assert self.session is not None
+            words = ", ".join(repr(w) for w in resolution.unknown)
+            current = self.session.targets.describe(state)
+            self.notify(f"nothing matches {words}: still following {current}",
+                        severity="warning")
+            return False
+        self.follow(resolution.targets)
+        self.notify(resolution.summary(), timeout=3)
         return True
 
     def _apply_window(self, text: str) -> bool:

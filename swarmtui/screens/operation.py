@@ -53,6 +53,7 @@ class ConfirmOperationScreen(ModalScreen[bool]):
                     id="confirm-type-hint",
                 )
                 yield Input(placeholder=p.typed_confirmation or "", id="confirm-typed")
+                yield Static("", id="confirm-typed-wrong", classes="op-problem")
             with Horizontal(id="confirm-buttons"):
                 yield Button(self.verb, id="confirm-yes", variant="error",
                              disabled=self._disabled(""))
@@ -71,21 +72,39 @@ class ConfirmOperationScreen(ModalScreen[bool]):
         return self.typed and typed.strip() != self.preview.typed_confirmation
 
     def on_mount(self) -> None:
+        if self.typed:
+            self.query_one("#confirm-typed-wrong").display = False
         if self.typed and self.can_execute:
             self.query_one("#confirm-typed", Input).focus()
         else:
             self.query_one("#confirm-no", Button).focus()
 
+    def _wrong_text(self) -> str:
+        return f"Type {self.preview.typed_confirmation} exactly to confirm."
+
+    def _show_typed(self, typed: str, submitted: bool = False) -> None:
+        """Say so while the typed text is not the one asked for (not while it is a prefix of
+        it: the user is still typing), and always after Enter."""
+        expected = self.preview.typed_confirmation or ""
+        wrong = self.query_one("#confirm-typed-wrong", Static)
+        show = typed.strip() != expected and (
+            submitted or not expected.startswith(typed.strip())
+        )
+        wrong.update(Text(self._wrong_text()))
+        wrong.display = show
+
     def on_input_changed(self, event: Input.Changed) -> None:
         self.query_one("#confirm-yes", Button).disabled = self._disabled(event.value)
+        if self.typed:
+            self._show_typed(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if not self._disabled(event.value):
             self.dismiss(True)
-            return
-        # Enter with the wrong text: say so rather than doing nothing.
-        self.notify(f"Type {self.preview.typed_confirmation} exactly to confirm "
-                    "(or Esc to cancel).", severity="warning")
+        elif self.typed and self.can_execute:
+            # Enter with the wrong text: say so rather than doing nothing.
+            self._show_typed(event.value, submitted=True)
+            self.notify(self._wrong_text(), severity="warning")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "confirm-yes" and not event.button.disabled:

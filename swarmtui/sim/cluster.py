@@ -13,11 +13,11 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from swarmtui.sim import inventory, system
 from swarmtui.sim import local as simlocal
 from swarmtui.sim import logs as simlogs
-from swarmtui.sim import system
+from swarmtui.sim.core import ingress_ports
 from swarmtui.sim.objects import (
-    Meta,
     SimNetwork,
     SimNode,
     SimSecret,
@@ -61,17 +61,6 @@ class SimCluster(Updater):
 
     def __init__(self, seed: int, now_ns: int) -> None:
         super().__init__(seed, now_ns)
-        self.swarm_meta = Meta(self.cluster_id, 10, now_ns, now_ns)
-        self.tls = system.fake_tls(self.rng)
-        self.join_tokens = {
-            "Worker": f"SWMTKN-1-{self.rng.token(50)}-{self.rng.token(25)}",
-            "Manager": f"SWMTKN-1-{self.rng.token(50)}-{self.rng.token(25)}",
-        }
-        self.local_networks = {
-            name: self.rng.hex64() for name in ("bridge", "docker_gwbridge", "host", "none")
-        }
-        self.local = simlocal.LocalStore()  # the leader's non-task local objects
-        self.daemon_id = ":".join(self.rng.token(4).upper() for _ in range(12))
         self._next_port = 30000
         self._vxlan = 4096
 
@@ -370,7 +359,7 @@ class SimCluster(Updater):
         return dict(_fresh(system.swarm_json(self)))
 
     def system_df_json(self) -> Json:
-        return dict(_fresh(system.df_json(self)))
+        return dict(_fresh(inventory.df_json(self)))
 
     # ================================================================== local engine
     def containers_json(self, all_: bool = False, size: bool = False,
@@ -407,25 +396,12 @@ class SimCluster(Updater):
     # ================================================================== mutations
     def task_networks(self, svc: SimService) -> list[SimNetwork]:
         nets = [net for net, _ in svc.vips]
-        return nets or self._networks_of(svc.spec)
-
-    def _networks_of(self, spec: Json) -> list[SimNetwork]:
-        out: list[SimNetwork] = []
-        if _ingress_ports(spec):
-            out.extend(n for n in self.networks.values() if n.ingress)
-        targets = spec.get("TaskTemplate", {}).get("Networks") or spec.get("Networks") or []
-        for target in targets:
-            ref = target.get("Target", "") if isinstance(target, dict) else ""
-            net = next((n for n in self.networks.values() if ref in (n.meta.id, n.name)), None)
-            if net is None:
-                raise not_found(f"network {ref} not found")
-            out.append(net)
-        return out
+        return nets or self.networks_of(svc.spec)
 
     def _allocate_endpoint(self, svc: SimService) -> None:
-        nets = self._networks_of(svc.spec)
+        nets = self.networks_of(svc.spec)
         svc.vips = [(net, net.allocate()) for net in nets]
-        ports = _ingress_ports(svc.spec)
+        ports = ingress_ports(svc.spec)
         for port in ports:
             if not port.get("PublishedPort"):
                 port["PublishedPort"] = self._next_port
@@ -442,7 +418,7 @@ class SimCluster(Updater):
         if any(s.name == name for s in self.services.values()):
             raise SimError(409, "rpc error: code = AlreadyExists desc = name conflicts with an "
                                 f"existing object: service {name} already exists")
-        self._networks_of(spec)  # 404 before anything is created
+        self.networks_of(spec)  # 404 before anything is created
         svc = SimService(meta=self.new_meta(), spec={}, template_key="")
         self.set_spec(svc, spec)
         self.services[svc.id] = svc
@@ -484,12 +460,12 @@ class SimCluster(Updater):
             if mode_of(new) != svc.mode:
                 raise invalid("rpc error: code = Unimplemented desc = service mode change is "
                               "not allowed")
-            self._networks_of(new)
+            self.networks_of(new)
             svc.previous_spec = svc.spec
             self.set_spec(svc, new)
             svc.update_status = None
         ts = self.touch(svc.meta)
-        if rollback or self._networks_of(svc.spec) != [n for n, _ in svc.vips]:
+        if rollback or self.networks_of(svc.spec) != [n for n, _ in svc.vips]:
             self._allocate_endpoint(svc)
         self.emit_service_update(svc, before, ts)
         self.reconcile(svc)
@@ -594,16 +570,6 @@ class SimCluster(Updater):
         svc = self.resolve_service(service)
         return [t for t in svc.tasks.values()
                 if t.state == "running" and t.desired in LIVE_DESIRED]
-
-
-def _ingress_ports(spec: Json) -> list[Json]:
-    ep = spec.get("EndpointSpec")
-    ports = ep.get("Ports") if isinstance(ep, dict) else None
-    if not isinstance(ports, list):
-        return []
-    return [
-        p for p in ports if isinstance(p, dict) and p.get("PublishMode", "ingress") == "ingress"
-    ]
 
 
 def event_matches(ev: Json, f: Filters) -> bool:

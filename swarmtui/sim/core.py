@@ -11,14 +11,33 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from swarmtui.sim.objects import Meta, SimNetwork, SimNode, SimSecret, SimService, SimTask
-from swarmtui.sim.util import NS, Json, Rng
+from swarmtui.sim.objects import (
+    LocalStore,
+    Meta,
+    SimNetwork,
+    SimNode,
+    SimSecret,
+    SimService,
+    SimTask,
+)
+from swarmtui.sim.util import NS, Json, Rng, not_found
 
 EVENTS_LIMIT = 256  # moby daemon/events/events.go eventsLimit
 
 Timer = tuple[int, int, Callable[..., None], tuple[Any, ...]]
 EventListener = Callable[[Json], None]
 TickListener = Callable[[int], None]
+
+
+def fake_tls(rng: Rng) -> Json:
+    body = rng.b64(330)
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    pem = "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
+    return {
+        "TrustRoot": pem,
+        "CertIssuerSubject": "MBMxETAPBgNVBAMTCHN3YXJtLWNh",
+        "CertIssuerPublicKey": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE" + rng.b64(66)[:88],
+    }
 
 
 class SimCore:
@@ -48,6 +67,19 @@ class SimCore:
         self.cluster_created_ns = now_ns
         self.history_limit = 5  # Orchestration.TaskHistoryRetentionLimit
         self.changes = 0  # bumped on every store write (cheap "did anything change")
+        # The leader's daemon: what sim.system, sim.inventory and sim.local serve besides the
+        # store. Drawn from the rng after everything above, in this order (the seed's output).
+        self.swarm_meta = Meta(self.cluster_id, 10, now_ns, now_ns)
+        self.tls = fake_tls(self.rng)
+        self.join_tokens = {
+            "Worker": f"SWMTKN-1-{self.rng.token(50)}-{self.rng.token(25)}",
+            "Manager": f"SWMTKN-1-{self.rng.token(50)}-{self.rng.token(25)}",
+        }
+        self.local_networks = {
+            name: self.rng.hex64() for name in ("bridge", "docker_gwbridge", "host", "none")
+        }
+        self.local = LocalStore()  # the leader's non-task local objects
+        self.daemon_id = ":".join(self.rng.token(4).upper() for _ in range(12))
 
     # ------------------------------------------------------------------ clock & timers
     def stamp(self) -> int:
@@ -146,3 +178,29 @@ class SimCore:
                 self._tick_listeners.remove(listener)
 
         return unsubscribe
+
+    # ------------------------------------------------------------------ networks
+    def networks_of(self, spec: Json) -> list[SimNetwork]:
+        """The networks a service spec attaches to (ingress when it publishes ports); 404 for
+        a network that does not exist."""
+        out: list[SimNetwork] = []
+        if ingress_ports(spec):
+            out.extend(n for n in self.networks.values() if n.ingress)
+        targets = spec.get("TaskTemplate", {}).get("Networks") or spec.get("Networks") or []
+        for target in targets:
+            ref = target.get("Target", "") if isinstance(target, dict) else ""
+            net = next((n for n in self.networks.values() if ref in (n.meta.id, n.name)), None)
+            if net is None:
+                raise not_found(f"network {ref} not found")
+            out.append(net)
+        return out
+
+
+def ingress_ports(spec: Json) -> list[Json]:
+    ep = spec.get("EndpointSpec")
+    ports = ep.get("Ports") if isinstance(ep, dict) else None
+    if not isinstance(ports, list):
+        return []
+    return [
+        p for p in ports if isinstance(p, dict) and p.get("PublishMode", "ingress") == "ingress"
+    ]

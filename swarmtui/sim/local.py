@@ -1,10 +1,11 @@
 """The leader's local engine objects beyond its task containers, and the local endpoints.
 
 ``/system/df``, ``/containers/json``, ``/images/json`` and ``/volumes`` all derive from one
-inventory (:func:`inventory`): the leader's task containers (minus removed ones), the images
-the leader pulled (``SimNode.images``), the volumes those containers mount, plus the extras
-kept in :class:`LocalStore` (leftover exited containers, a dangling image, an anonymous
-volume). Prunes and deletes mutate that same data, so df reflects them afterwards.
+inventory (:func:`swarmtui.sim.inventory.inventory`): the leader's task containers (minus
+removed ones), the images the leader pulled (``SimNode.images``), the volumes those containers
+mount, plus the extras kept in ``SimCore.local`` (leftover exited containers, a dangling
+image, an anonymous volume). Prunes and deletes mutate that same data, so df reflects them
+afterwards.
 
 Semantics follow dockerd 20.10 (API 1.41, graphdriver store): an image referenced by any
 container (running or not) is never removed; ``/volumes/prune`` removes every unused local
@@ -15,59 +16,22 @@ with ``reclaimed``.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from swarmtui.sim.util import NS, Filters, Json, SimError, invalid, labels_match, not_found
-
-if TYPE_CHECKING:
-    from swarmtui.sim.cluster import SimCluster
-
-NONE_TAG = "<none>:<none>"
-NONE_DIGEST = "<none>@<none>"
-
-
-@dataclass
-class LocalContainer:
-    """A non-running container on the leader that no swarm task of the store owns."""
-
-    id: str
-    name: str
-    image: str
-    command: str
-    created_ns: int
-    ended_ns: int
-    exit_code: int
-    labels: dict[str, str]
-    size_rw: int
-
-
-@dataclass
-class LocalImage:
-    id: str
-    created_s: int
-    size: int
-    repo_tags: list[str] = field(default_factory=lambda: [NONE_TAG])
-    repo_digests: list[str] = field(default_factory=lambda: [NONE_DIGEST])
-    labels: dict[str, str] | None = None
-
-
-@dataclass
-class LocalVolume:
-    name: str
-    created_ns: int
-    size: int
-    labels: dict[str, str] | None = None
-
-
-@dataclass
-class LocalStore:
-    containers: dict[str, LocalContainer] = field(default_factory=dict)
-    images: dict[str, LocalImage] = field(default_factory=dict)
-    volumes: dict[str, LocalVolume] = field(default_factory=dict)
-    removed_containers: set[str] = field(default_factory=set)
-    removed_volumes: set[str] = field(default_factory=set)
+from swarmtui.sim.core import SimCore
+from swarmtui.sim.inventory import image_id, inventory
+from swarmtui.sim.objects import NONE_DIGEST, NONE_TAG, LocalContainer, LocalImage, LocalVolume
+from swarmtui.sim.util import (
+    NS,
+    Filters,
+    Json,
+    SimError,
+    go_duration_ns,
+    invalid,
+    labels_match,
+    not_found,
+)
 
 
 def _sha(text: str) -> str:
@@ -77,11 +41,9 @@ def _sha(text: str) -> str:
 # --------------------------------------------------------------------------- filters
 
 
-def _until_ns(c: SimCluster, value: str) -> int:
+def _until_ns(c: SimCore, value: str) -> int:
     """moby ``timetypes.GetTimestamp``: unix seconds, RFC3339 or a Go duration before now."""
-    from swarmtui.model.disk import parse_go_duration_ns
-
-    dur = parse_go_duration_ns(value)
+    dur = go_duration_ns(value)
     if dur is not None:
         return c.now_ns - dur
     try:
@@ -94,7 +56,7 @@ def _until_ns(c: SimCluster, value: str) -> int:
         raise invalid(f"failed to parse value as time or duration: \"{value}\"") from None
 
 
-def _prune_match(c: SimCluster, f: Filters, labels: dict[str, str] | None, created_ns: int) -> bool:
+def _prune_match(c: SimCore, f: Filters, labels: dict[str, str] | None, created_ns: int) -> bool:
     labels = labels or {}
     for until in f.get("until", ()):
         if created_ns >= _until_ns(c, until):
@@ -117,69 +79,10 @@ def _check(f: Filters, accepted: tuple[str, ...]) -> None:
 # --------------------------------------------------------------------------- inventory
 
 
-def inventory(c: SimCluster) -> tuple[list[Json], list[Json], list[Json]]:
-    """(images, containers, volumes) of the leader in the ``/system/df`` shapes (one truth)."""
-    from swarmtui.sim import system
-
-    return system.df_parts(c)
-
-
-def container_entries(c: SimCluster) -> list[Json]:
-    """Entries of :attr:`LocalStore.containers` in the list shape."""
-    from swarmtui.model.disk import human_duration_ns
-    from swarmtui.sim.system import image_id
-
-    out = []
-    for lc in c.local.containers.values():
-        if lc.id in c.local.removed_containers:
-            continue
-        ago = human_duration_ns(c.now_ns - lc.ended_ns)
-        entry: Json = {
-            "Id": lc.id, "Names": ["/" + lc.name], "Image": lc.image,
-            "ImageID": image_id(lc.image), "Command": lc.command,
-            "Created": lc.created_ns // NS, "Ports": [],
-        }
-        if lc.size_rw:
-            entry["SizeRw"] = lc.size_rw
-        entry["SizeRootFs"] = lc.size_rw + _image_size(c, lc.image)
-        entry["Labels"] = dict(sorted(lc.labels.items()))
-        entry["State"] = "exited"
-        entry["Status"] = f"Exited ({lc.exit_code}) {ago} ago"
-        entry["HostConfig"] = {"NetworkMode": "default"}
-        entry["NetworkSettings"] = {"Networks": {}}
-        entry["Mounts"] = []
-        out.append(entry)
-    return out
-
-
-def _image_size(c: SimCluster, ref: str) -> int:
-    from swarmtui.sim.loggen import profile_for
-
-    return profile_for(ref).image_size
-
-
-def image_entries(c: SimCluster) -> list[Json]:
-    return [{
-        "Containers": 0, "Created": im.created_s, "Id": im.id, "Labels": im.labels,
-        "ParentId": "", "RepoDigests": list(im.repo_digests), "RepoTags": list(im.repo_tags),
-        "SharedSize": 0, "Size": im.size, "VirtualSize": im.size,
-    } for im in c.local.images.values()]
-
-
-def volume_entries(c: SimCluster) -> list[Json]:
-    from swarmtui.sim.util import rfc3339
-
-    return [{
-        "CreatedAt": rfc3339(v.created_ns // NS * NS), "Driver": "local", "Labels": v.labels,
-        "Mountpoint": f"/var/lib/docker/volumes/{v.name}/_data", "Name": v.name,
-        "Options": None, "Scope": "local", "UsageData": {"RefCount": 0, "Size": v.size},
-    } for v in c.local.volumes.values() if v.name not in c.local.removed_volumes]
-
-
 # --------------------------------------------------------------------------- seeding
 
 
-def add_demo_leftovers(c: SimCluster) -> None:
+def add_demo_leftovers(c: SimCore) -> None:
     """Two exited containers of the failing service (task history the store already dropped),
     one dangling image (an old local build) and one unused anonymous volume, on the leader."""
     failing = sorted(
@@ -219,7 +122,7 @@ def add_demo_leftovers(c: SimCluster) -> None:
 # --------------------------------------------------------------------------- listings
 
 
-def containers_json(c: SimCluster, all_: bool, size: bool, f: Filters) -> list[Json]:
+def containers_json(c: SimCore, all_: bool, size: bool, f: Filters) -> list[Json]:
     _, containers, _ = inventory(c)
     out = []
     for e in containers:
@@ -241,7 +144,7 @@ def containers_json(c: SimCluster, all_: bool, size: bool, f: Filters) -> list[J
     return sorted(out, key=lambda e: -int(e["Created"]))
 
 
-def images_json(c: SimCluster, all_: bool, f: Filters) -> list[Json]:
+def images_json(c: SimCore, all_: bool, f: Filters) -> list[Json]:
     images, _, _ = inventory(c)
     out = []
     for e in images:
@@ -257,7 +160,7 @@ def images_json(c: SimCluster, all_: bool, f: Filters) -> list[Json]:
     return sorted(out, key=lambda e: -int(e["Created"]))
 
 
-def volumes_json(c: SimCluster, f: Filters) -> Json:
+def volumes_json(c: SimCore, f: Filters) -> Json:
     _, containers, volumes = inventory(c)
     used = {m["Name"] for e in containers for m in e["Mounts"] if m.get("Type") == "volume"}
     out = []
@@ -277,7 +180,7 @@ def volumes_json(c: SimCluster, f: Filters) -> Json:
 # --------------------------------------------------------------------------- removal
 
 
-def _find_container(c: SimCluster, ref: str) -> Json:
+def _find_container(c: SimCore, ref: str) -> Json:
     _, containers, _ = inventory(c)
     for e in containers:
         if ref == e["Id"] or ref in (e["Names"][0], e["Names"][0].lstrip("/")):
@@ -288,7 +191,7 @@ def _find_container(c: SimCluster, ref: str) -> Json:
     raise not_found(f"No such container: {ref}")
 
 
-def _drop_container(c: SimCluster, e: Json) -> None:
+def _drop_container(c: SimCore, e: Json) -> None:
     cid = str(e["Id"])
     c.local.removed_containers.add(cid)
     attrs = {k: str(v) for k, v in (e.get("Labels") or {}).items()}
@@ -298,7 +201,7 @@ def _drop_container(c: SimCluster, e: Json) -> None:
     c.changes += 1
 
 
-def delete_container(c: SimCluster, ref: str) -> None:
+def delete_container(c: SimCore, ref: str) -> None:
     e = _find_container(c, ref)
     if e["State"] in ("running", "paused", "restarting"):
         raise SimError(409, f"You cannot remove a {e['State']} container {e['Id']}. Stop the "
@@ -306,11 +209,11 @@ def delete_container(c: SimCluster, ref: str) -> None:
     _drop_container(c, e)
 
 
-def _prune_event(c: SimCluster, type_: str, reclaimed: int) -> None:
+def _prune_event(c: SimCore, type_: str, reclaimed: int) -> None:
     c.emit(type_, "prune", "", {"reclaimed": str(reclaimed)}, c.stamp(), scope="local")
 
 
-def prune_containers(c: SimCluster, f: Filters) -> Json:
+def prune_containers(c: SimCore, f: Filters) -> Json:
     _check(f, ("until", "label", "label!"))
     _, containers, _ = inventory(c)
     deleted, space = [], 0
@@ -326,7 +229,7 @@ def prune_containers(c: SimCluster, f: Filters) -> Json:
     return {"ContainersDeleted": deleted or None, "SpaceReclaimed": space}
 
 
-def _users(c: SimCluster) -> dict[str, list[Json]]:
+def _users(c: SimCore) -> dict[str, list[Json]]:
     _, containers, _ = inventory(c)
     out: dict[str, list[Json]] = {}
     for e in containers:
@@ -334,7 +237,7 @@ def _users(c: SimCluster) -> dict[str, list[Json]]:
     return out
 
 
-def _remove_image(c: SimCluster, e: Json) -> list[Json]:
+def _remove_image(c: SimCore, e: Json) -> list[Json]:
     """Every reference untagged, then the image deleted (no container uses it)."""
     records: list[Json] = []
     iid = str(e["Id"])
@@ -348,15 +251,13 @@ def _remove_image(c: SimCluster, e: Json) -> list[Json]:
     if iid in c.local.images:
         del c.local.images[iid]
     else:
-        from swarmtui.sim.system import image_id
-
         node = c.nodes[c.local_node_id]
         node.images -= {r for r in node.images if image_id(r) == iid}
     c.changes += 1
     return records
 
 
-def _find_image(c: SimCluster, ref: str) -> Json:
+def _find_image(c: SimCore, ref: str) -> Json:
     images, _, _ = inventory(c)
     for e in images:
         if ref == e["Id"] or ref in e["RepoTags"] or ref in e["RepoDigests"]:
@@ -372,7 +273,7 @@ def _find_image(c: SimCluster, ref: str) -> Json:
     raise not_found(f"No such image: {ref}")
 
 
-def delete_image(c: SimCluster, ref: str) -> list[Json]:
+def delete_image(c: SimCore, ref: str) -> list[Json]:
     """``DELETE /images/{name}``: a tag with other references left is only untagged; the last
     reference deletes the image. Refused (409) while any container uses the image, even with
     ``force``: the simulator never removes an image a task container uses."""
@@ -392,7 +293,7 @@ def delete_image(c: SimCluster, ref: str) -> list[Json]:
     return _remove_image(c, e)
 
 
-def prune_images(c: SimCluster, f: Filters) -> Json:
+def prune_images(c: SimCore, f: Filters) -> Json:
     _check(f, ("dangling", "until", "label", "label!"))
     dangling_only = True
     if f.get("dangling"):
@@ -414,7 +315,7 @@ def prune_images(c: SimCluster, f: Filters) -> Json:
     return {"ImagesDeleted": records or None, "SpaceReclaimed": space}
 
 
-def prune_volumes(c: SimCluster, f: Filters) -> Json:
+def prune_volumes(c: SimCore, f: Filters) -> Json:
     _check(f, ("label", "label!"))
     _, containers, volumes = inventory(c)
     used = {m["Name"] for e in containers for m in e["Mounts"] if m.get("Type") == "volume"}
@@ -433,13 +334,13 @@ def prune_volumes(c: SimCluster, f: Filters) -> Json:
     return {"VolumesDeleted": deleted or None, "SpaceReclaimed": space}
 
 
-def prune_networks(c: SimCluster, f: Filters) -> Json:
+def prune_networks(c: SimCore, f: Filters) -> Json:
     """Local networks here are all predefined or swarm-owned (never pruned); unused swarm
     networks other than ``ingress`` are removed as a manager's prune does."""
     _check(f, ("until", "label", "label!"))
     used: set[str] = set()
     for svc in c.services.values():
-        used |= {n.meta.id for n in c._networks_of(svc.spec)}
+        used |= {n.meta.id for n in c.networks_of(svc.spec)}
     deleted = []
     for net_id, net in sorted(c.networks.items(), key=lambda kv: kv[1].name):
         if net.name == "ingress" or net_id in used:
@@ -454,7 +355,7 @@ def prune_networks(c: SimCluster, f: Filters) -> Json:
     return {"NetworksDeleted": deleted or None}
 
 
-def prune_build_cache(c: SimCluster, f: Filters) -> Json:
+def prune_build_cache(c: SimCore, f: Filters) -> Json:
     """No build cache on the leader (df reports ``BuildCache: null``): nothing to delete."""
     _prune_event(c, "builder", 0)
     return {"CachesDeleted": None, "SpaceReclaimed": 0}

@@ -476,3 +476,52 @@ class SimService:
         if status is not None:
             out["ServiceStatus"] = status
         return out
+
+
+# --------------------------------------------------------------------------- leader-local
+# The leader's local objects beyond its task containers (swarmtui.sim.local serves them).
+
+NONE_TAG = "<none>:<none>"
+NONE_DIGEST = "<none>@<none>"
+
+
+@dataclass
+class LocalContainer:
+    """A non-running container on the leader that no swarm task of the store owns."""
+
+    id: str
+    name: str
+    image: str
+    command: str
+    created_ns: int
+    ended_ns: int
+    exit_code: int
+    labels: dict[str, str]
+    size_rw: int
+
+
+@dataclass
+class LocalImage:
+    id: str
+    created_s: int
+    size: int
+    repo_tags: list[str] = field(default_factory=lambda: [NONE_TAG])
+    repo_digests: list[str] = field(default_factory=lambda: [NONE_DIGEST])
+    labels: dict[str, str] | None = None
+
+
+@dataclass
+class LocalVolume:
+    name: str
+    created_ns: int
+    size: int
+    labels: dict[str, str] | None = None
+
+
+@dataclass
+class LocalStore:
+    containers: dict[str, LocalContainer] = field(default_factory=dict)
+    images: dict[str, LocalImage] = field(default_factory=dict)
+    volumes: dict[str, LocalVolume] = field(default_factory=dict)
+    removed_containers: set[str] = field(default_factory=set)
+    removed_volumes: set[str] = field(default_factory=set)

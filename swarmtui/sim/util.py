@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import random
+import re
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -105,6 +106,61 @@ def rfc3339_fixed(ns: int) -> str:
     """The fixed-width form the log stream uses (``2006-01-02T15:04:05.000000000Z07:00``)."""
     secs, frac = divmod(ns, NS)
     return f"{_second(secs)}.{frac:09d}Z"
+
+
+# The daemon's own duration code, written again here on purpose: the simulator checks
+# swarmtui.model (which has its copy in model/dockerfmt.py) and must not share it.
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_DURATION_UNIT = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": MS, "s": NS,
+                  "m": 60 * NS, "h": 3600 * NS}
+
+
+def go_duration_ns(value: str) -> int | None:
+    """Go ``time.ParseDuration`` (``24h``, ``1h30m``, ``-5m``) → ns; None when it is not one."""
+    text = value.strip()
+    sign = -1 if text.startswith("-") else 1
+    text = text[1:] if text[:1] in "+-" and text else text
+    if text == "0":
+        return 0
+    if not text:
+        return None
+    total, pos = 0.0, 0
+    while pos < len(text):
+        m = _DURATION_PART.match(text, pos)
+        if m is None:
+            return None
+        total += float(m.group(1)) * _DURATION_UNIT[m.group(2)]
+        pos = m.end()
+    return sign * round(total)
+
+
+def human_duration(ns: int) -> str:
+    """go-units ``HumanDuration``: what the daemon writes in a container's ``Status``."""
+    seconds = ns // NS
+    if seconds < 1:
+        return "Less than a second"
+    if seconds == 1:
+        return "1 second"
+    if seconds < 60:
+        return f"{seconds} seconds"
+    minutes = ns // (60 * NS)
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = int(ns / (3600 * NS) + 0.5)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{ns // (3600 * NS) // 24 // 365} years"
 
 
 def parse_unix_ts(value: str, param: str = "since") -> int:

@@ -293,19 +293,27 @@ class LogView(ScrollView, can_focus=True):
             self._scroll_to_end()  # the first layout, or a taller window: still at the end
 
     # -- scrolling and following -------------------------------------------------------
-    def _scroll_to_end(self) -> None:
+    def _scroll_y_to(self, y: int) -> None:
+        """Scroll now, as the view (not the user). ``force``: right after the rows grew the
+        scrollbar is not laid out yet, and without it Textual ignores the scroll."""
         self._auto = True
         try:
-            self.scroll_to(y=self.max_scroll_y, animate=False)
+            self.scroll_to(y=y, animate=False, force=True)
         finally:
             self._auto = False
 
+    def _scroll_to_end(self) -> None:
+        self._scroll_y_to(self.max_scroll_y)
+        # Pin again once the new size is laid out (the scrollbar may take a row or change
+        # max_scroll_y); a user who scrolled away meanwhile is not pulled back.
+        self.call_after_refresh(self._repin)
+
+    def _repin(self) -> None:
+        if self.following and self.scroll_offset.y != self.max_scroll_y:
+            self._scroll_y_to(self.max_scroll_y)
+
     def _scroll_by_rows(self, delta: int) -> None:
-        self._auto = True
-        try:
-            self.scroll_to(y=max(0, self.scroll_offset.y + delta), animate=False)
-        finally:
-            self._auto = False
+        self._scroll_y_to(max(0, self.scroll_offset.y + delta))
 
     def _row_of(self, seq: int) -> int | None:
         """Index (relative to the first shown row) of the first row of line ``seq``."""
@@ -333,11 +341,7 @@ class LogView(ScrollView, can_focus=True):
             target = max(0, row - height // 2)
         else:
             return
-        self._auto = True
-        try:
-            self.scroll_to(y=target, animate=False)
-        finally:
-            self._auto = False
+        self._scroll_y_to(target)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)

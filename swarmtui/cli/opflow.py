@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TypeVar
 
-from swarmtui.cli_common import CliError
+from swarmtui.cli.common import CliError
 from swarmtui.engine.client import EngineError
 from swarmtui.ops.base import Operation, Outcome, Plan, Preview
 from swarmtui.ops.executor import Executor

@@ -7,9 +7,10 @@ CLI, every line is sanitised first (a container cannot drive the terminal: no es
 sequences, no control characters, bounded length), and a TARGET may be a stack.
 
 Without ``--follow`` every stream is read to its end, then the lines are printed in timestamp
-order (a task's own lines keep their order). With ``--follow`` lines are printed as they
-arrive, services deployed into a followed stack later are picked up, and broken or hung
-streams are resumed without duplicates. Ctrl-C exits with 130, a closed pipe with 0.
+order (a task's own lines keep their order). With ``--follow`` the backlog is printed merged
+the same way (:class:`~swarmtui.engine.logs.LogSession` does both, as for the pane), then
+lines as they arrive, services deployed into a followed stack later are picked up, and
+broken or hung streams are resumed without duplicates. Ctrl-C exits with 130, a closed pipe with 0.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import time
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
+from swarmtui.cli.common import CliError, engine_target
 from swarmtui.model.logs import LogLine, line_prefix, parse_since, service_colour_index
+from swarmtui.settings import Scope, Settings
 
 if TYPE_CHECKING:  # the engine layer (aiodocker, aiohttp) is imported when a command runs
     from swarmtui.engine.client import EngineClient
@@ -31,16 +34,20 @@ if TYPE_CHECKING:  # the engine layer (aiodocker, aiohttp) is imported when a co
 # Twelve distinct ANSI foreground colours for service prefixes on a terminal.
 _ANSI_TINTS = (31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96)
 
+NAME = "logs"
+SCOPE = Scope(engines=False, app_env=False)
 
-def add_logs_parser(sub: Any) -> None:
+
+def register(sub: Any) -> None:
     """Register the ``logs`` subcommand on the main parser's subparsers."""
     p = sub.add_parser(
-        "logs",
+        NAME,
         help="print the merged logs of services and stacks (like docker service logs)",
         description="Print the logs of every TARGET merged, in the docker CLI's format. "
-        "A TARGET is a service (name, ID or unique ID prefix) or a stack name.",
+        "A TARGET is a service (name, ID or unique ID prefix), a stack name, "
+        "stack:NAME, service:NAME, or ~REGEX (services whose name matches).",
     )
-    p.add_argument("targets", nargs="+", metavar="TARGET", help="service or stack")
+    p.add_argument("targets", nargs="+", metavar="TARGET", help="service, stack or ~regex")
     p.add_argument("-f", "--follow", action="store_true", help="follow log output")
     p.add_argument(
         "--since",
@@ -140,9 +147,6 @@ class LineWriter:
                 err.append(self.format(line))
         self._put(out, err)
 
-    def write_text(self, out: list[str], err: list[str]) -> None:
-        self._put(out, err)
-
     def _put(self, out: list[str], err: list[str]) -> None:
         try:
             if out:
@@ -156,7 +160,6 @@ class LineWriter:
 
 
 async def _list_state(client: EngineClient, store: Store) -> None:
-    from swarmtui.cli_common import CliError
     from swarmtui.engine.client import EngineError
     from swarmtui.model import parse
     from swarmtui.model.actions import NodesListed, ServicesListed, TasksListed
@@ -173,14 +176,17 @@ async def _list_state(client: EngineClient, store: Store) -> None:
     store.dispatch(TasksListed(tuple(tasks), now))
 
 
-async def run_logs(args: argparse.Namespace) -> None:
+async def run(args: argparse.Namespace, settings: Settings) -> None:
     """The ``logs`` subcommand (raises CliError for one-line failures)."""
-    from swarmtui.cli_common import CliError, engine_target
     from swarmtui.engine.client import EngineClient, EngineError
     from swarmtui.engine.logs import FollowOptions, LogSession
     from swarmtui.engine.store import Store
-    from swarmtui.model.log_targets import resolve_names
+    from swarmtui.model.log_targets import parse_words, resolve_names
 
+    try:
+        parse_words(args.targets)  # a bad ~regex is a usage error, found before connecting
+    except ValueError as exc:
+        raise CliError(str(exc), 2) from exc
     since_ns = None
     if args.since is not None:  # an empty --since is an error, not "no --since"
         try:
@@ -192,8 +198,8 @@ async def run_logs(args: argparse.Namespace) -> None:
     except ValueError as exc:
         raise CliError(str(exc), 2) from exc
     options = FollowOptions(follow=args.follow, tail=tail, since_ns=since_ns)
-    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    async with engine_target(args) as target:
+    colour = sys.stdout.isatty() and not settings.no_color
+    async with engine_target(settings) as target:
         client = EngineClient(target)
         live = None
         session: LogSession | None = None
@@ -240,26 +246,14 @@ async def run_logs(args: argparse.Namespace) -> None:
                 await closed.wait()  # or Ctrl-C
                 raise PipeClosed()
             else:
-                collected: list[tuple[int, bool, str]] = []
-
-                def collect(lines: Sequence[LogLine]) -> None:
-                    fmt = writer.format
-                    for line in lines:
-                        if line.stream == "daemon":
-                            writer.daemon_errors += 1
-                        collected.append((line.ts_ns, line.stream != "stdout", fmt(line)))
-
-                session = LogSession(client, store, options=options, sink=collect)
+                # The session hands over every line at once, merged by time (merge_by_time).
+                collected: list[LogLine] = []
+                session = LogSession(client, store, options=options, sink=collected.extend)
                 session.start(targets)
                 await session.wait_ended()
-                # Merge across tasks and services by time; equal times keep arrival order.
-                collected.sort(key=lambda item: item[0])
                 chunk = 4096
                 for i in range(0, len(collected), chunk):
-                    part = collected[i : i + chunk]
-                    writer.write_text(
-                        [t for _, e, t in part if not e], [t for _, e, t in part if e]
-                    )
+                    writer.write(collected[i : i + chunk])
                 failed = [h for h in session.health() if h.state == "error"]
                 if failed:
                     names = ", ".join(f"{h.service_name} ({h.detail})" for h in failed)

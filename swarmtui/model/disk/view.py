@@ -1,9 +1,10 @@
 """Pure presentation of disk usage and prune: prune kinds and their names, usage bars, the
-preview text of a :class:`~swarmtui.model.disk.PrunePlan`, the outcome of a prune as the
+preview text of a :class:`~swarmtui.model.disk.prune_plan.PrunePlan`, the outcome of a prune as the
 engine reported it, and which swarm nodes no engine covers.
 
 Stdlib only, no IO. The engine layer (``swarmtui/engine/disk.py``) fills the data classes
-here; the CLI and the screens print them.
+here; the CLI and the screens print them. May import every other module of the package and
+:mod:`swarmtui.model.dockerfmt`; none of them imports this one.
 """
 
 from __future__ import annotations
@@ -12,20 +13,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from swarmtui.model.disk import (
-    CliStyle,
+from swarmtui.model.disk.prune_plan import PruneItem, PrunePlan
+from swarmtui.model.disk.prune_result import (
     PlanDiff,
-    PruneItem,
-    PrunePlan,
     PruneResult,
-    UsageRow,
-    human_size,
-    percent_of,
     render_prune_result,
     render_system_prune_result,
-    tabwrite,
-    truncate_id,
 )
+from swarmtui.model.disk.render import CliStyle, tabwrite
+from swarmtui.model.disk.usage import UsageRow
+from swarmtui.model.dockerfmt import human_size, parse_api_version, percent_of, truncate_id
 
 # --------------------------------------------------------------------------------------------
 # Prune kinds and options
@@ -181,12 +178,7 @@ def panel_rows(rows: Iterable[tuple[str, UsageRow]], width: int = 20) -> list[Pa
 def cli_style_for(api_version: str) -> CliStyle:
     """Which docker CLI's ``-v`` tables to match: the one shipped with the engine's API
     (20.10 for API 1.41 and older, else the current layout)."""
-    parts = api_version.strip().lstrip("v").split(".")
-    try:
-        api = (int(parts[0]), int(parts[1]))
-    except (ValueError, IndexError):
-        api = (0, 0)
-    return "20.10" if api <= (1, 41) else "28"
+    return "20.10" if parse_api_version(api_version) <= (1, 41) else "28"
 
 
 def format_age_s(seconds: float) -> str:

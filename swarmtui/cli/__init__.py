@@ -1,0 +1,62 @@
+"""Command line: `swarmtui` opens the dashboard; subcommands work without a terminal UI.
+
+One module per command (:mod:`.dashboard` when no command is given, :mod:`.shot`,
+:mod:`.logs`, :mod:`.df`, :mod:`.prune`), each with ``NAME``, ``SCOPE`` (the settings it
+reads), ``register(subparsers)`` and ``async run(args, settings)``; :func:`main` dispatches
+through :data:`COMMANDS`. What they share is :mod:`.common`.
+
+Imports: this package may import :mod:`swarmtui.settings`, :mod:`swarmtui.validate`, the
+engine layer, :mod:`swarmtui.model`, :mod:`swarmtui.demo` and, to run the dashboard or a
+shot, :mod:`swarmtui.app` / :mod:`swarmtui.shot`. Nothing outside it imports it (except
+``__main__``), the command modules import :mod:`.common` and never this module or each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from swarmtui import __version__
+from swarmtui.cli import dashboard, df, logs, prune, shot
+from swarmtui.cli.common import PROG, CliError, Parser, add_global_flags, load_settings
+from swarmtui.validate import InputError
+
+__all__ = ["COMMANDS", "CliError", "build_parser", "main"]
+
+# The command name (None: no command given) -> its module.
+COMMANDS = {m.NAME: m for m in (dashboard, shot, logs, df, prune)}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog=PROG,
+        description="A live terminal dashboard for Docker Swarm. Without a command it opens "
+        "the dashboard.",
+        epilog="Engine selection follows the docker CLI: --host, --context, DOCKER_HOST, "
+        "DOCKER_CONTEXT, the docker config's current context, then the default socket.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    add_global_flags(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for command in COMMANDS.values():
+        command.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = COMMANDS[args.command]
+    try:
+        settings = load_settings(args, command.SCOPE)
+        asyncio.run(command.run(args, settings))
+    except CliError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return exc.status
+    except InputError as exc:  # a malformed flag, environment variable or config value
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -1,0 +1,136 @@
+"""Every user setting, read once, in one frozen object.
+
+Sources, in this precedence: command-line flags, then environment variables, then the TOML
+config file (``$XDG_CONFIG_HOME/swarmtui/engines.toml``). :meth:`Settings.load` is the one
+place they are read; every malformed value raises :class:`~swarmtui.validate.InputError`
+with one line (the parsers live in :mod:`swarmtui.validate` and, for engine addresses,
+:mod:`swarmtui.engine.disk` / :mod:`swarmtui.engine.target`).
+
+The engine the dashboard talks to (``--host``, ``--context``, then ``DOCKER_HOST``,
+``DOCKER_CONTEXT``, ``DOCKER_TLS_VERIFY`` …) is chosen by
+:func:`swarmtui.engine.target.resolve_target`, like the docker CLI; Settings keeps the two
+flags and the environment it was loaded with so that choice sees the same values.
+
+What a command does not use is not read (:class:`Scope`): ``swarmtui logs`` does not fail on
+a broken engines.toml, ``swarmtui df`` not on a malformed ``SWARMTUI_LOG_LINES``.
+
+May import: the standard library, :mod:`swarmtui.validate`, and -- inside :meth:`load`, so
+that ``--help`` stays light -- :mod:`swarmtui.engine.disk` and :mod:`swarmtui.sim.scenarios`.
+Not the CLI, the app or the screens.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from swarmtui import validate
+from swarmtui.validate import InputError
+
+if TYPE_CHECKING:
+    from swarmtui.engine.disk import EngineSpec
+
+NO_COLOR_ENV = "NO_COLOR"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which settings a command reads (and so which malformed values can stop it)."""
+
+    engines: bool = True
+    """The extra engines: ``--engine`` flags and the config file."""
+    app_env: bool = True
+    """The dashboard's environment variables (``SWARMTUI_LOG_LINES``)."""
+
+
+EVERYTHING = Scope()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the user asked for, validated. Build it with :meth:`load`."""
+
+    host: str | None = None
+    """``--host``/``-H``: the engine address (None: ``--context``, then ``DOCKER_HOST`` …)."""
+    context: str | None = None
+    """``--context``/``-c``: the docker context (None: see :attr:`host`)."""
+    read_only: bool = False
+    """``--read-only``: hide and refuse every action that changes the swarm."""
+    demo: str | None = None
+    """The simulated scenario (``--demo-scenario NAME``, ``--demo`` alone is ``"demo"``);
+    None means a real engine."""
+    extra_engines: tuple[EngineSpec, ...] = ()
+    """The ``--engine NAME=URL`` flags, parsed, in the order given."""
+    config_path: Path | None = None
+    """The config file (``$XDG_CONFIG_HOME/swarmtui/engines.toml``, ``~/.config`` when unset);
+    None when the command does not read it."""
+    config_engines: tuple[EngineSpec, ...] = ()
+    """The ``[engines]`` table of :attr:`config_path` (empty when absent)."""
+    log_lines: int | None = None
+    """``SWARMTUI_LOG_LINES``: lines the log pane keeps (None: its default)."""
+    no_color: bool = False
+    """``NO_COLOR`` is set and non-empty (https://no-color.org): no colour on stdout."""
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """The environment loaded from; engine selection reads its ``DOCKER_*`` variables."""
+
+    @property
+    def engines(self) -> tuple[EngineSpec, ...]:
+        """Every extra engine: the flags' first, then the config file's."""
+        return self.extra_engines + self.config_engines
+
+    @classmethod
+    def load(cls, args: argparse.Namespace, env: Mapping[str, str],
+             scope: Scope = EVERYTHING) -> Settings:
+        """The settings from the parsed global flags, ``env`` and the config file (raises
+        InputError, one line, for the first malformed value)."""
+        extra: tuple[EngineSpec, ...] = ()
+        path: Path | None = None
+        from_file: tuple[EngineSpec, ...] = ()
+        if scope.engines:
+            from swarmtui.engine.disk import config_path, engines_from_config, parse_engine_flag
+
+            extra = tuple(parse_engine_flag(text, env) for text in args.engine or ())
+            path = config_path(env)
+            from_file = tuple(engines_from_config(path, env))
+            _check_unique_names(extra + from_file)
+        return cls(
+            host=args.host,
+            context=args.context,
+            read_only=bool(args.read_only),
+            demo=_demo_scenario(args.demo_scenario, bool(args.demo)),
+            extra_engines=extra,
+            config_path=path,
+            config_engines=from_file,
+            log_lines=validate.log_lines(env) if scope.app_env else None,
+            no_color=bool(env.get(NO_COLOR_ENV)),
+            env=env,
+        )
+
+
+def _demo_scenario(name: str | None, demo: bool) -> str | None:
+    """``--demo-scenario`` (implies ``--demo``) over ``--demo``'s default scenario."""
+    if name is None:
+        return "demo" if demo else None
+    from swarmtui.sim.scenarios import BUILDERS  # the simulator loads only when asked
+
+    if name not in BUILDERS:
+        raise InputError(f"argument --demo-scenario: invalid choice: {name!r} "
+                         f"(choose from: {', '.join(BUILDERS)}) (see `swarmtui --help`)")
+    return name
+
+
+def _check_unique_names(specs: Sequence[EngineSpec]) -> None:
+    """Each engine needs its own name, across the flags and the config file."""
+    from swarmtui.engine.disk import EngineSpecError
+
+    names = [s.name for s in specs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        where = sorted({s.source for s in specs if s.name in dupes})
+        raise EngineSpecError(
+            f"engine name(s) given twice: {', '.join(dupes)} (in {' and '.join(where)}); "
+            "each engine needs its own name"
+        )
