@@ -355,8 +355,7 @@ def permit_for_tests() -> WritePermit:
 async def execute_confirmed(fleet: DiskFleet, planned: Any, *, read_only: bool = False) -> Any:
     """Run a confirmed preview the way the app and the CLI do: as a prune operation through
     an executor. Returns the engine's PruneOutcome (or one carrying the executor's refusal)."""
-    from swarmtui.model.disk_view import PruneOutcome
-
+    from swarmtui.model.disk.view import PruneOutcome
     from swarmtui.ops.base import Plan
     from swarmtui.ops.executor import Executor
     from swarmtui.ops.prune import PruneOperation, prune_preview

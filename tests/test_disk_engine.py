@@ -16,6 +16,7 @@ from disk_fakes import (
     fake_fleet,
     image,
     manager_engine,
+    permit_for_tests,
     service,
     volume,
     worker_engine,
@@ -36,6 +37,7 @@ from swarmtui.engine.disk import (
 )
 from swarmtui.model.disk.prune_plan import PruneItem, PrunePlan
 from swarmtui.model.disk.view import PruneOptions
+from swarmtui.ops.executor import Executor
 
 
 def test_api_version_parameters() -> None:
@@ -79,7 +81,8 @@ async def test_df_runs_once_at_a_time_and_keeps_the_last_result() -> None:
     release = asyncio.Event()
     real_call = fake.call
 
-    async def slow_call(method: str, path: str, params: Any = None, timeout: float = 30) -> Any:
+    async def slow_call(method: str, path: str, params: Any = None, timeout: float = 30,
+                        permit: Any = None) -> Any:
         if path == "system/df":
             started.set()
             await release.wait()
@@ -108,7 +111,8 @@ async def test_df_timeout() -> None:
     fake = manager_engine()
     real_call = fake.call
 
-    async def hang(method: str, path: str, params: Any = None, timeout: float = 30) -> Any:
+    async def hang(method: str, path: str, params: Any = None, timeout: float = 30,
+                   permit: Any = None) -> Any:
         if path == "system/df":
             await asyncio.sleep(timeout)
             raise EngineError(f"GET /{path} timed out after {timeout:.0f}s")
@@ -234,13 +238,13 @@ async def test_per_item_deletes_never_touch_a_service_image() -> None:
     bogus = PrunePlan("images", items=(
         PruneItem(H("5"), "tools/lint:1", kind="image", targets=("busybox:lab",)),
     ))
-    out = await engine._delete_images(bogus, state, mgr.services)
+    out = await engine._delete_images(bogus, state, mgr.services, permit_for_tests())
     assert out.error == "refused to delete busybox:lab: it names an image a service needs"
     bogus = PrunePlan("images", items=(
         PruneItem(H("1"), "registry.example.com/shop/api:1", kind="image",
                     targets=("registry.example.com/shop/api:1",)),
     ))
-    out = await engine._delete_images(bogus, state, mgr.services)
+    out = await engine._delete_images(bogus, state, mgr.services, permit_for_tests())
     assert out.error == "refused to delete registry.example.com/shop/api:1: a service needs it"
     assert mgr.mutations == []
 
@@ -331,10 +335,10 @@ async def test_cli_prune_asks(kind: str, answer: str, pruned: bool,
         return answer
 
     if pruned:
-        await _prune(args, fleet, prune_options(args), ask)
+        await _prune(args, fleet, prune_options(args), Executor(), ask)
     else:
         with pytest.raises(CliError, match="cancelled, nothing was changed"):
-            await _prune(args, fleet, prune_options(args), ask)
+            await _prune(args, fleet, prune_options(args), Executor(), ask)
     out = capsys.readouterr().out
     what = "stopped containers" if kind == "containers" else "unused volumes"
     assert out.startswith(f"Prune {what} on lab-node1")
@@ -352,13 +356,13 @@ async def test_cli_dry_run_and_all_engines(capsys: pytest.CaptureFixture[str]) -
     mgr, wrk = manager_engine(), worker_engine()
     fleet = fake_fleet(mgr, wrk)
     args = _prune_args("system", all=True, dry_run=True, all_engines=True)
-    await _prune(args, fleet, prune_options(args), lambda _: "y")
+    await _prune(args, fleet, prune_options(args), Executor(), lambda _: "y")
     out = capsys.readouterr().out
-    assert "System prune --all on lab-node1" in out and "System prune --all on lab-node2" in out
+    assert "System prune --all on lab-node1, lab-node2" in out
     assert out.count("Will remove") == 2 and "Protected -- kept because" in out
     assert mgr.mutations == [] and wrk.mutations == []
     args = _prune_args("containers", yes=True, all_engines=True)
-    await _prune(args, fleet, prune_options(args), lambda _: "n")
+    await _prune(args, fleet, prune_options(args), Executor(), lambda _: "n")
     out = capsys.readouterr().out
     assert "==> lab-node1 <==" in out and "==> lab-node2 <==" in out
     assert mgr.mutations and wrk.mutations

@@ -111,13 +111,18 @@ async def run(
     async with engine_target(settings) as target:
         fleet = disk_fleet(settings, target)
         try:
-            await fleet.connect_all()
-            operation = PruneOperation(fleet, _select(fleet, args), args.kind, options)
-            plan, outcome = await run_operation(
-                executor, operation, dry_run=args.dry_run, yes=args.yes, ask=ask
-            )
+            await _prune(args, fleet, options, executor, ask)
         finally:
             await fleet.stop()
+
+
+async def _prune(args: argparse.Namespace, fleet: DiskFleet, options: PruneOptions,
+                 executor: Executor, ask: Callable[[str], str]) -> None:
+    await fleet.connect_all()
+    operation = PruneOperation(fleet, _select(fleet, args), args.kind, options)
+    plan, outcome = await run_operation(
+        executor, operation, dry_run=args.dry_run, yes=args.yes, ask=ask
+    )
     if outcome is not None and not outcome.ok:
         raise CliError("the prune did not complete on every engine (see above)")
     if plan.preview.problems:
