@@ -519,6 +519,8 @@ def timeline_for(
         ended = None
     batches = _batches(rows, cfg.parallelism, to_replace)
     cause = _stop_cause(message, own)
+    if cause is None and previous is not None and previous.key == (kind, undone_start):
+        cause = previous.stopped_because  # "rollback completed" no longer names the task
 
     # Progress: the newest thing any task of the update did.
     marks = [gen_start]
