@@ -28,9 +28,12 @@ def status_text(
     needs: Attention | None = None,
 ) -> str:
     """One line, most important first so a narrow terminal cuts the least useful part:
-    screen, what needs attention, swarm size, freshness, read-only, then which engine.
+    screen, read-only (what the keys can do), what needs attention, swarm size, freshness,
+    then which engine.
     ``needs`` is ``attention(state)`` when the caller has it memoised."""
     parts = [f"[b]swarmtui[/b] · {screen}"]
+    if read_only:
+        parts.append("[reverse] READ-ONLY [/]")
     summary = attention_markup(attention(state) if needs is None else needs)
     if summary:
         parts.append(summary)
@@ -55,8 +58,6 @@ def status_text(
         parts.append("connecting…")
     elif state.data_ns is not None:
         parts.append(f"data {format_age(now_ns, state.data_ns)} old")
-    if read_only:
-        parts.append("[reverse] READ-ONLY [/]")
     if engine is not None:
         name = f"{engine.name} " if engine.name else ""
         parts.append(
