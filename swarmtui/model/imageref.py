@@ -117,3 +117,51 @@ def normalize_image_ref(value: str) -> str:
     the input unchanged when it does not parse."""
     ref = parse_image_ref(value)
     return str(ref.tag_name_only()) if ref is not None else value
+
+
+# Digest lengths go-digest checks for the algorithms it knows (others: the grammar's 32+ hex).
+_DIGEST_HEX_LENGTHS: Final = {"sha256": 64, "sha384": 96, "sha512": 128}
+_TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
+
+
+def image_ref_problem(value: str) -> str | None:
+    """Why ``value`` is not an image reference the engine accepts, in one line (None: it is).
+
+    The grammar is distribution/reference's (as :func:`parse_image_ref`), plus go-digest's
+    length check of known digest algorithms; the reasons name the part that is wrong."""
+    s = value.strip()
+    if not s:
+        return "invalid image reference: it is empty"
+    bad = f"invalid image reference {s!r}"
+    if any(ch.isspace() for ch in s):
+        return f"{bad}: it contains a space"
+    if HEX64.match(s):
+        return f"{bad}: a 64-hex string is an image ID, not a repository name"
+    rest, _, digest = s.partition("@")
+    if digest:
+        algo, sep, hexpart = digest.partition(":")
+        want = _DIGEST_HEX_LENGTHS.get(algo)
+        if not sep or not re.fullmatch(r"[0-9a-fA-F]{32,}", hexpart) or (
+            want is not None and len(hexpart) != want
+        ):
+            need = f"{want} hex digits" if want else "at least 32 hex digits"
+            return f"{bad}: the digest must be algorithm:hex ({algo or 'sha256'} needs {need})"
+    slash = rest.rfind("/")
+    colon = rest.rfind(":")
+    name, tag = (rest[:colon], rest[colon + 1:]) if colon > slash else (rest, None)
+    if tag is not None and not _TAG_RE.match(tag):
+        return (f"{bad}: the tag must be 1-128 letters, digits, '_', '.' or '-', "
+                "not starting with '.' or '-'")
+    if parse_image_ref(s) is None:
+        path = name.split("/", 1)[1] if "/" in name and _looks_like_domain(name) else name
+        if path.lower() != path:
+            return f"{bad}: the repository name must be lowercase"
+        if len(name) > 255:
+            return f"{bad}: the repository name is longer than 255 characters"
+        return f"{bad}: not [domain[:port]/]path[:tag][@digest]"
+    return None
+
+
+def _looks_like_domain(name: str) -> bool:
+    first = name.split("/", 1)[0]
+    return any(ch in first for ch in ".:") or first == "localhost" or first.lower() != first
