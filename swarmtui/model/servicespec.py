@@ -54,14 +54,21 @@ def parse_replicas(text: str) -> int:
     return int(value)
 
 
+def scale_refusal(mode: str, name: str) -> str | None:
+    """Why a service of ``mode`` cannot be scaled (None: it can)."""
+    if mode == "replicated":
+        return None
+    what = "a global service: it runs one task per node" if mode == "global" else (
+        f"a {mode} service")
+    return f"cannot scale {name}: it is {what}"
+
+
 def scaled_spec(spec: Mapping[str, Any], replicas: int, name: str = "the service") -> Spec:
     if replicas < 0:
         raise ValueError(f"replicas must be a whole number of 0 or more, not {replicas}")
-    mode = service_mode(spec)
-    if mode != "replicated":
-        what = "a global service: it runs one task per node" if mode == "global" else (
-            f"a {mode} service")
-        raise ValueError(f"cannot scale {name}: it is {what}")
+    refusal = scale_refusal(service_mode(spec), name)
+    if refusal is not None:
+        raise ValueError(refusal)
     new = _copy(spec)
     new["Mode"] = {**new.get("Mode", {}), "Replicated": {"Replicas": replicas}}
     return new
