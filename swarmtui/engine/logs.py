@@ -1151,6 +1151,12 @@ class LogSession:
         await self._released.wait()
 
     # -- lines -------------------------------------------------------------------------
+    def clear(self) -> None:
+        """Forget the lines shown so far (``c`` on the log screen); streams keep running and
+        new lines arrive as before. The pane notices through ``version``."""
+        self.ring.clear()
+        self.version += 1
+
     def ingest(self, lines: Sequence[LogLine]) -> None:
         """Add a batch (followers call this; tests may too)."""
         if not lines:
