@@ -36,7 +36,7 @@ import aiodocker
 import aiohttp
 
 from swarmtui.engine.client import EngineClient, EngineError
-from swarmtui.engine.store import Store
+from swarmtui.engine.store import SwarmStore
 from swarmtui.model.log_targets import LogTargets, select_services
 from swarmtui.model.logs import (
     DAEMON,
@@ -139,7 +139,7 @@ class NameResolver:
     started a moment ago, or a history task) costs one ``GET /tasks/{id}``, once.
     """
 
-    def __init__(self, client: EngineClient | None, store: Store) -> None:
+    def __init__(self, client: EngineClient | None, store: SwarmStore) -> None:
         self.client = client
         self.store = store
         self._cache: dict[str, tuple[int | None, str]] = {}  # task id -> (slot, node name)
@@ -912,7 +912,7 @@ class LogSession:
     def __init__(
         self,
         client: EngineClient | None,
-        store: Store,
+        store: SwarmStore,
         *,
         capacity: int = 10_000,
         options: FollowOptions = FollowOptions(),
