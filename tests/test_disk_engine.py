@@ -366,3 +366,29 @@ async def test_cli_dry_run_and_all_engines(capsys: pytest.CaptureFixture[str]) -
     out = capsys.readouterr().out
     assert "==> lab-node1 <==" in out and "==> lab-node2 <==" in out
     assert mgr.mutations and wrk.mutations
+
+
+async def test_the_fleet_publishes_frozen_snapshots_only_when_something_changed() -> None:
+    import dataclasses
+
+    from swarmtui.engine.disk import FleetState
+
+    mgr, wrk = manager_engine(), worker_engine()
+    fleet = fake_fleet(mgr, wrk)
+    published: list[FleetState] = []
+    fleet.store.subscribe(published.append)
+    first = fleet.store.state
+    assert [e.name for e in first.engines] == [mgr.url, "lab-node2"]
+    assert all(e.df.usage is None and not e.reachable for e in first.engines)
+    await fleet.refresh_all()
+    state = fleet.store.state
+    assert state is published[-1] and state is not first
+    assert [e.name for e in state.engines] == ["lab-node1", "lab-node2"]
+    assert all(e.reachable and e.df.usage is not None for e in state.engines)
+    assert state.interval_s == fleet.interval_s and state.config_error is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        state.engines[0].name = "x"  # type: ignore[misc]
+    count = len(published)
+    fleet._changed()  # nothing differs: the same snapshot object stays
+    assert len(published) == count and fleet.store.state is state
+    await fleet.stop()

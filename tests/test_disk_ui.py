@@ -16,6 +16,7 @@ from disk_fakes import (
     worker_engine,
 )
 from textual.widgets import Button, Input
+from uistate import NOW as NOW_NS
 from uistate import fixed_app
 
 from swarmtui.engine.client import EngineError
@@ -23,7 +24,7 @@ from swarmtui.model.disk.render import render_df
 from swarmtui.model.disk.usage import parse_disk_usage
 from swarmtui.ops.executor import READ_ONLY_REFUSAL
 from swarmtui.screens.confirm_prune import PruneChooser
-from swarmtui.screens.disk import DiskScreen
+from swarmtui.screens.disk import DiskScreen, EnginePanel
 from swarmtui.screens.operation import ConfirmOperationScreen, OutcomeScreen
 from swarmtui.shot import render_screen
 
@@ -360,3 +361,57 @@ async def test_volume_prune_says_when_the_typed_name_is_wrong() -> None:
         assert not wrong.display
         await pilot.press("escape")
     assert mgr.mutations == []
+
+
+def _prune_event(time_ns: int) -> Any:
+    from swarmtui.model.actions import EventReceived
+    from swarmtui.model.types import EngineEvent
+
+    return EventReceived(EngineEvent("image", "prune", "", (), "local", time_ns))
+
+
+def _df_reads(fake: FakeEngine) -> int:
+    return sum(1 for _, path, _ in fake.calls if path == "system/df")
+
+
+async def test_rendering_the_disk_screen_sends_nothing() -> None:
+    # The screen draws the fleet's snapshot; even a state that has a new prune in its
+    # event feed (which once made show_state re-read df) sends no request when drawn.
+    from swarmtui.model.reducer import reduce
+
+    mgr = manager_engine()
+    app = app_with(mgr)
+    async with app.run_test(size=(150, 50)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DiskScreen)
+        before = list(mgr.calls)
+        state = app.live.store.state
+        for i in (1, 2):
+            state = reduce(state, _prune_event(NOW_NS + i))
+            for panel in screen.query(EnginePanel):
+                panel.key = None  # force a full repaint
+            screen.show_state(state)
+            screen.render_panels()
+            await pilot.pause()
+        assert "manager" in text(app)
+        await pilot.pause(0.1)
+        assert mgr.calls == before
+
+
+async def test_a_prune_in_the_event_feed_rereads_df_on_any_screen() -> None:
+    mgr = manager_engine()
+    app = app_with(mgr)
+    async with app.run_test(size=(150, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("1")  # the grid: the disk screen is hidden
+        await pilot.pause()
+        assert not isinstance(app.screen, DiskScreen)
+        reads = _df_reads(mgr)
+        app.live.store.dispatch(_prune_event(NOW_NS + 1))
+        for _ in range(100):
+            await pilot.pause()
+            if _df_reads(mgr) > reads and not app.disk.engines[0].df.refreshing:
+                break
+        assert _df_reads(mgr) == reads + 1
+        assert app.disk.store.state.engines[0].df.fetched_ns is not None

@@ -402,3 +402,32 @@ def test_snapshot_wrapped_and_filtered(snap_compare) -> None:  # type: ignore[no
         await pilot.pause()
 
     assert snap_compare(logs_app(lines), run_before=setup, terminal_size=(100, 30))
+
+
+async def test_c_clears_the_pane_through_the_session_and_new_lines_still_come() -> None:
+    app = logs_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_logs(pilot)
+        session = app.log_session  # type: ignore[attr-defined]
+        version = session.version
+        await pilot.press("c")
+        screen.flush()
+        await pilot.pause()
+        assert len(session.ring) == 0 and session.version > version
+        assert screen.view.row_count == 0
+        assert "GET /health 59 200" not in screen_text(app)
+        session.ingest([make_line(70, WEB, "after the clear")])
+        screen.flush()
+        await pilot.pause()
+        assert screen.view.row_count == 1 and "after the clear" in screen_text(app)
+
+
+def test_session_clear_forgets_the_lines_and_keeps_counting() -> None:
+    session = LogSession(None, fixed_app().live.store, capacity=100)
+    session.start(LogTargets(), FollowOptions(tail=200))
+    session.ingest(sample_lines(10))
+    version = session.version
+    session.clear()
+    assert len(session.ring) == 0 and session.version == version + 1
+    session.ingest(sample_lines(1, start=10))
+    assert [line.seq for line in session.ring.slice(0, 100)] == [10]

@@ -29,7 +29,7 @@ from swarmtui.settings import Scope, Settings
 
 if TYPE_CHECKING:  # the engine layer (aiodocker, aiohttp) is imported when a command runs
     from swarmtui.engine.client import EngineClient
-    from swarmtui.engine.store import Store
+    from swarmtui.engine.store import SwarmStore
 
 # Twelve distinct ANSI foreground colours for service prefixes on a terminal.
 _ANSI_TINTS = (31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96)
@@ -159,7 +159,7 @@ class LineWriter:
             raise PipeClosed() from exc
 
 
-async def _list_state(client: EngineClient, store: Store) -> None:
+async def _list_state(client: EngineClient, store: SwarmStore) -> None:
     from swarmtui.engine.client import EngineError
     from swarmtui.model import parse
     from swarmtui.model.actions import NodesListed, ServicesListed, TasksListed

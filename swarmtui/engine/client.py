@@ -8,6 +8,7 @@ raw endpoints itself; see ../shared/reference/docker-api/brief.md §1 for why.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import json
 import socket
@@ -248,15 +249,48 @@ class EngineClient:
             async with asyncio.timeout(timeout):
                 return await self.docker._query_json(path, method, params=dict(params or {}),
                                                      data=body)
-        except TimeoutError as exc:
-            raise EngineError(f"{method} /{path} timed out after {timeout:.0f}s") from exc
-        except aiodocker.DockerError as exc:
+        except (TimeoutError, aiodocker.DockerError, aiohttp.ClientError, OSError,
+                asyncio.IncompleteReadError) as exc:
+            raise self._engine_error(method, path, exc, f" after {timeout:.0f}s") from exc
+
+    def _engine_error(self, method: str, path: str, exc: BaseException,
+                      after: str = "") -> EngineError:
+        """The one-line EngineError for a failed request or stream (the same for both)."""
+        if isinstance(exc, TimeoutError):
+            return EngineError(f"{method} /{path} timed out{after}")
+        if isinstance(exc, aiodocker.DockerError):
             if exc.status == 900:
-                raise EngineError(describe_connect_error(self.target, exc), 900) from exc
+                return EngineError(describe_connect_error(self.target, exc), 900)
             lines = str(exc.message).strip().splitlines()
-            raise EngineError(lines[0] if lines else f"HTTP {exc.status}", exc.status) from exc
-        except (aiohttp.ClientError, OSError) as exc:
-            raise EngineError(describe_connect_error(self.target, exc), 900) from exc
+            return EngineError(lines[0] if lines else f"HTTP {exc.status}", exc.status)
+        if isinstance(exc, aiohttp.ClientPayloadError | asyncio.IncompleteReadError):
+            # The engine answered, then broke off the body (it restarted, a proxy cut it).
+            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return EngineError(f"{method} /{path} from {self.target.url} broke off: {text}", 900)
+        return EngineError(describe_connect_error(self.target, exc), 900)
+
+    @contextlib.asynccontextmanager
+    async def stream(self, method: str, path: str, params: Mapping[str, Any] | None = None,
+                     timeout: aiohttp.ClientTimeout = STREAM_TIMEOUT,
+                     ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """A streaming GET (events, logs): yields the open response, whose ``content`` the
+        caller reads (lines for events, multiplexed frames for logs) and may ``close()`` to
+        cut the stream. Counted in ``requests``; every failure, opening or while reading,
+        is the same one-line EngineError as :meth:`request` raises."""
+        path = path.lstrip("/")
+        method = method.upper()
+        if method not in READ_METHODS:
+            raise EngineError(
+                f"refused {method} /{path}: changes are made only by a confirmed operation"
+            )
+        self.requests += 1
+        try:
+            async with self.docker._query(path, method, params=dict(params or {}),
+                                          timeout=timeout) as resp:
+                yield resp
+        except (TimeoutError, aiodocker.DockerError, aiohttp.ClientError, OSError,
+                asyncio.IncompleteReadError) as exc:
+            raise self._engine_error(method, path, exc) from exc
 
     async def get_json(self, path: str, params: Mapping[str, Any] | None = None,
                        timeout: float = REQUEST_TIMEOUT_S) -> Any:
@@ -300,22 +334,14 @@ class EngineClient:
             params["filters"] = json.dumps(dict(filters))
         if since:
             params["since"] = since
-        try:
-            async with self.docker._query("events", params=params, timeout=STREAM_TIMEOUT) as resp:
-                async for raw in resp.content:
-                    line = raw.strip()
-                    if not line:
-                        continue
-                    try:
-                        event = json.loads(line)
-                    except ValueError:
-                        continue
-                    if isinstance(event, dict):
-                        yield event
-        except aiodocker.DockerError as exc:
-            if exc.status == 900:
-                raise EngineError(describe_connect_error(self.target, exc), 900) from exc
-            raise EngineError(str(exc.message), exc.status) from exc
-        except (aiohttp.ClientError, OSError, asyncio.IncompleteReadError) as exc:
-            raise EngineError(f"event stream broke: {type(exc).__name__}: {exc}") from exc
-
+        async with self.stream("GET", "events", params) as resp:
+            async for raw in resp.content:
+                line = raw.strip()
+                if not line:
+                    continue
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(event, dict):
+                    yield event

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from swarmtui.engine.client import EngineClient, EngineError, WritePermit
+from swarmtui.engine.store import Store, SwarmStore
 from swarmtui.engine.target import EngineTarget, TargetError, address_target, resolve_target
 from swarmtui.model.disk.engine_state import (
     EngineState,
@@ -83,6 +84,7 @@ from swarmtui.model.disk.view import (
     uncovered_nodes,
 )
 from swarmtui.model.dockerfmt import parse_api_version
+from swarmtui.model.state import ClusterState
 from swarmtui.validate import NAME_RE, InputError, engine_name
 
 DF_TIMEOUT_S = 120.0
@@ -344,6 +346,44 @@ class DfState:
 
 
 @dataclass(frozen=True, slots=True)
+class EngineSnapshot:
+    """One engine as the disk screen shows it, frozen (see :class:`FleetState`)."""
+
+    name: str
+    url: str
+    source: str
+    identity: EngineIdentity | None = None
+    df: DfState = DfState()
+    connect_error: str | None = None
+    duplicate_of: str | None = None
+
+    @property
+    def reachable(self) -> bool:
+        return self.identity is not None and self.connect_error is None
+
+
+@dataclass(frozen=True, slots=True)
+class FleetState:
+    """Everything the disk screen renders, published by :class:`DiskFleet` on every change
+    (``fleet.store``): its engines in order, the swarm nodes none of them covers, the
+    config error and how often df is re-read."""
+
+    engines: tuple[EngineSnapshot, ...] = ()
+    uncovered: tuple[SwarmNodeRef, ...] = ()
+    config_error: str | None = None
+    interval_s: float = 0.0
+
+    @property
+    def active(self) -> tuple[EngineSnapshot, ...]:
+        """Engines not duplicating another one (same swarm node)."""
+        return tuple(e for e in self.engines if e.duplicate_of is None)
+
+    @property
+    def reachable(self) -> tuple[EngineSnapshot, ...]:
+        return tuple(e for e in self.active if e.reachable)
+
+
+@dataclass(frozen=True, slots=True)
 class PlannedPrune:
     """A preview the user can confirm: the plan for one engine, and how it will be done."""
 
@@ -473,6 +513,10 @@ class DiskEngine:
     def _changed(self) -> None:
         for cb in list(self._listeners):
             cb()
+
+    def snapshot(self) -> EngineSnapshot:
+        return EngineSnapshot(self.name, self.url, self.source, self.identity, self.df,
+                              self.connect_error, self.duplicate_of)
 
     async def connect(self) -> EngineIdentity:
         """Connect (once) and read ``/version`` + ``/info``; raises EngineError."""
@@ -731,10 +775,18 @@ class DiskFleet:
         self.nodes_error: str | None = None
         self._task: asyncio.Task[None] | None = None
         self._refresh_task: asyncio.Task[None] | None = None
-        self._listeners: list[Listener] = []
         self.revision = 0
+        self.store: Store[FleetState] = Store(FleetState())
+        # The live swarm (when the app follows one): its nodes for coverage, its events
+        # for prunes made elsewhere.
+        self._swarm_nodes: tuple[SwarmNodeRef, ...] = ()
+        self._swarm_nodes_from: object = None
+        self._seen_prune_ns = -1
+        self._seen_events: object = None
+        self._unfollow: Callable[[], None] | None = None
         for e in self.engines:
             e.subscribe(self._changed)
+        self._changed()
 
     @classmethod
     def from_targets(
@@ -783,19 +835,57 @@ class DiskFleet:
             config_error = msg
         return cls.from_targets(primary, specs, config_error=config_error, **kw)
 
-    # -- notifications ------------------------------------------------------------------
+    # -- snapshots ----------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+        """Call ``listener`` whenever a new :class:`FleetState` is published."""
+        return self.store.subscribe(lambda _state: listener())
+
+    def snapshot(self) -> FleetState:
+        """The fleet as it is now, frozen."""
+        nodes = self._swarm_nodes or self.nodes
+        return FleetState(
+            engines=tuple(e.snapshot() for e in self.engines),
+            uncovered=tuple(self.uncovered(nodes)),
+            config_error=self.config_error,
+            interval_s=self.interval_s,
+        )
 
     def _changed(self) -> None:
-        self.revision += 1
-        for cb in list(self._listeners):
-            cb()
+        """Publish a new snapshot when anything shown differs (else keep the old object)."""
+        new = self.snapshot()
+        if new != self.store.state:
+            self.revision += 1
+            self.store.replace(new)
+
+    def follow(self, swarm: SwarmStore) -> None:
+        """Follow the live swarm: its node list for coverage, and a prune in its event feed
+        (someone ran ``docker system prune``, or we did) re-reads the connected engine's df,
+        whichever screen is shown. Ends with :meth:`stop`."""
+        if self._unfollow is None:
+            self._unfollow = swarm.subscribe(self._on_swarm)
+            self._on_swarm(swarm.state)
+
+    def _on_swarm(self, state: ClusterState) -> None:
+        if state.events is not self._seen_events:
+            self._seen_events = state.events
+            last = max((e.time_ns for e in state.events if e.action == "prune"), default=0)
+            # The first look only sets the mark: prunes in the backlog are already in df.
+            if self._seen_prune_ns >= 0 and last > self._seen_prune_ns and self.engines:
+                self.refresh(self.engines[0])
+            self._seen_prune_ns = last
+        if state.nodes is not self._swarm_nodes_from:
+            self._swarm_nodes_from = state.nodes
+            self._swarm_nodes = tuple(
+                SwarmNodeRef(n.id, n.hostname, n.role, n.state) for n in state.nodes.values()
+            )
+            self._changed()
 
     # -- lifecycle ----------------------------------------------------------------------
-    def start(self) -> None:
-        """Connect every engine, read df, then re-read it every ``interval_s``."""
+    def start(self, swarm: SwarmStore | None = None) -> None:
+        """Connect every engine, read df, then re-read it every ``interval_s``; with
+        ``swarm``, also :meth:`follow` it."""
+        if swarm is not None:
+            self.follow(swarm)
         if self._task is None:
             self._task = asyncio.create_task(self._loop(), name="swarmtui-disk")
 
@@ -811,12 +901,16 @@ class DiskFleet:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         self._task = self._refresh_task = None
+        if self._unfollow is not None:
+            self._unfollow()
+            self._unfollow = None
         for e in self.engines:
             await e.close()
 
     async def connect_all(self) -> None:
         await asyncio.gather(*(self._connect(e) for e in self.engines))
         self._dedupe()
+        self._changed()
         await self.load_nodes()
 
     async def _connect(self, engine: DiskEngine) -> None:
@@ -876,6 +970,7 @@ class DiskFleet:
         if mgr is None:
             self.nodes = ()
             self.nodes_error = None
+            self._changed()
             return
         try:
             raw = await mgr.call("GET", "nodes")

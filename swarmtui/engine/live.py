@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from swarmtui.engine.client import EngineClient, EngineError
-from swarmtui.engine.store import Store
+from swarmtui.engine.store import Store, SwarmStore
 from swarmtui.model import parse
 from swarmtui.model.actions import (
     Connected,
@@ -74,7 +74,7 @@ class Reconciler:
     def __init__(
         self,
         client: EngineClient,
-        store: Store,
+        store: SwarmStore,
         rates: Rates = Rates(),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -220,7 +220,7 @@ class LiveSwarm:
     def __init__(
         self,
         client: EngineClient,
-        store: Store | None = None,
+        store: SwarmStore | None = None,
         rates: Rates = Rates(),
         backlog_s: float = BACKLOG_S,
     ) -> None:

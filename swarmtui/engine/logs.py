@@ -35,8 +35,8 @@ from typing import Any
 import aiodocker
 import aiohttp
 
-from swarmtui.engine.client import STREAM_TIMEOUT, EngineClient, EngineError
-from swarmtui.engine.store import Store
+from swarmtui.engine.client import EngineClient, EngineError
+from swarmtui.engine.store import SwarmStore
 from swarmtui.model.log_targets import LogTargets, select_services
 from swarmtui.model.logs import (
     DAEMON,
@@ -139,7 +139,7 @@ class NameResolver:
     started a moment ago, or a history task) costs one ``GET /tasks/{id}``, once.
     """
 
-    def __init__(self, client: EngineClient | None, store: Store) -> None:
+    def __init__(self, client: EngineClient | None, store: SwarmStore) -> None:
         self.client = client
         self.store = store
         self._cache: dict[str, tuple[int | None, str]] = {}  # task id -> (slot, node name)
@@ -524,10 +524,7 @@ class LogFollower:
                 backoff = min(backoff * 2, 5.0)
 
     async def _stream(self, params: dict[str, str]) -> None:
-        docker = self.client.docker
-        async with docker._query(
-            f"services/{self.service.id}/logs", params=params, timeout=STREAM_TIMEOUT
-        ) as resp:
+        async with self.client.stream("GET", f"services/{self.service.id}/logs", params) as resp:
             self._resp = resp
             if not self._ever_connected:
                 self._first_open_wall = self.wall_ns()
@@ -860,8 +857,8 @@ class LogFollower:
         hung = False
         try:
             async with asyncio.timeout(15):
-                async with self.client.docker._query(
-                    f"services/{self.service.id}/logs", params=params, timeout=STREAM_TIMEOUT
+                async with self.client.stream(
+                    "GET", f"services/{self.service.id}/logs", params
                 ) as resp:
                     body = await resp.read()
         except (TimeoutError, *_STREAM_ERRORS):
@@ -894,6 +891,10 @@ class LogFollower:
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, EngineError):
+        if exc.status is not None and exc.status != 900:
+            return f"engine error {exc.status}: {exc}"
+        return str(exc)
     if isinstance(exc, aiodocker.DockerError):
         return f"engine error {exc.status}: {exc.message}"
     text = str(exc).splitlines()[0] if str(exc) else ""
@@ -911,7 +912,7 @@ class LogSession:
     def __init__(
         self,
         client: EngineClient | None,
-        store: Store,
+        store: SwarmStore,
         *,
         capacity: int = 10_000,
         options: FollowOptions = FollowOptions(),
@@ -1150,6 +1151,12 @@ class LogSession:
         await self._released.wait()
 
     # -- lines -------------------------------------------------------------------------
+    def clear(self) -> None:
+        """Forget the lines shown so far (``c`` on the log screen); streams keep running and
+        new lines arrive as before. The pane notices through ``version``."""
+        self.ring.clear()
+        self.version += 1
+
     def ingest(self, lines: Sequence[LogLine]) -> None:
         """Add a batch (followers call this; tests may too)."""
         if not lines:
@@ -1271,17 +1278,11 @@ async def task_log_tail(client: EngineClient, task_id: str, lines: int = 10,
               "timestamps": "0", "details": "0"}
     try:
         async with asyncio.timeout(timeout):
-            async with client.docker._query(f"tasks/{task_id}/logs", params=params,
-                                             timeout=STREAM_TIMEOUT) as resp:
+            async with client.stream("GET", f"tasks/{task_id}/logs", params) as resp:
                 data = await resp.read()
     except TimeoutError as exc:
         raise EngineError(f"the logs of task {task_id[:12]} did not come in {timeout:.0f}s") \
             from exc
-    except aiodocker.DockerError as exc:
-        first = str(exc.message).strip().splitlines()
-        raise EngineError(first[0] if first else f"HTTP {exc.status}", exc.status) from exc
-    except (aiohttp.ClientError, OSError) as exc:
-        raise EngineError(f"cannot read the logs of task {task_id[:12]}: {exc}") from exc
     decoder = FrameDecoder(raw=tty)
     frames = decoder.feed(data) + decoder.flush()
     out: list[tuple[str, str]] = []

@@ -25,11 +25,10 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from swarmtui.engine.disk import DiskEngine, DiskFleet
+from swarmtui.engine.disk import DiskEngine, DiskFleet, EngineSnapshot, FleetState
 from swarmtui.model.disk.render import render_df_verbose
 from swarmtui.model.disk.view import (
     PanelRow,
-    SwarmNodeRef,
     cli_style_for,
     coverage_hint,
     format_age_s,
@@ -64,7 +63,7 @@ def bar_width(rows: list[PanelRow], room: int | None) -> int:
 
 
 
-def _cannot_prune(engine: DiskEngine) -> str | None:
+def _cannot_prune(engine: EngineSnapshot) -> str | None:
     """Why ``engine`` cannot be pruned now (None when it can)."""
     if engine.duplicate_of is not None:
         return f"it is the same swarm node as {engine.duplicate_of}, prune there"
@@ -76,11 +75,11 @@ def _cannot_prune(engine: DiskEngine) -> str | None:
 
 
 class DiskChanged(Message):
-    """The fleet has news (df started/finished, an engine connected or failed)."""
+    """The fleet published a new snapshot (read it from ``fleet.store.state``)."""
 
 
 def panel_renderable(
-    engine: DiskEngine,
+    engine: EngineSnapshot,
     *,
     now_ns: int,
     verbose: bool,
@@ -209,7 +208,7 @@ class DiskScreen(SwarmScreen):
             self.post_message(DiskChanged())
 
         self._unsubscribe = fleet.subscribe(changed)
-        fleet.start()
+        fleet.start(self.swarm_app.live.store)
         self.set_interval(1.0, self.render_panels)
         super().on_mount()
         self.query_one("#disk-panels").focus()
@@ -223,37 +222,27 @@ class DiskScreen(SwarmScreen):
 
     # -- rendering ----------------------------------------------------------------------
     def show_state(self, state: ClusterState) -> None:
-        # A prune in the connected engine's event feed (someone ran docker system prune, or
-        # we did): re-read that engine's disk usage.
-        last = max((e.time_ns for e in state.events if e.action == "prune"), default=0)
-        if self._seen_prune_ns >= 0 and last > self._seen_prune_ns and self.fleet.engines:
-            self.fleet.refresh(self.fleet.engines[0])
-        self._seen_prune_ns = last
+        # The fleet follows the swarm itself (nodes for coverage, prunes re-read df): here
+        # there is only the fleet's snapshot to draw.
         self.render_panels()
 
-    def _swarm_nodes(self) -> list[SwarmNodeRef]:
-        state = self.swarm_app.state
-        if state.nodes:
-            return [SwarmNodeRef(n.id, n.hostname, n.role, n.state) for n in state.nodes.values()]
-        return list(self.fleet.nodes)
-
     def render_panels(self) -> None:
+        """Draw ``fleet.store.state``; sends nothing to any engine."""
         if not self.is_mounted or not self.is_current:
             return  # a hidden screen catches up when it is shown again (show_state)
-        fleet = self.fleet
+        fleet: FleetState = self.fleet.store.state
         now = self.swarm_app.clock_ns()
         panels = list(self.query(EnginePanel))
         if panels:
             self.selected = max(0, min(self.selected, len(panels) - 1))
         room = self._panel_room(panels)
         for panel in panels:
+            if panel.index >= len(fleet.engines):
+                continue
             engine = fleet.engines[panel.index]
             selected = panel.index == self.selected
             key = (
-                engine.df,
-                engine.identity,
-                engine.connect_error,
-                engine.duplicate_of,
+                engine,
                 selected,
                 self.verbose,
                 (now - engine.df.fetched_ns) // 1_000_000_000 if engine.df.fetched_ns else None,
@@ -272,9 +261,9 @@ class DiskScreen(SwarmScreen):
                     )
                 )
             panel.set_class(selected, "-selected")
-        reachable = len(fleet.reachable())
+        reachable = len(fleet.reachable)
         info = [
-            f"{len(fleet.active_engines())} engine(s), {reachable} reachable",
+            f"{len(fleet.active)} engine(s), {reachable} reachable",
             f"df every {format_age_s(fleet.interval_s)}",
             "-v tables on" if self.verbose else "-v tables off (v)",
         ]
@@ -283,7 +272,7 @@ class DiskScreen(SwarmScreen):
         if fleet.config_error:
             info.append(f"[red]config: {fleet.config_error}[/red]")
         self.query_one("#disk-info", Static).update("  ·  ".join(info))
-        hint = coverage_hint(fleet.uncovered(self._swarm_nodes()))
+        hint = coverage_hint(fleet.uncovered)
         uncovered = self.query_one("#disk-uncovered", Static)
         uncovered.update(Text(hint))
         uncovered.display = bool(hint)
@@ -329,7 +318,7 @@ class DiskScreen(SwarmScreen):
         if engine is None:
             self.notify("No engine to prune on.", severity="error")
             return
-        why_not = _cannot_prune(engine)
+        why_not = _cannot_prune(engine.snapshot())
         if why_not:
             self.notify(f"Cannot prune on {engine.name}: {why_not}", severity="error")
             return

@@ -435,8 +435,7 @@ class LogsScreen(SwarmScreen):
     def action_clear(self) -> None:
         session = self.session
         if session is not None:
-            session.ring.clear()
-            session.version += 1
+            session.clear()
             self.view.reset()
 
     def on_log_view_follow_changed(self, _: LogView.FollowChanged) -> None:
