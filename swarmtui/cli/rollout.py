@@ -148,9 +148,22 @@ class Verdict:
     timeline: UpdateTimeline | None = None
 
 
-def _failure_reason(tl: UpdateTimeline) -> str:
+def _failed_task_text(task: Task) -> str:
+    text = task.err.removeprefix("task: ") or task.message or task.state
+    if task.exit_code not in (None, 0) and f"({task.exit_code})" not in text:
+        text += f" (exit code {task.exit_code})"
+    return f"task {task.id[:12]} {task.state} ({text})"
+
+
+def _failure_reason(tl: UpdateTimeline, tasks: Sequence[Task]) -> str:
     cause = tl.stopped_because
     because = f": task {cause.task_id[:12]} failed ({cause.reason})" if cause is not None else ""
+    if cause is None and tl.outcome == ROLLED_BACK:
+        # "rollback completed" no longer names the task: the newest failed one of the spec
+        # rolled away from says why (watched from the start, the timeline still knows it).
+        bad = sorted((t for t in tasks if t.state in ("failed", "rejected")
+                      and t.image != tl.image_to), key=lambda t: t.status_ns or 0)
+        because = f": {_failed_task_text(bad[-1])}" if bad else ""
     if tl.outcome == ROLLED_BACK:
         back = f" to {tl.image_to}" if tl.kind == "rollback" else ""
         return f"rolled back{back}{because}"
@@ -177,9 +190,7 @@ def _first_deploy(service: Service, tasks: Sequence[Task], now_ns: int,
                         key=lambda t: t.status_ns or 0)
         why = ""
         if failed:
-            t = failed[-1]
-            code = f" (exit code {t.exit_code})" if t.exit_code not in (None, 0) else ""
-            why = f": task {t.id[:12]} {t.state} ({t.err or t.message}){code}"
+            why = f": {_failed_task_text(failed[-1])}"
         return Verdict(1, f"{service.name}: {what}, stalled",
                        f"first deploy stalled, {running} of {want} running{why}")
     return Verdict(None, f"{service.name}: {what}", what)
@@ -221,7 +232,7 @@ def judge(
                 if tl.ended_ns is not None and tl.started_ns is not None else "")
         return Verdict(0, f"{service.name}: {tl.phase}",
                        f"{verb} {COMPLETED}, {tl.updated} of {tl.total} updated{took}", tl)
-    return Verdict(1, f"{service.name}: {tl.phase}", _failure_reason(tl), tl)
+    return Verdict(1, f"{service.name}: {tl.phase}", _failure_reason(tl, tasks), tl)
 
 
 # --------------------------------------------------------------------------- watching
