@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from counting_proxy import CountingProxy  # noqa: E402
+from counting_proxy import CountingProxy
 
 NAME = "bench-rollout"
 LOOP = "trap 'exit 0' TERM; while :; do sleep 1; done"
