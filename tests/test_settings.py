@@ -135,7 +135,10 @@ def test_a_command_reads_only_what_it_uses(env: dict[str, str]) -> None:
         "logs": Scope(engines=False, app_env=False),
         "df": Scope(engines=True, app_env=False),
         "prune": Scope(engines=True, app_env=False),
+        "rollout": Scope(engines=False, app_env=False),
     }
+    rollout = load(["rollout", "status", "web"], bad_env, COMMANDS["rollout"].SCOPE)
+    assert rollout.engines == () and rollout.log_lines is None
 
 
 def test_shot_passes_read_only_to_the_app(tmp_path: Path) -> None:

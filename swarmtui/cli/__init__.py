@@ -1,9 +1,10 @@
 """Command line: `swarmtui` opens the dashboard; subcommands work without a terminal UI.
 
 One module per command (:mod:`.dashboard` when no command is given, :mod:`.shot`,
-:mod:`.logs`, :mod:`.df`, :mod:`.prune`), each with ``NAME``, ``SCOPE`` (the settings it
-reads), ``register(subparsers)`` and ``async run(args, settings)``; :func:`main` dispatches
-through :data:`COMMANDS`. What they share is :mod:`.common`.
+:mod:`.logs`, :mod:`.df`, :mod:`.prune`, :mod:`.rollout`), each with ``NAME``, ``SCOPE``
+(the settings it reads), ``register(subparsers)`` and ``async run(args, settings)`` (which
+may return an exit status: ``rollout status``); :func:`main` dispatches through
+:data:`COMMANDS`. What they share is :mod:`.common`.
 
 Imports: this package may import :mod:`swarmtui.settings`, :mod:`swarmtui.validate`, the
 engine layer, :mod:`swarmtui.model`, :mod:`swarmtui.demo` and, to run the dashboard or a
@@ -19,14 +20,14 @@ import sys
 from collections.abc import Sequence
 
 from swarmtui import __version__
-from swarmtui.cli import dashboard, df, logs, prune, shot
+from swarmtui.cli import dashboard, df, logs, prune, rollout, shot
 from swarmtui.cli.common import PROG, CliError, Parser, add_global_flags, load_settings
 from swarmtui.validate import InputError
 
 __all__ = ["COMMANDS", "CliError", "build_parser", "main"]
 
 # The command name (None: no command given) -> its module.
-COMMANDS = {m.NAME: m for m in (dashboard, shot, logs, df, prune)}
+COMMANDS = {m.NAME: m for m in (dashboard, shot, logs, df, prune, rollout)}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = COMMANDS[args.command]
     try:
         settings = load_settings(args, command.SCOPE)
-        asyncio.run(command.run(args, settings))
+        status = asyncio.run(command.run(args, settings))
     except CliError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return exc.status
@@ -59,4 +60,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    return 0
+    return status if isinstance(status, int) else 0

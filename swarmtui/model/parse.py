@@ -150,6 +150,7 @@ def parse_service(raw: Json) -> Service:
         completed=_int(_map(status).get("CompletedTasks")) if isinstance(status, Mapping) else None,
         update_status=update_status,
         update_config=_update_config(spec.get("UpdateConfig")),
+        rollback_config=_update_config(spec.get("RollbackConfig")),
         previous_image=(_str(_container_spec(_map(prev)).get("Image")) or None)
         if isinstance(prev, Mapping)
         else None,

@@ -424,8 +424,9 @@ def timeline_for(
     ``tasks`` are the service's tasks (others are ignored), history included. ``previous``
     is the last timeline this function returned for the service: it is kept as it was when
     the engine forgot the update (a scale resets UpdateStatus), and supplies the time of the
-    last progress. ``rollback_config`` is ``Spec.RollbackConfig`` (engine defaults when
-    None). Call again with a later ``now_ns`` to refresh the phase and the stall check.
+    last progress. ``rollback_config`` overrides the service's ``Spec.RollbackConfig``
+    (:attr:`Service.rollback_config`). Call again with a later ``now_ns`` to refresh the
+    phase and the stall check.
     """
     own = [t for t in tasks if t.service_id == service.id]
     status = service.update_status
@@ -457,7 +458,10 @@ def timeline_for(
         kind, undone_start, message, ended = "update", gen_start, "", None
         inferred = True
         state = "updating"  # settled below from the rows
-    cfg = (rollback_config or UpdateConfig()) if kind == "rollback" else service.update_config
+    if kind == "rollback":
+        cfg = rollback_config or service.rollback_config
+    else:
+        cfg = service.update_config
 
     by_row: dict[str, list[Task]] = {}
     for t in own:

@@ -120,6 +120,8 @@ class Service:
     completed: int | None = None
     update_status: UpdateStatus | None = None
     update_config: UpdateConfig = field(default_factory=UpdateConfig)
+    # Spec.RollbackConfig; absent means the engine's defaults (swarmkit defaults.Service.Rollback).
+    rollback_config: UpdateConfig = field(default_factory=UpdateConfig)
     previous_image: str | None = None
     created_ns: int | None = None
     updated_ns: int | None = None
