@@ -52,7 +52,7 @@ async def settle(pilot: Any) -> None:
     app = pilot.app
     for _ in range(200):
         await pilot.pause()
-        engines = app.disk.engines
+        engines = app.runtime.fleet.engines
         if all(e.df.usage is not None or e.connect_error for e in engines) and not any(
             e.df.refreshing for e in engines
         ):
@@ -272,7 +272,7 @@ async def test_read_only_hides_and_refuses_prune() -> None:
         assert "Read-only mode: this change is disabled." in text(app)
         await pilot.press("escape")
         # and the executor refuses on its own
-        fleet = app.disk
+        fleet = app.runtime.fleet
         planned = await fleet.plan(fleet.engines[0], "containers", _opts())
         outcome = await execute_confirmed(fleet, planned, read_only=True)
         assert outcome.refused == READ_ONLY_REFUSAL

@@ -162,7 +162,7 @@ async def test_one_task_change_repaints_only_its_rows() -> None:
     async with app.run_test(size=(200, 60)) as pilot:
         await pilot.pause()
         grid = app.screen.query_one(TaskGrid)
-        live = app.live
+        live = app.runtime.live
         task = live.store.state.tasks["taskapi2aaaaaaaaaaaaaaaaaa"]
         changed = replace(task, state="failed", err="oom", version=task.version + 1)
         live.store.dispatch(TasksListed(
@@ -197,4 +197,4 @@ async def test_services_enter_shows_its_tasks_and_l_its_logs() -> None:
         await pilot.press("2", "l")
         await pilot.pause()
         assert isinstance(app.screen, LogsScreen)
-        assert app.log_session.targets.services == ("svcbad000000000000000000001",)  # type: ignore[attr-defined]
+        assert app.runtime.logs.targets.services == ("svcbad000000000000000000001",)

@@ -29,6 +29,16 @@ __all__ = ["COMMANDS", "CliError", "build_parser", "main"]
 COMMANDS = {m.NAME: m for m in (dashboard, shot, logs, df, prune)}
 
 
+def _views_epilog() -> str:
+    """The dashboard's views and the keys that show them (from the view registry)."""
+    from swarmtui.views import default_views
+
+    views = default_views()
+    manager = ", ".join(v.name for v in views if v.needs_swarm)
+    return (f"Views (press the key in the dashboard; `shot NAME` saves one): "
+            f"{views.help_text()}. {manager} need a swarm manager.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog=PROG,
@@ -36,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the dashboard.",
         epilog="Engine selection follows the docker CLI: --host, --context, DOCKER_HOST, "
         "DOCKER_CONTEXT, the docker config's current context, then the default socket.",
+        epilog_from=_views_epilog,
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     add_global_flags(parser)

@@ -62,7 +62,7 @@ class ServicesScreen(SwarmScreen):
             self.notify("No services to choose from.", severity="warning")
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        if key not in self.swarm_app.state.services:
+        if key not in self.state.services:
             self.notify("That service is gone.", severity="warning")
             return None
         return key
@@ -72,7 +72,7 @@ class ServicesScreen(SwarmScreen):
         event.stop()
         sid = self._selected_service_id()
         if sid is not None:
-            show_in_grid(self.app, service=self.swarm_app.state.services[sid].name)
+            show_in_grid(self.app, service=self.state.services[sid].name)
 
     def action_logs(self) -> None:
         """`l`: the selected service's logs in the log pane."""
