@@ -134,7 +134,7 @@ async def test_task_details_show_its_last_log_lines(swarm: Lab) -> None:
             await pilot.pause(0.2)
         assert task is not None
         await pilot.pause(2.0)  # let it print a few lines
-        app.push_screen(TaskDetailsScreen(task.id))
+        app.push_screen(TaskDetailsScreen(app.runtime, task.id))
         for _ in range(50):
             await pilot.pause(0.2)
             text = render_screen(app, as_svg=False)

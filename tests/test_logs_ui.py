@@ -6,14 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import Input
-from uistate import NOW, fixed_app
+from uistate import NOW, fixed_app, fixed_swarm
 
 from swarmtui.app import SwarmApp
 from swarmtui.engine.logs import FollowOptions, LogSession, StreamHealth
 from swarmtui.model.log_targets import LogTargets
 from swarmtui.model.logs import NS_PER_S, LogLine, sanitize
+from swarmtui.runtime import build_runtime
 from swarmtui.screens.logs import LogsScreen
+from swarmtui.settings import Settings
 from swarmtui.shot import render_screen
 from swarmtui.widgets.log_view import LogView
 
@@ -402,3 +405,16 @@ def test_snapshot_wrapped_and_filtered(snap_compare) -> None:  # type: ignore[no
         await pilot.pause()
 
     assert snap_compare(logs_app(lines), run_before=setup, terminal_size=(100, 30))
+
+
+async def test_pane_keeps_the_settings_line_count_not_the_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """SWARMTUI_LOG_LINES is read once, into the Settings: the pane never reads it again."""
+    monkeypatch.setenv("SWARMTUI_LOG_LINES", "150")
+    runtime = build_runtime(Settings(log_lines=500), fixed_swarm(), clock_ns=lambda: NOW)
+    app = SwarmApp(runtime, start_mode="logs")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        assert runtime.logs.ring.capacity == 500
+        assert "0/500 lines kept" in render_screen(app, as_svg=False)
+    assert build_runtime(Settings(), fixed_swarm()).logs.ring.capacity == 20_000
