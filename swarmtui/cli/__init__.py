@@ -5,10 +5,12 @@ One module per command (:mod:`.dashboard` when no command is given, :mod:`.shot`
 reads), ``register(subparsers)`` and ``async run(args, settings)``; :func:`main` dispatches
 through :data:`COMMANDS`. What they share is :mod:`.common`.
 
-Imports: this package may import :mod:`swarmtui.settings`, :mod:`swarmtui.validate`, the
-engine layer, :mod:`swarmtui.model`, :mod:`swarmtui.demo` and, to run the dashboard or a
-shot, :mod:`swarmtui.app` / :mod:`swarmtui.shot`. Nothing outside it imports it (except
-``__main__``), the command modules import :mod:`.common` and never this module or each other.
+May import: :mod:`swarmtui.settings`, :mod:`swarmtui.validate`, :mod:`swarmtui.engine`,
+:mod:`swarmtui.model`, :mod:`swarmtui.ops` (the prune operation), :mod:`swarmtui.demo` and, to
+run the dashboard or a shot, :mod:`swarmtui.runtime`, :mod:`swarmtui.views`,
+:mod:`swarmtui.app` and :mod:`swarmtui.shot` (inside ``run``, so other commands load no
+Textual). Never the screens or widgets directly. Nothing outside it imports it (except
+``__main__``); the command modules import :mod:`.common` and never this module or each other.
 """
 
 from __future__ import annotations
