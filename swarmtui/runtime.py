@@ -59,10 +59,6 @@ class Runtime:
         return self._fleet
 
     @property
-    def has_fleet(self) -> bool:
-        return self._fleet is not None
-
-    @property
     def log_capacity(self) -> int:
         return self.settings.log_lines or DEFAULT_LOG_LINES
 
