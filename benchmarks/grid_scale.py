@@ -27,6 +27,8 @@ from swarmtui.engine.client import EngineClient
 from swarmtui.engine.live import LiveSwarm
 from swarmtui.engine.target import EngineTarget
 from swarmtui.model.actions import TasksListed
+from swarmtui.runtime import build_runtime
+from swarmtui.settings import Settings
 from swarmtui.widgets.task_grid import TaskGrid
 
 
@@ -41,7 +43,7 @@ def rss_mib() -> float:
 async def measure(url: str, changes: int) -> tuple[float, list[float], list[int], float, int]:
     start = time.perf_counter()
     live = LiveSwarm(EngineClient(EngineTarget(url, "bench")))
-    app = SwarmApp(live)
+    app = SwarmApp(build_runtime(Settings(), live))
     async with app.run_test(headless=True, size=(200, 60)) as pilot:
         await live.wait_full_state(60)
         grid = app.screen.query_one(TaskGrid)

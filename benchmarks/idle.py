@@ -22,6 +22,8 @@ from swarmtui.app import SwarmApp
 from swarmtui.engine.client import EngineClient
 from swarmtui.engine.live import LiveSwarm
 from swarmtui.engine.target import EngineTarget
+from swarmtui.runtime import build_runtime
+from swarmtui.settings import Settings
 
 
 def cpu_seconds() -> float:
@@ -32,7 +34,7 @@ def cpu_seconds() -> float:
 async def first_frame(host: str) -> float:
     start = time.perf_counter()
     live = LiveSwarm(EngineClient(EngineTarget(host, "bench")))
-    app = SwarmApp(live)
+    app = SwarmApp(build_runtime(Settings(), live))
     async with app.run_test(headless=True, size=(160, 50)) as pilot:
         await live.wait_full_state(30)
         await pilot.pause()
@@ -41,7 +43,7 @@ async def first_frame(host: str) -> float:
 
 async def idle(host: str, seconds: float) -> tuple[float, float, int]:
     live = LiveSwarm(EngineClient(EngineTarget(host, "bench")))
-    app = SwarmApp(live)
+    app = SwarmApp(build_runtime(Settings(), live))
     async with app.run_test(headless=True, size=(160, 50)):
         await live.wait_full_state(30)
         # Let start-up convergence end, then measure a quiet window.

@@ -61,16 +61,19 @@ async def pane(host: str, service: str, expect: int, follow: bool, capacity: int
     from swarmtui.engine.logs import FollowOptions, LogSession
     from swarmtui.engine.target import EngineTarget
     from swarmtui.model.log_targets import LogTargets
+    from swarmtui.runtime import build_runtime
     from swarmtui.screens.logs import LogsScreen
+    from swarmtui.settings import Settings
 
     rss_before = rss_kib()
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     live = LiveSwarm(EngineClient(EngineTarget(host, "bench")))
-    app = SwarmApp(live, start_mode="logs")
+    runtime = build_runtime(Settings(), live)
+    app = SwarmApp(runtime, start_mode="logs")
     session = LogSession(live.client, live.store, capacity=capacity)
     session.start(LogTargets(services=(service,)), FollowOptions(tail=0 if follow else None))
-    app.log_session = session  # type: ignore[attr-defined]
+    runtime.log_session = session
     lags: list[float] = []
     first = last = 0.0
 

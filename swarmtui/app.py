@@ -1,9 +1,14 @@
-"""The Textual application: screens, key bindings, and the bridge from the live store."""
+"""The Textual application: the views' modes and keys, and the bridge from the live store.
+
+Everything long-lived (live swarm, disks, logs, executor, clock) is the
+:class:`~swarmtui.runtime.Runtime` handed in; the views come from a
+:class:`~swarmtui.views.ViewRegistry`. The app keeps the reactive ``state`` the screens
+follow and routes :class:`~swarmtui.messages.ViewRequest`\\s between views.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import partial
 
 from textual.app import App, SystemCommand
@@ -11,27 +16,12 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from swarmtui.engine.disk import DiskFleet
-from swarmtui.engine.live import LiveSwarm
-from swarmtui.engine.logs import LogSession, task_log_tail
-from swarmtui.messages import StateChanged
+from swarmtui.messages import OpenLogs, ShowInGrid, StateChanged, ViewRequest
 from swarmtui.model.state import EMPTY_STATE, ClusterState
-from swarmtui.ops.executor import Executor
 from swarmtui.paths import stylesheets
-from swarmtui.screens.disk import DiskScreen
-from swarmtui.screens.events import EventsScreen
-from swarmtui.screens.grid import GridScreen
-from swarmtui.screens.logs import LogsScreen
-from swarmtui.screens.services import ServicesScreen
-
-# name -> (key, screen class, description). The order is the order of the number keys.
-SCREENS: dict[str, tuple[str, type[Screen[None]], str]] = {
-    "grid": ("1", GridScreen, "Nodes and their tasks, live"),
-    "services": ("2", ServicesScreen, "Services with replica counts and update status"),
-    "logs": ("3", LogsScreen, "Merged live logs"),
-    "disk": ("4", DiskScreen, "Disk usage and prune per engine"),
-    "events": ("9", EventsScreen, "The engine's event feed"),
-}
+from swarmtui.runtime import Runtime
+from swarmtui.screens.base import SwarmScreen
+from swarmtui.views import ViewRegistry, default_views
 
 
 class SwarmApp(App[None]):
@@ -39,13 +29,7 @@ class SwarmApp(App[None]):
 
     TITLE = "swarmtui"
     CSS_PATH = [str(p) for p in stylesheets()]
-    MODES = {name: cls for name, (_, cls, _) in SCREENS.items()}
-    DEFAULT_MODE = "grid"
     BINDINGS = [
-        *(
-            Binding(key, f"switch_mode('{name}')", name.title(), show=False)
-            for name, (key, _, _) in SCREENS.items()
-        ),
         Binding("question_mark", "toggle_help", "Keys"),
         Binding("q", "quit", "Quit"),
     ]
@@ -55,59 +39,59 @@ class SwarmApp(App[None]):
 
     def __init__(
         self,
-        live: LiveSwarm,
+        runtime: Runtime,
+        views: ViewRegistry | None = None,
         *,
-        read_only: bool = False,
-        start_mode: str = "grid",
-        clock_ns: Callable[[], int] = time.time_ns,
-        disk: DiskFleet | None = None,
+        start_mode: str | None = None,
     ) -> None:
         super().__init__()
-        self.live = live
-        self.read_only = read_only
-        self.executor = Executor(read_only=read_only)  # every change to an engine runs here
-        self.clock_ns = clock_ns
-        self._start_mode = start_mode
-        self.disk = disk  # disk usage / prune engines; the disk screen makes one if None
-        self.log_session: LogSession | None = None  # made when the logs screen first opens
-        self._unsubscribe: Callable[[], None] | None = None
+        self.runtime = runtime
+        self.views = default_views() if views is None else views
+        self._start_mode = start_mode or next(iter(self.views)).name
+        self.views.get(self._start_mode)  # an unknown view fails here, naming the choices
+        for spec in self.views:
+            self.add_mode(spec.name, partial(spec.factory, runtime))
+            self.bind(spec.key, f"switch_mode('{spec.name}')", description=spec.name.title(),
+                      show=False)
+        self._unsubscribe: object = None
 
     def on_mount(self) -> None:
+        live = self.runtime.live
+
         def changed(_: ClusterState) -> None:
             self.post_message(StateChanged())
 
-        self._unsubscribe = self.live.store.subscribe(changed)
-        self.state = self.live.store.state
-        self.live.start()
+        self._unsubscribe = live.store.subscribe(changed)
+        self.state = live.store.state
+        self.runtime.start()
         self.switch_mode(self._start_mode)
 
     async def on_unmount(self) -> None:
-        if self._unsubscribe is not None:
+        if callable(self._unsubscribe):
             self._unsubscribe()
-        if self.log_session is not None:
-            await self.log_session.stop()
-        await self.live.stop()
-        if self.disk is not None:
-            await self.disk.stop()
-
-    def logs(self, capacity: int) -> LogSession:
-        """The app's one log session (the engine layer's merged followers), made on first use
-        and kept while other screens are shown."""
-        if self.log_session is None:
-            self.log_session = LogSession(self.live.client, self.live.store, capacity=capacity)
-        return self.log_session
-
-    async def task_log_tail(self, task_id: str, lines: int = 10) -> list[tuple[str, str]]:
-        """The last lines of one task from the engine (raises EngineError, one line)."""
-        task = self.state.tasks.get(task_id)
-        service = self.state.services.get(task.service_id) if task else None
-        return await task_log_tail(self.live.client, task_id, lines,
-                                   tty=bool(service and service.tty))
+        await self.runtime.stop()
 
     def on_state_changed(self, _: StateChanged) -> None:
         with self.batch_update():
-            self.state = self.live.store.state
+            self.state = self.runtime.live.store.state
 
+    # -- requests between views ----------------------------------------------------------
+    async def on_open_logs(self, request: OpenLogs) -> None:
+        await self.show_view_request(request)
+
+    async def on_show_in_grid(self, request: ShowInGrid) -> None:
+        await self.show_view_request(request)
+
+    async def show_view_request(self, request: ViewRequest) -> None:
+        """Show the view the request is for, then hand it the request."""
+        if request.VIEW not in self.views:
+            return
+        await self.switch_mode(request.VIEW)
+        base = self.screen_stack[0]
+        if isinstance(base, SwarmScreen):
+            base.apply_request(request)
+
+    # -- keys and palette ---------------------------------------------------------------
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):
             self.action_hide_help_panel()
@@ -116,7 +100,8 @@ class SwarmApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for name, (key, _, description) in SCREENS.items():
+        for spec in self.views:
             yield SystemCommand(
-                f"Go to {name} ({key})", description, partial(self.switch_mode, name)
+                f"Go to {spec.name} ({spec.key})", spec.description,
+                partial(self.switch_mode, spec.name)
             )

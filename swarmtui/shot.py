@@ -10,10 +10,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from swarmtui.app import SCREENS, SwarmApp
+from swarmtui.app import SwarmApp
 from swarmtui.engine.client import EngineError
-from swarmtui.engine.live import LiveSwarm
+from swarmtui.runtime import Runtime
 from swarmtui.screens.logs import LogsScreen
+from swarmtui.views import ViewRegistry, default_views
 
 
 def render_screen(app: SwarmApp, as_svg: bool) -> str:
@@ -30,7 +31,7 @@ def render_screen(app: SwarmApp, as_svg: bool) -> str:
 
 async def _wait_for_log_backlog(app: SwarmApp, timeout: float) -> None:
     """A shot of the log pane shows its streams' backlog (merged), not an empty pane."""
-    session = app.log_session
+    session = app.runtime.log_session
     if session is None or not isinstance(app.screen, LogsScreen):
         return
     try:
@@ -39,14 +40,15 @@ async def _wait_for_log_backlog(app: SwarmApp, timeout: float) -> None:
         pass  # show what there is; the health strip says which streams are missing
 
 
-async def take_shot(live: LiveSwarm, screen: str, output: Path, size: tuple[int, int],
-                    timeout: float, delay: float, read_only: bool = False) -> None:
+async def take_shot(runtime: Runtime, screen: str, output: Path, size: tuple[int, int],
+                    timeout: float, delay: float, views: ViewRegistry | None = None) -> None:
     """Raises EngineError when no full state arrives in time, ValueError for a bad screen."""
-    if screen not in SCREENS:
-        raise ValueError(f"unknown screen {screen!r} (choose from: {', '.join(SCREENS)})")
-    app = SwarmApp(live, read_only=read_only, start_mode=screen)
+    views = default_views() if views is None else views
+    if screen not in views:
+        raise ValueError(f"unknown screen {screen!r} (choose from: {', '.join(views.names)})")
+    app = SwarmApp(runtime, views, start_mode=screen)
     async with app.run_test(headless=True, size=size) as pilot:
-        await live.wait_full_state(timeout)
+        await runtime.live.wait_full_state(timeout)
         await _wait_for_log_backlog(app, timeout)
         if delay > 0:
             await asyncio.sleep(delay)

@@ -380,7 +380,8 @@ async def test_df_panels_and_cli_equal_docker_system_df(lab_disk: Lab, tmp_path:
 
 
 async def test_disk_screen_panels_equal_docker_system_df(lab_disk: Lab, tmp_path: Path) -> None:
-    from swarmtui.app import SwarmApp
+    from uistate import make_app
+
     from swarmtui.engine.client import EngineClient
     from swarmtui.engine.live import LiveSwarm
     from swarmtui.shot import render_screen
@@ -389,7 +390,7 @@ async def test_disk_screen_panels_equal_docker_system_df(lab_disk: Lab, tmp_path
     populate(lab, 2, tmp_path, "panel")
     fleet = make_fleet(lab)
     target = resolve_target(host=lab.manager_host, env={})
-    app = SwarmApp(LiveSwarm(EngineClient(target)), start_mode="disk", disk=fleet)
+    app = make_app(LiveSwarm(EngineClient(target)), start_mode="disk", disk=fleet)
     async with app.run_test(size=(160, 60)) as pilot:
         for _ in range(10):
             for _ in range(100):
@@ -617,8 +618,8 @@ async def test_cli_prune_refuses_without_terminal_and_read_only(lab_disk: Lab,
 async def test_pilot_cancel_changes_nothing_then_prune_on_a_worker(lab_disk: Lab,
                                                                   tmp_path: Path) -> None:
     from test_disk_ui import open_preview, wait_screen
+    from uistate import make_app
 
-    from swarmtui.app import SwarmApp
     from swarmtui.engine.client import EngineClient
     from swarmtui.engine.live import LiveSwarm
     from swarmtui.screens.disk import DiskScreen
@@ -637,7 +638,7 @@ async def test_pilot_cancel_changes_nothing_then_prune_on_a_worker(lab_disk: Lab
     before = engine_state()
     fleet = make_fleet(lab)
     target = resolve_target(host=lab.manager_host, env={})
-    app = SwarmApp(LiveSwarm(EngineClient(target)), start_mode="disk", disk=fleet)
+    app = make_app(LiveSwarm(EngineClient(target)), start_mode="disk", disk=fleet)
     async with app.run_test(size=(160, 60)) as pilot:
         for _ in range(200):
             await pilot.pause(0.05)

@@ -53,7 +53,7 @@ async def settle(pilot: Any) -> None:
     app = pilot.app
     for _ in range(200):
         await pilot.pause()
-        engines = app.disk.engines
+        engines = app.runtime.fleet.engines
         if all(e.df.usage is not None or e.connect_error for e in engines) and not any(
             e.df.refreshing for e in engines
         ):
@@ -273,7 +273,7 @@ async def test_read_only_hides_and_refuses_prune() -> None:
         assert "Read-only mode: this change is disabled." in text(app)
         await pilot.press("escape")
         # and the executor refuses on its own
-        fleet = app.disk
+        fleet = app.runtime.fleet
         planned = await fleet.plan(fleet.engines[0], "containers", _opts())
         outcome = await execute_confirmed(fleet, planned, read_only=True)
         assert outcome.refused == READ_ONLY_REFUSAL
@@ -386,7 +386,7 @@ async def test_rendering_the_disk_screen_sends_nothing() -> None:
         screen = app.screen
         assert isinstance(screen, DiskScreen)
         before = list(mgr.calls)
-        state = app.live.store.state
+        state = app.runtime.live.store.state
         for i in (1, 2):
             state = reduce(state, _prune_event(NOW_NS + i))
             for panel in screen.query(EnginePanel):
@@ -408,10 +408,10 @@ async def test_a_prune_in_the_event_feed_rereads_df_on_any_screen() -> None:
         await pilot.pause()
         assert not isinstance(app.screen, DiskScreen)
         reads = _df_reads(mgr)
-        app.live.store.dispatch(_prune_event(NOW_NS + 1))
+        app.runtime.live.store.dispatch(_prune_event(NOW_NS + 1))
         for _ in range(100):
             await pilot.pause()
-            if _df_reads(mgr) > reads and not app.disk.engines[0].df.refreshing:
+            if _df_reads(mgr) > reads and not app.runtime.fleet.engines[0].df.refreshing:
                 break
         assert _df_reads(mgr) == reads + 1
-        assert app.disk.store.state.engines[0].df.fetched_ns is not None
+        assert app.runtime.fleet.store.state.engines[0].df.fetched_ns is not None

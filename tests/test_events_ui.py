@@ -93,7 +93,7 @@ async def test_empty_feed_says_why() -> None:
         assert (
             "No events in the last 15 minutes. Events appear here as the swarm changes." in text
         )
-        app.live.store.dispatch(EventReceived(EngineEvent(
+        app.runtime.live.store.dispatch(EventReceived(EngineEvent(
             "service", "update", "svcweb00000000000000000001",
             (("name", "shop_web"), ("replicas.new", "4"), ("replicas.old", "3")),
             "swarm", NOW - 5 * NS)))

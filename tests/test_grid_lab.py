@@ -111,7 +111,8 @@ def test_grid_matches_node_ps(swarm: Lab, tmp_path: Path) -> None:
 
 
 async def test_task_details_show_its_last_log_lines(swarm: Lab) -> None:
-    from swarmtui.app import SwarmApp
+    from uistate import make_app
+
     from swarmtui.engine.client import EngineClient
     from swarmtui.engine.live import LiveSwarm
     from swarmtui.engine.target import EngineTarget
@@ -122,7 +123,7 @@ async def test_task_details_show_its_last_log_lines(swarm: Lab) -> None:
            cmd=["busybox:lab", "sh", "-c", "i=0; while true; do i=$((i+1)); "
                 "echo hello-from-talker-$i; echo oops-$i >&2; sleep 0.3; done"])
     live = LiveSwarm(EngineClient(EngineTarget(swarm.manager_host, "test")))
-    app = SwarmApp(live)
+    app = make_app(live)
     async with app.run_test(size=(140, 45)) as pilot:
         await live.wait_full_state(30)
         for _ in range(100):
@@ -133,7 +134,7 @@ async def test_task_details_show_its_last_log_lines(swarm: Lab) -> None:
             await pilot.pause(0.2)
         assert task is not None
         await pilot.pause(2.0)  # let it print a few lines
-        app.push_screen(TaskDetailsScreen(task.id))
+        app.push_screen(TaskDetailsScreen(app.runtime, task.id))
         for _ in range(50):
             await pilot.pause(0.2)
             text = render_screen(app, as_svg=False)

@@ -119,6 +119,33 @@ async def test_number_keys_switch_screens() -> None:
         assert isinstance(app.screen, GridScreen)
 
 
+async def test_task_details_l_opens_that_tasks_logs() -> None:
+    """The details (a dialog) ask for the logs with a message: the app shows the log pane,
+    which follows the task's service and shows only that task's lines."""
+    from swarmtui.screens.logs import LogsScreen
+
+    app = fixed_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        app.screen.query_one(TaskGrid).cursor = (0, "taskbad1aaaaaaaaaaaaaaaaaa")
+        await pilot.press("enter", "l")
+        for _ in range(20):
+            await pilot.pause()
+            if isinstance(app.screen, LogsScreen):
+                break
+        logs = app.screen
+        assert isinstance(logs, LogsScreen)
+        assert app.runtime.logs.targets.services == ("svcbad000000000000000000001",)
+        assert logs.view.task_focus == "taskbad1aaaaaaaaaaaaaaaaaa"
+        assert "task taskbad1aaaa only" in screen_text(app)
+        await pilot.press("1", "enter", "L")  # and L: the whole service, from the log pane's side
+        for _ in range(20):
+            await pilot.pause()
+            if isinstance(app.screen, LogsScreen):
+                break
+        assert app.screen is logs and logs.view.task_focus is None
+
+
 async def test_question_mark_shows_keys() -> None:
     app = fixed_app()
     async with app.run_test(size=(160, 40)) as pilot:
@@ -162,7 +189,7 @@ async def test_one_task_change_repaints_only_its_rows() -> None:
     async with app.run_test(size=(200, 60)) as pilot:
         await pilot.pause()
         grid = app.screen.query_one(TaskGrid)
-        live = app.live
+        live = app.runtime.live
         task = live.store.state.tasks["taskapi2aaaaaaaaaaaaaaaaaa"]
         changed = replace(task, state="failed", err="oom", version=task.version + 1)
         live.store.dispatch(TasksListed(
@@ -197,4 +224,4 @@ async def test_services_enter_shows_its_tasks_and_l_its_logs() -> None:
         await pilot.press("2", "l")
         await pilot.pause()
         assert isinstance(app.screen, LogsScreen)
-        assert app.log_session.targets.services == ("svcbad000000000000000000001",)  # type: ignore[attr-defined]
+        assert app.runtime.logs.targets.services == ("svcbad000000000000000000001",)

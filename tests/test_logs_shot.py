@@ -10,9 +10,9 @@ import pytest
 import swarmtui.shot as shot
 from swarmtui.app import SwarmApp
 from swarmtui.demo import demo_engine
-from swarmtui.engine.client import EngineClient
-from swarmtui.engine.live import LiveSwarm
 from swarmtui.model.logs import LogLine
+from swarmtui.runtime import build_runtime
+from swarmtui.settings import Settings
 
 
 @pytest.mark.parametrize("run", range(3))
@@ -23,7 +23,7 @@ async def test_shot_of_the_log_pane_shows_the_tail_of_the_backlog(
     render = shot.render_screen
 
     def render_and_remember(app: SwarmApp, as_svg: bool) -> str:
-        session = app.log_session
+        session = app.runtime.log_session
         assert session is not None
         newest.extend(session.ring.tail(3))
         return render(app, as_svg)
@@ -31,7 +31,7 @@ async def test_shot_of_the_log_pane_shows_the_tail_of_the_backlog(
     monkeypatch.setattr(shot, "render_screen", render_and_remember)
     out = tmp_path / "logs.txt"
     async with demo_engine("demo", scripted=False) as target:
-        await shot.take_shot(LiveSwarm(EngineClient(target)), "logs", out, (200, 40),
+        await shot.take_shot(build_runtime(Settings(), target), "logs", out, (200, 40),
                              timeout=10, delay=0)
     text = out.read_text()
     assert len(newest) == 3, "the backlog had arrived when the shot was taken"

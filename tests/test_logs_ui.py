@@ -6,14 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import Input
-from uistate import NOW, fixed_app
+from uistate import NOW, fixed_app, fixed_swarm
 
 from swarmtui.app import SwarmApp
 from swarmtui.engine.logs import FollowOptions, LogSession, StreamHealth
 from swarmtui.model.log_targets import LogTargets
 from swarmtui.model.logs import NS_PER_S, LogLine, sanitize
+from swarmtui.runtime import build_runtime
 from swarmtui.screens.logs import LogsScreen
+from swarmtui.settings import Settings
 from swarmtui.shot import render_screen
 from swarmtui.widgets.log_view import LogView
 
@@ -65,7 +68,7 @@ def sample_lines(n: int = 60, start: int = 0) -> list[LogLine]:
 
 def logs_app(lines: list[LogLine] | None = None, capacity: int = 1000) -> SwarmApp:
     app = fixed_app()
-    session = LogSession(None, app.live.store, capacity=capacity)
+    session = LogSession(None, app.runtime.live.store, capacity=capacity)
     session.start(LogTargets(), FollowOptions(tail=200))
     session.ingest(sample_lines() if lines is None else lines)
     session.report(StreamHealth(WEB, "shop_web", "live", lines=30))
@@ -73,7 +76,7 @@ def logs_app(lines: list[LogLine] | None = None, capacity: int = 1000) -> SwarmA
                                 reconnects=1))
     session.report(StreamHealth(AGENT, "agent", "node unavailable",
                                 "node lab-node4 is not available", 10))
-    app.log_session = session  # type: ignore[attr-defined]
+    app.runtime.log_session = session
     return app
 
 
@@ -126,7 +129,7 @@ def test_health_per_task_warns_and_is_red_only_when_nothing_streams() -> None:
 
 async def test_a_service_with_one_task_on_a_down_node_shows_what_still_streams() -> None:
     app = logs_app()
-    app.log_session.report(StreamHealth(  # type: ignore[attr-defined]
+    app.runtime.logs.report(StreamHealth(
         WEB, "shop_web", "node unavailable", "node lab-node4 is down", 30,
         tasks=4, unreachable=1, nodes_down=("lab-node4",)))
     async with app.run_test(size=(100, 30)) as pilot:
@@ -145,7 +148,7 @@ async def test_scrolling_up_pauses_counts_new_lines_and_end_resumes() -> None:
         await pilot.pause()
         assert not view.following
         top = view.scroll_offset.y
-        app.log_session.ingest(sample_lines(7, start=60))  # type: ignore[attr-defined]
+        app.runtime.logs.ingest(sample_lines(7, start=60))
         screen.flush()
         await pilot.pause()
         assert view.scroll_offset.y == top, "paused: the view stays where the user is"
@@ -166,7 +169,7 @@ async def test_a_backlog_landing_in_one_batch_shows_its_tail() -> None:
         screen = await open_logs(pilot)
         view = screen.view
         assert view.row_count == 0
-        app.log_session.ingest(sample_lines(300))  # type: ignore[attr-defined]
+        app.runtime.logs.ingest(sample_lines(300))
         screen.flush()
         await pilot.pause()
         assert view.following and view.scroll_offset.y == view.max_scroll_y > 0
@@ -257,7 +260,7 @@ async def test_lines_reach_the_view_only_while_it_is_shown() -> None:
         screen = await open_logs(pilot)
         await pilot.press("1")
         await pilot.pause()
-        app.log_session.ingest(sample_lines(12, start=60))  # type: ignore[attr-defined]
+        app.runtime.logs.ingest(sample_lines(12, start=60))
         screen.flush()
         assert screen.view.row_count == 60, "hidden: nothing written"
         await pilot.press("3")
@@ -272,7 +275,7 @@ async def test_ring_bound_drops_oldest_and_counts() -> None:
         view = screen.view
         assert view.row_count == 50
         await pilot.press("pageup")
-        app.log_session.ingest(sample_lines(20, start=60))  # type: ignore[attr-defined]
+        app.runtime.logs.ingest(sample_lines(20, start=60))
         screen.flush()
         await pilot.pause()
         assert view.row_count == 50
@@ -283,7 +286,7 @@ async def test_follow_and_since_prompts_restart_the_session() -> None:
     app = logs_app()
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_logs(pilot)
-        session: LogSession = app.log_session  # type: ignore[attr-defined]
+        session: LogSession = app.runtime.logs
         await pilot.press("f", "ctrl+u", *"stack:shop agent", "enter")
         await pilot.pause()
         assert session.targets == LogTargets(stacks=("shop",), services=("agent",))
@@ -307,7 +310,7 @@ async def test_follow_a_bare_name_says_what_it_matched() -> None:
     app = logs_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await open_logs(pilot)
-        session: LogSession = app.log_session  # type: ignore[attr-defined]
+        session: LogSession = app.runtime.logs
         await pilot.press("f")
         assert str(prompt(pilot).border_title).startswith("follow: NAME (stack or service)")
         assert "~regex" in str(prompt(pilot).border_title)
@@ -328,7 +331,7 @@ async def test_follow_a_name_that_matches_nothing_changes_nothing() -> None:
     app = logs_app()
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_logs(pilot)
-        session: LogSession = app.log_session  # type: ignore[attr-defined]
+        session: LogSession = app.runtime.logs
         generation = session.generation
         await pilot.press("f", "ctrl+u", *"shpo", "enter")
         await pilot.pause()
@@ -351,7 +354,7 @@ async def test_l_on_task_details_opens_that_tasks_logs() -> None:
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, LogsScreen)
-        session: LogSession = app.log_session  # type: ignore[attr-defined]
+        session: LogSession = app.runtime.logs
         assert session.targets == LogTargets(services=(API,))
         assert screen.view.task_focus == "taskapi1aaaaaaaaaaaaaaaaaa"
         assert "following service shop_api" in screen_text(app)
@@ -386,7 +389,7 @@ def test_snapshot_paused_search_timestamps(snap_compare) -> None:  # type: ignor
     async def setup(pilot) -> None:  # type: ignore[no-untyped-def]
         screen = await open_logs(pilot)
         await pilot.press("t", "slash", *"order", "enter")
-        pilot.app.log_session.ingest(sample_lines(4, start=60))
+        pilot.app.runtime.logs.ingest(sample_lines(4, start=60))
         screen.flush()
         await pilot.pause()
 
@@ -408,7 +411,7 @@ async def test_c_clears_the_pane_through_the_session_and_new_lines_still_come() 
     app = logs_app()
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_logs(pilot)
-        session = app.log_session  # type: ignore[attr-defined]
+        session = app.runtime.logs
         version = session.version
         await pilot.press("c")
         screen.flush()
@@ -423,7 +426,7 @@ async def test_c_clears_the_pane_through_the_session_and_new_lines_still_come() 
 
 
 def test_session_clear_forgets_the_lines_and_keeps_counting() -> None:
-    session = LogSession(None, fixed_app().live.store, capacity=100)
+    session = LogSession(None, fixed_app().runtime.live.store, capacity=100)
     session.start(LogTargets(), FollowOptions(tail=200))
     session.ingest(sample_lines(10))
     version = session.version
@@ -431,3 +434,16 @@ def test_session_clear_forgets_the_lines_and_keeps_counting() -> None:
     assert len(session.ring) == 0 and session.version == version + 1
     session.ingest(sample_lines(1, start=10))
     assert [line.seq for line in session.ring.slice(0, 100)] == [10]
+
+
+async def test_pane_keeps_the_settings_line_count_not_the_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """SWARMTUI_LOG_LINES is read once, into the Settings: the pane never reads it again."""
+    monkeypatch.setenv("SWARMTUI_LOG_LINES", "150")
+    runtime = build_runtime(Settings(log_lines=500), fixed_swarm(), clock_ns=lambda: NOW)
+    app = SwarmApp(runtime, start_mode="logs")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        assert runtime.logs.ring.capacity == 500
+        assert "0/500 lines kept" in render_screen(app, as_svg=False)
+    assert build_runtime(Settings(), fixed_swarm()).logs.ring.capacity == 20_000

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from counting_proxy import CountingProxy
 from swarmlab import Lab
+from uistate import make_app
 
-from swarmtui.app import SCREENS, SwarmApp
+from swarmtui.app import SwarmApp
 from swarmtui.cli import main
 from swarmtui.engine.client import EngineClient
 from swarmtui.engine.live import LiveSwarm
@@ -75,11 +76,11 @@ async def try_to_confirm(pilot: Any) -> None:
 
 async def press_every_key_of_every_view(app: SwarmApp, pilot: Any) -> int:
     pressed = 0
-    for name, (key, _cls, _desc) in SCREENS.items():
-        await pilot.press(key)
+    for view in app.views:
+        await pilot.press(view.key)
         await pilot.pause(0.3)
         screen = app.screen
-        assert isinstance(screen, SwarmScreen) and name == screen.SCREEN_NAME
+        assert isinstance(screen, SwarmScreen) and view.name == screen.SCREEN_NAME
         for k in declared_keys(screen):
             await pilot.press(k)
             pressed += 1
@@ -97,9 +98,9 @@ async def press_every_key_of_every_view(app: SwarmApp, pilot: Any) -> int:
 
 async def run_app(proxy: CountingProxy, *, read_only: bool, flow: Any) -> None:
     target = resolve_target(host=proxy.url, env={})
-    app = SwarmApp(LiveSwarm(EngineClient(target)), read_only=read_only)
+    app = make_app(LiveSwarm(EngineClient(target)), read_only=read_only)
     async with app.run_test(size=(160, 50)) as pilot:
-        await app.live.wait_full_state(20)
+        await app.runtime.live.wait_full_state(20)
         await pilot.pause(0.5)
         await flow(app, pilot)
 
@@ -144,10 +145,10 @@ async def test_without_read_only_operations_reach_the_proxy(swarm: Lab) -> None:
     seed(swarm)
     with CountingProxy(swarm.manager.sock) as proxy:
         async def flow(app: SwarmApp, pilot: Any) -> None:
-            await pilot.press(SCREENS["disk"][0])
+            await pilot.press(app.views.get("disk").key)
             for _ in range(100):
                 await pilot.pause(0.1)
-                if app.disk is not None and all(e.df.usage for e in app.disk.engines):
+                if all(e.df.usage for e in app.runtime.fleet.engines):
                     break
             await open_preview(pilot, "containers")
             await pilot.click("#confirm-yes")

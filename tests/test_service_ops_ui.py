@@ -22,7 +22,7 @@ SIZE = (160, 40)
 def services_app(**kw: Any) -> tuple[Any, FakeSwarmEngine]:
     app = fixed_app(start_mode="services", **kw)
     fake = FakeSwarmEngine()
-    app.live.client = fake
+    app.runtime.live.client = fake
     return app, fake
 
 

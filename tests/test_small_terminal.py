@@ -27,7 +27,7 @@ async def test_header_says_what_needs_attention_at_80_columns(keys: list[str]) -
 
 
 def test_header_puts_a_lost_connection_first() -> None:
-    state = fixed_app().live.store.state
+    state = fixed_app().runtime.live.store.state
     lost = replace(state, connection=Connection("disconnected", "connection refused", 1, 1))
     text = status_text(lost, 0, False, "grid")
     assert text.startswith("[b]swarmtui[/b] · grid  │  [b reverse] DISCONNECTED [/] [b]⚠ 1 down")

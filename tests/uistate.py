@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from swarmtui.app import SwarmApp
 from swarmtui.engine.client import EngineClient
+from swarmtui.engine.disk import DiskFleet
 from swarmtui.engine.live import LiveSwarm
 from swarmtui.engine.target import EngineTarget
 from swarmtui.model.actions import Connected, NodesListed, ServicesListed, TasksListed
 from swarmtui.model.types import EngineInfo, Node, Service, SwarmInfo, Task
+from swarmtui.runtime import Runtime, build_runtime
+from swarmtui.settings import Settings
+from swarmtui.views import ViewRegistry
 
 NOW = 1_800_000_000 * 10**9
 
@@ -91,5 +97,21 @@ def fixed_swarm() -> StaticSwarm:
     return live
 
 
-def fixed_app(**kw: object) -> SwarmApp:
-    return SwarmApp(fixed_swarm(), clock_ns=lambda: NOW, **kw)  # type: ignore[arg-type]
+def make_app(live: LiveSwarm, *, read_only: bool = False, disk: DiskFleet | None = None,
+             start_mode: str | None = None, views: ViewRegistry | None = None,
+             clock_ns: Callable[[], int] = time.time_ns) -> SwarmApp:
+    """The app over ``live`` the way the CLI builds it: one runtime from the settings."""
+    runtime = build_runtime(Settings(read_only=read_only), live, fleet=disk, clock_ns=clock_ns)
+    return SwarmApp(runtime, views, start_mode=start_mode)
+
+
+def fixed_runtime(*, read_only: bool = False, disk: DiskFleet | None = None) -> Runtime:
+    return build_runtime(Settings(read_only=read_only), fixed_swarm(), fleet=disk,
+                         clock_ns=lambda: NOW)
+
+
+def fixed_app(*, read_only: bool = False, disk: DiskFleet | None = None,
+              start_mode: str | None = None, views: ViewRegistry | None = None) -> SwarmApp:
+    """The app over the fixed swarm, its clock stopped at NOW."""
+    return make_app(fixed_swarm(), read_only=read_only, disk=disk, start_mode=start_mode,
+                    views=views, clock_ns=lambda: NOW)

@@ -6,10 +6,12 @@ One module per command (:mod:`.dashboard` when no command is given, :mod:`.shot`
 may return an exit status: ``rollout status``); :func:`main` dispatches through
 :data:`COMMANDS`. What they share is :mod:`.common`.
 
-Imports: this package may import :mod:`swarmtui.settings`, :mod:`swarmtui.validate`, the
-engine layer, :mod:`swarmtui.model`, :mod:`swarmtui.demo` and, to run the dashboard or a
-shot, :mod:`swarmtui.app` / :mod:`swarmtui.shot`. Nothing outside it imports it (except
-``__main__``), the command modules import :mod:`.common` and never this module or each other.
+May import: :mod:`swarmtui.settings`, :mod:`swarmtui.validate`, :mod:`swarmtui.engine`,
+:mod:`swarmtui.model`, :mod:`swarmtui.ops` (the prune operation), :mod:`swarmtui.demo` and, to
+run the dashboard or a shot, :mod:`swarmtui.runtime`, :mod:`swarmtui.views`,
+:mod:`swarmtui.app` and :mod:`swarmtui.shot` (inside ``run``, so other commands load no
+Textual). Never the screens or widgets directly. Nothing outside it imports it (except
+``__main__``); the command modules import :mod:`.common` and never this module or each other.
 """
 
 from __future__ import annotations
@@ -30,6 +32,16 @@ __all__ = ["COMMANDS", "CliError", "build_parser", "main"]
 COMMANDS = {m.NAME: m for m in (dashboard, shot, logs, df, prune, rollout)}
 
 
+def _views_epilog() -> str:
+    """The dashboard's views and the keys that show them (from the view registry)."""
+    from swarmtui.views import default_views
+
+    views = default_views()
+    manager = ", ".join(v.name for v in views if v.needs_swarm)
+    return (f"Views (press the key in the dashboard; `shot NAME` saves one): "
+            f"{views.help_text()}. {manager} need a swarm manager.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog=PROG,
@@ -37,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the dashboard.",
         epilog="Engine selection follows the docker CLI: --host, --context, DOCKER_HOST, "
         "DOCKER_CONTEXT, the docker config's current context, then the default socket.",
+        epilog_from=_views_epilog,
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     add_global_flags(parser)

@@ -10,7 +10,7 @@ import argparse
 import contextlib
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from swarmtui.engine.target import EngineTarget, TargetError, resolve_target
 from swarmtui.settings import EVERYTHING, Scope, Settings
@@ -33,6 +33,20 @@ class CliError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
+    """One-line usage errors; ``epilog_from`` adds text to the help made only when the help
+    is printed (the views' list loads the screens, which no command needs to parse)."""
+
+    def __init__(self, *args: Any, epilog_from: Callable[[], str] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.epilog_from = epilog_from
+
+    def format_help(self) -> str:
+        if self.epilog_from is not None:
+            extra, self.epilog_from = self.epilog_from(), None
+            self.epilog = f"{self.epilog}\n\n{extra}" if self.epilog else extra
+        return super().format_help()
+
     def error(self, message: str) -> None:  # type: ignore[override]
         # One line and exit status 2, like argparse, minus the multi-line usage dump.
         self.exit(2, f"{PROG}: error: {message} (see `{PROG} --help`)\n")

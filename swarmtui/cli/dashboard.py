@@ -32,11 +32,9 @@ async def _preflight(target: EngineTarget) -> None:
 
 async def run(args: argparse.Namespace, settings: Settings) -> None:
     from swarmtui.app import SwarmApp
-    from swarmtui.engine.client import EngineClient
-    from swarmtui.engine.live import LiveSwarm
+    from swarmtui.runtime import build_runtime
 
     async with engine_target(settings) as target:
         await _preflight(target)
-        app = SwarmApp(LiveSwarm(EngineClient(target)), read_only=settings.read_only,
-                       disk=disk_fleet(settings, target))
-        await app.run_async()
+        runtime = build_runtime(settings, target, fleet=disk_fleet(settings, target))
+        await SwarmApp(runtime).run_async()

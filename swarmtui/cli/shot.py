@@ -19,8 +19,9 @@ SCOPE = Scope(engines=False, app_env=True)
 
 
 def register(sub: Any) -> None:
-    shot = sub.add_parser(NAME, help="save a screen as SVG or text, headless")
-    shot.add_argument("screen", help="screen name: grid, services, logs, disk, events")
+    shot = sub.add_parser(NAME, help="save a screen as SVG or text, headless",
+                          epilog_from=_screens_epilog)
+    shot.add_argument("screen", help="the view to save (listed below)")
     shot.add_argument("--output", "-o", required=True, type=Path,
                       help="file to write (.svg for a picture, anything else for plain text)")
     shot.add_argument("--size", type=arg_type(validate.size), default=(120, 40),
@@ -29,6 +30,12 @@ def register(sub: Any) -> None:
                       help="seconds to wait for the first full state (default 10)")
     shot.add_argument("--delay", type=arg_type(validate.seconds), default=0.0,
                       help="seconds to stay live after that before rendering (default 0)")
+
+
+def _screens_epilog() -> str:
+    from swarmtui.views import default_views
+
+    return f"Screens: {', '.join(default_views().names)}."
 
 
 def _check_output(path: Path) -> None:
@@ -43,18 +50,20 @@ def _check_output(path: Path) -> None:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> None:
-    from swarmtui.app import SCREENS
-    from swarmtui.engine.client import EngineClient, EngineError
-    from swarmtui.engine.live import LiveSwarm
+    from swarmtui.engine.client import EngineError
+    from swarmtui.runtime import build_runtime
     from swarmtui.shot import take_shot
+    from swarmtui.views import default_views
 
-    if args.screen not in SCREENS:
-        raise CliError(f"unknown screen {args.screen!r} (choose from: {', '.join(SCREENS)})", 2)
+    views = default_views()
+    if args.screen not in views:
+        raise CliError(f"unknown screen {args.screen!r} "
+                       f"(choose from: {', '.join(views.names)})", 2)
     _check_output(args.output)
     async with engine_target(settings) as target:
         try:
-            await take_shot(LiveSwarm(EngineClient(target)), args.screen, args.output,
-                            args.size, args.timeout, args.delay, settings.read_only)
+            await take_shot(build_runtime(settings, target), args.screen, args.output,
+                            args.size, args.timeout, args.delay, views)
         except EngineError as exc:
             raise CliError(str(exc)) from exc
         except OSError as exc:

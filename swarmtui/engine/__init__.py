@@ -1,1 +1,5 @@
-"""The IO layer: the only package that talks to Docker engines (it alone imports aiodocker)."""
+"""The IO layer: the only package that talks to Docker engines (it alone imports aiodocker).
+
+May import: :mod:`swarmtui.model`, :mod:`swarmtui.validate`, aiodocker and aiohttp. Never
+Textual or rich, the ops, the runtime, the screens or the CLI: it knows nothing of a UI.
+"""

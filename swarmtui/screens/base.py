@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from textual import events, work
 from textual.app import ComposeResult
@@ -14,13 +14,12 @@ from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey  # not re-exported by textual.widgets (8.2)
 
 from swarmtui.engine.client import EngineError
+from swarmtui.messages import ViewRequest
 from swarmtui.model.state import ClusterState
 from swarmtui.ops.base import Operation, Outcome
+from swarmtui.runtime import Runtime
 from swarmtui.screens.operation import ConfirmOperationScreen, OutcomeScreen
 from swarmtui.widgets.status_bar import StatusBar
-
-if TYPE_CHECKING:
-    from swarmtui.app import SwarmApp
 
 NEEDS_MANAGER = (
     "This engine is not a swarm manager, so swarm views are empty.\n"
@@ -101,17 +100,25 @@ class KeyFooter(Footer):
 
 
 class SwarmScreen(Screen[None]):
-    """Base screen. Subclasses compose ``body()`` and implement ``show_state``."""
+    """Base screen. Subclasses compose ``body()`` and implement ``show_state``.
+
+    It is given the :class:`~swarmtui.runtime.Runtime` (live swarm, disks, logs, executor,
+    clock) and follows the app's ``state`` (the newest snapshot, kept in :attr:`state`)."""
 
     SCREEN_NAME: ClassVar[str] = ""
     NEEDS_SWARM: ClassVar[bool] = True
 
-    @property
-    def swarm_app(self) -> SwarmApp:
-        return self.app  # type: ignore[return-value]
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.state: ClusterState = runtime.live.store.state
+        """The newest snapshot this screen was given (the app's ``state``)."""
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(self.SCREEN_NAME, id="status")
+        status = StatusBar(self.SCREEN_NAME, read_only=self.runtime.executor.read_only,
+                           clock_ns=self.runtime.clock_ns, id="status")
+        status.state = self.state
+        yield status
         yield Static(NEEDS_MANAGER, id="needs-manager", classes="notice")
         yield from self.body()
         yield KeyFooter()
@@ -123,12 +130,13 @@ class SwarmScreen(Screen[None]):
         self.watch(self.app, "state", self._state_changed, init=True)
 
     def on_screen_resume(self) -> None:
-        self._state_changed(self.swarm_app.state)
+        self._state_changed(self.state)
 
     def _state_changed(self, state: ClusterState) -> None:
+        self.state = state
         if not self.is_current:
             return  # hidden screens catch up when they are shown again
-        self.query_one("#status", StatusBar).refresh_text()
+        self.query_one("#status", StatusBar).show(state)
         notice = self.query_one("#needs-manager")
         notice.display = (
             self.NEEDS_SWARM and state.engine is not None and not state.is_swarm_manager
@@ -137,6 +145,9 @@ class SwarmScreen(Screen[None]):
 
     def show_state(self, state: ClusterState) -> None:
         """Render the snapshot. Called on every change while the screen is visible."""
+
+    def apply_request(self, request: ViewRequest) -> None:
+        """Another view asked for something here (the app has just shown this screen)."""
 
     # -- operations -----------------------------------------------------------------------
     def operation_bindings(self) -> dict[str, Binding]:
@@ -150,11 +161,11 @@ class SwarmScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Operations are hidden (and their keys refused, see on_key) in read-only mode.
-        return self.swarm_app.executor.can_execute or action not in self.operation_bindings()
+        return self.runtime.executor.can_execute or action not in self.operation_bindings()
 
     def on_key(self, event: events.Key) -> None:
         """In read-only mode an operation's key says why nothing happens."""
-        if self.swarm_app.executor.can_execute:
+        if self.runtime.executor.can_execute:
             return
         for binding in self.operation_bindings().values():
             if binding.key == event.key:
@@ -170,7 +181,7 @@ class SwarmScreen(Screen[None]):
     async def run_operation(self, operation: Operation[Any], *, verb: str = "Confirm") -> None:
         """Preview -> confirm -> execute -> outcome. Cancel changes nothing; a plan whose
         objects changed meanwhile is read again and shown again before anything is done."""
-        executor = self.swarm_app.executor
+        executor = self.runtime.executor
         while True:
             self.operation_busy("preparing the preview…")
             try:

@@ -6,7 +6,7 @@ a usage bar, the data's age, "refreshing…" while df runs; ``v`` shows the ``-v
 Swarm nodes that no engine covers are listed with how to add them. ``p`` prunes on the
 selected engine, ``P`` on every reachable one: choose, preview, confirm, result.
 
-Nothing here talks to an engine: the app's :class:`~swarmtui.engine.disk.DiskFleet` does,
+Nothing here talks to an engine: the runtime's :class:`~swarmtui.engine.disk.DiskFleet` does,
 in workers and background tasks.
 """
 
@@ -36,6 +36,7 @@ from swarmtui.model.disk.view import (
 )
 from swarmtui.model.state import ClusterState
 from swarmtui.ops.prune import PruneOperation
+from swarmtui.runtime import Runtime
 from swarmtui.screens.base import SwarmScreen, operation_binding
 from swarmtui.screens.confirm_prune import PruneChooser
 
@@ -179,21 +180,17 @@ class DiskScreen(SwarmScreen):
         operation_binding("P", "prune_all", "Prune every engine"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
         self.selected = 0
         self.verbose = False
         self.busy: str | None = None
         self._unsubscribe: object = None
-        self._seen_prune_ns = -1
 
     # -- wiring -------------------------------------------------------------------------
     @property
     def fleet(self) -> DiskFleet:
-        app = self.swarm_app
-        if app.disk is None:
-            app.disk = DiskFleet.from_config(app.live.client.target, strict=False)
-        return app.disk
+        return self.runtime.fleet
 
     def body(self) -> ComposeResult:
         yield Static("", id="disk-info")
@@ -208,7 +205,7 @@ class DiskScreen(SwarmScreen):
             self.post_message(DiskChanged())
 
         self._unsubscribe = fleet.subscribe(changed)
-        fleet.start(self.swarm_app.live.store)
+        fleet.start(self.runtime.live.store)
         self.set_interval(1.0, self.render_panels)
         super().on_mount()
         self.query_one("#disk-panels").focus()
@@ -231,7 +228,7 @@ class DiskScreen(SwarmScreen):
         if not self.is_mounted or not self.is_current:
             return  # a hidden screen catches up when it is shown again (show_state)
         fleet: FleetState = self.fleet.store.state
-        now = self.swarm_app.clock_ns()
+        now = self.runtime.clock_ns()
         panels = list(self.query(EnginePanel))
         if panels:
             self.selected = max(0, min(self.selected, len(panels) - 1))

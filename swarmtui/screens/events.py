@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Static
 
 from swarmtui.engine.live import BACKLOG_S
 from swarmtui.model.state import ClusterState
+from swarmtui.runtime import Runtime
 from swarmtui.screens.base import SwarmScreen
 
 # The feed starts with the engine's recent history (LiveSwarm reads BACKLOG_S back), so an
@@ -22,8 +23,8 @@ class EventsScreen(SwarmScreen):
     SCREEN_NAME = "events"
     NEEDS_SWARM = False
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
         self._shown = 0
         self._last: object = None
 

@@ -9,6 +9,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
+from swarmtui.messages import ShowInGrid, ViewRequest
 from swarmtui.model.grid import (
     DENSITIES,
     SHOW_MODES,
@@ -18,6 +19,7 @@ from swarmtui.model.grid import (
     out_of_view,
 )
 from swarmtui.model.state import ClusterState
+from swarmtui.runtime import Runtime
 from swarmtui.screens.base import SwarmScreen
 from swarmtui.screens.grid_commands import GridFilterCommands
 from swarmtui.screens.task_details import TaskDetailsScreen
@@ -35,12 +37,7 @@ AGE_REFRESH_S = 5.0
 
 def show_in_grid(app: App[Any], **filters: object) -> None:
     """Show the grid narrowed by ``filters`` (GridOptions fields, e.g. ``service=NAME``)."""
-    app._grid_request = filters  # type: ignore[attr-defined]
-    screen = app.screen
-    if isinstance(screen, GridScreen):
-        screen.take_request()
-    else:
-        app.switch_mode("grid")
+    app.post_message(ShowInGrid(filters))
 
 
 class GridScreen(SwarmScreen):
@@ -57,8 +54,8 @@ class GridScreen(SwarmScreen):
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
         self.options = GridOptions()
         self.layouter = GridLayouter()
         self._info_text = ""
@@ -71,28 +68,21 @@ class GridScreen(SwarmScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one(TaskGrid).focus()
-        self.take_request()
         # Card ages ("running 3m") move on even when nothing else changes.
         self.set_interval(AGE_REFRESH_S, self._refresh_ages)
 
-    def on_screen_resume(self) -> None:
-        super().on_screen_resume()
-        self.take_request()
-
-    def take_request(self) -> None:
-        """Apply a pending "show these tasks" request (from the services screen)."""
-        request = getattr(self.app, "_grid_request", None)
-        if request is None:
+    def apply_request(self, request: ViewRequest) -> None:
+        """"Show these tasks" (from the services screen): the grid narrowed to them."""
+        if not isinstance(request, ShowInGrid):
             return
-        self.app._grid_request = None  # type: ignore[attr-defined]
         self.filter_prompt.close()
         self.set_options(**{"text": "", "stack": None, "service": None, "node": None,
-                            "label": None, **request})
+                            "label": None, **request.filters})
         self.query_one(TaskGrid).focus()
 
     def _refresh_ages(self) -> None:
         if self.is_current:
-            self.show_state(self.swarm_app.state)
+            self.show_state(self.state)
 
     def _column_width(self, state: ClusterState) -> int:
         """Fit every node on screen when cards stay readable; otherwise scroll sideways."""
@@ -102,20 +92,20 @@ class GridScreen(SwarmScreen):
         return max(narrowest, min(MAX_COLUMN_WIDTH, available // columns - 1))
 
     def on_resize(self) -> None:
-        self.show_state(self.swarm_app.state)
+        self.show_state(self.state)
 
     def show_state(self, state: ClusterState) -> None:
         options = replace(
             self.options, column_width=self._column_width(state), symbols=self.app.no_color
         )
-        layout = self.layouter.layout(state, options, self.swarm_app.clock_ns())
+        layout = self.layouter.layout(state, options, self.runtime.clock_ns())
         self.query_one(TaskGrid).set_layout(layout)
         self._show_info(layout, state)
 
     def on_task_grid_view_changed(self, _: TaskGrid.ViewChanged) -> None:
         layout = self.query_one(TaskGrid).layout_model
         if layout is not None:
-            self._show_info(layout, self.swarm_app.state)
+            self._show_info(layout, self.state)
 
     def _show_info(self, layout: GridLayout, state: ClusterState) -> None:
         """The info line: view options, filters, and what is scrolled out of view."""
@@ -148,7 +138,7 @@ class GridScreen(SwarmScreen):
 
     def set_options(self, **changes: object) -> None:
         self.options = replace(self.options, **changes)  # type: ignore[arg-type]
-        self.show_state(self.swarm_app.state)
+        self.show_state(self.state)
 
     def action_cycle_density(self) -> None:
         i = DENSITIES.index(self.options.density)
@@ -215,7 +205,7 @@ class GridScreen(SwarmScreen):
         self.set_options(**changes)
 
     def on_task_grid_task_selected(self, message: TaskGrid.TaskSelected) -> None:
-        self.app.push_screen(TaskDetailsScreen(message.task_id))
+        self.app.push_screen(TaskDetailsScreen(self.runtime, message.task_id))
 
 
 def filter_text(options: GridOptions) -> str:

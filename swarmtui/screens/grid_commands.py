@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-if TYPE_CHECKING:
-    from swarmtui.screens.grid import GridScreen
+from swarmtui.model.state import ClusterState
+
+
+class FilterableGrid(Protocol):
+    """What these commands need of the grid screen (which imports this module)."""
+
+    state: ClusterState
+
+    def set_options(self, **changes: object) -> None: ...
 
 
 class GridFilterCommands(Provider):
     """Offers "Grid: only stack X" etc. for what the swarm has now, plus a free text filter."""
 
     def _choices(self) -> list[tuple[str, str, dict[str, object]]]:
-        screen: GridScreen = self.screen  # type: ignore[assignment]
-        state = screen.swarm_app.state
+        state = cast(FilterableGrid, self.screen).state
         out: list[tuple[str, str, dict[str, object]]] = [
             ("Grid: show everything", "Clear all grid filters",
              {"text": "", "stack": None, "service": None, "node": None, "label": None}),
@@ -52,5 +58,4 @@ class GridFilterCommands(Provider):
                       help="Free text over task names, images, states and errors")
 
     def _apply(self, changes: dict[str, object]) -> None:
-        screen: GridScreen = self.screen  # type: ignore[assignment]
-        screen.set_options(**changes)
+        cast(FilterableGrid, self.screen).set_options(**changes)

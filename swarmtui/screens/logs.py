@@ -9,7 +9,6 @@ screen is visible: one slice per tick, never a call per line.
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ from swarmtui.engine.logs import (
     LogSession,
     StreamHealth,
 )
+from swarmtui.messages import OpenLogs, ViewRequest
 from swarmtui.model.log_targets import (
     LogTargets,
     describe_window,
@@ -42,13 +42,12 @@ from swarmtui.model.log_targets import (
 )
 from swarmtui.model.logs import LineFilter
 from swarmtui.model.state import ClusterState
+from swarmtui.runtime import Runtime
 from swarmtui.screens.base import SwarmScreen
 from swarmtui.widgets.log_view import LogView
 from swarmtui.widgets.prompt import Prompt, prompt_focused
 
 DEFAULT_TAIL = 200
-DEFAULT_CAPACITY = 20_000
-CAPACITY_ENV = "SWARMTUI_LOG_LINES"  # lines the pane keeps (the ring's capacity)
 FLUSH_S = 0.1
 
 _STATE_MARKS = {
@@ -74,23 +73,9 @@ _VERBS = {"follow": "Follow", "window": "Apply", "search": "Find", "filter": "Ap
           "export": "Export"}
 
 
-def session_for(app: App[Any]) -> LogSession:
-    """The app's log session (owned by the app; tests may set ``app.log_session``)."""
-    try:
-        capacity = max(100, int(os.environ.get(CAPACITY_ENV, DEFAULT_CAPACITY)))
-    except ValueError:
-        capacity = DEFAULT_CAPACITY
-    return app.logs(capacity)  # type: ignore[attr-defined, no-any-return]
-
-
 def open_logs(app: App[Any], service_id: str, task_id: str | None = None) -> None:
     """Show the logs of one service (and only one task's lines if ``task_id``)."""
-    app._logs_request = (service_id, task_id)  # type: ignore[attr-defined]
-    screen = app.screen
-    if isinstance(screen, LogsScreen):
-        screen.take_request()
-    else:
-        app.switch_mode("logs")
+    app.post_message(OpenLogs(service_id, task_id))
 
 
 def _stream_markup(h: StreamHealth) -> str:
@@ -140,8 +125,8 @@ class LogsScreen(SwarmScreen):
         Binding("escape", "cancel", "Cancel", show=False),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
         self.session: LogSession | None = None
         self.window_label = describe_window(DEFAULT_TAIL, None, 0)
         self.prompt_mode: str | None = None
@@ -164,29 +149,23 @@ class LogsScreen(SwarmScreen):
 
     def on_mount(self) -> None:
         self.query_one("#logs-paused").display = False
-        session = self.session = session_for(self.app)
+        session = self.session = self.runtime.logs
         self.view.set_ring(session.ring)
         if not session.active:
             session.start(LogTargets(), FollowOptions(tail=DEFAULT_TAIL))
         super().on_mount()
-        self.take_request()
         self.set_interval(FLUSH_S, self.flush)
         self.set_interval(1.0, self.refresh_health)  # idle is a matter of time passing
         self.view.focus()
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
-        self.take_request()
         self.flush()
 
-    def take_request(self) -> None:
-        """Apply a pending "logs of this service/task" request (from the task details)."""
-        request = getattr(self.app, "_logs_request", None)
-        if request is None or self.session is None:
-            return
-        self.app._logs_request = None  # type: ignore[attr-defined]
-        service_id, task_id = request
-        self.follow(LogTargets(services=(service_id,)), task_focus=task_id)
+    def apply_request(self, request: ViewRequest) -> None:
+        """"The logs of this service/task" (from the services screen or the task details)."""
+        if isinstance(request, OpenLogs) and self.session is not None:
+            self.follow(LogTargets(services=(request.service_id,)), task_focus=request.task_id)
 
     # -- following ---------------------------------------------------------------------
     def follow(
@@ -253,7 +232,7 @@ class LogsScreen(SwarmScreen):
         if session is None:
             return
         view = self.view
-        what = session.targets.describe(self.swarm_app.state)
+        what = session.targets.describe(self.state)
         parts = [f"following [b]{escape(what)}[/b]", self.window_label]
         if view.task_focus:
             parts.append(f"task [b]{view.task_focus[:12]}[/b] only (a: all tasks)")
@@ -292,13 +271,13 @@ class LogsScreen(SwarmScreen):
     def _prefill(self, mode: str) -> str:
         view, session = self.view, self.session
         if mode == "follow" and session is not None:
-            return session.targets.to_text(self.swarm_app.state)
+            return session.targets.to_text(self.state)
         if mode == "search" and view.search is not None:
             return view.search.pattern
         if mode == "filter" and view.line_filter is not None:
             return self._filter_raw
         if mode == "export":
-            stamp = datetime.fromtimestamp(self.swarm_app.clock_ns() / 1e9, tz=UTC)
+            stamp = datetime.fromtimestamp(self.runtime.clock_ns() / 1e9, tz=UTC)
             return f"swarmtui-logs-{stamp:%Y%m%d-%H%M%S}.log"
         return ""
 
@@ -348,7 +327,7 @@ class LogsScreen(SwarmScreen):
 
     def _apply_targets(self, text: str) -> bool:
         """Follow what the words match now; a word matching nothing changes nothing."""
-        state = self.swarm_app.state
+        state = self.state
         try:
             resolution = resolve_targets(state, parse_targets(text))
         except ValueError as exc:
@@ -366,7 +345,7 @@ class LogsScreen(SwarmScreen):
         return True
 
     def _apply_window(self, text: str) -> bool:
-        now = self.swarm_app.clock_ns()
+        now = self.runtime.clock_ns()
         try:
             tail, since = parse_window(text, now, local_offset_s=_local_offset_s())
         except ValueError as exc:

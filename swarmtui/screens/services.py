@@ -99,7 +99,7 @@ class ServicesScreen(SwarmScreen):
             self.notify("No services to choose from.", severity="warning")
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        if key not in self.swarm_app.state.services:
+        if key not in self.state.services:
             self.notify("That service is gone.", severity="warning")
             return None
         return key
@@ -109,11 +109,11 @@ class ServicesScreen(SwarmScreen):
         event.stop()
         sid = self._selected_service_id()
         if sid is not None:
-            show_in_grid(self.app, service=self.swarm_app.state.services[sid].name)
+            show_in_grid(self.app, service=self.state.services[sid].name)
 
     def _selected_service(self) -> Service | None:
         sid = self._selected_service_id()
-        return None if sid is None else self.swarm_app.state.services[sid]
+        return None if sid is None else self.state.services[sid]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While the prompt is open, keys type into it: the screen's keys are off (and out of
@@ -124,7 +124,7 @@ class ServicesScreen(SwarmScreen):
 
     # -- service actions (operations: previewed, confirmed, refused in read-only) ---------
     def service_client(self) -> ServiceClient:
-        return self.swarm_app.live.client
+        return self.runtime.live.client
 
     def _ask(self, svc: Service, hint: str, value: str, verb: str,
              make: Callable[[str], Operation[Any]]) -> None:

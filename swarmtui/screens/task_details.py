@@ -11,7 +11,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from swarmtui.engine.client import EngineError
+from swarmtui.messages import OpenLogs
 from swarmtui.model.details import task_details
+from swarmtui.model.state import ClusterState
+from swarmtui.runtime import Runtime
 
 TAIL_LINES = 10
 
@@ -23,9 +26,11 @@ class TaskDetailsScreen(ModalScreen[None]):
         Binding("L", "logs(False)", "Service logs"),
     ]
 
-    def __init__(self, task_id: str) -> None:
+    def __init__(self, runtime: Runtime, task_id: str) -> None:
         super().__init__()
+        self.runtime = runtime
         self.task_id = task_id
+        self.state: ClusterState = runtime.live.store.state
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="details-box"):
@@ -34,13 +39,13 @@ class TaskDetailsScreen(ModalScreen[None]):
             yield Static("esc: close · l: this task's logs · L: its service's logs", classes="hint")
 
     def on_mount(self) -> None:
-        self.watch(self.app, "state", lambda _: self.render_details(), init=True)
+        self.watch(self.app, "state", self.render_details, init=True)
         self.run_worker(self._load_tail(), exclusive=True, group="task-log-tail")
 
     async def _load_tail(self) -> None:
         box = self.query_one("#log-tail", Static)
         try:
-            lines = await self.app.task_log_tail(self.task_id, TAIL_LINES)  # type: ignore[attr-defined]
+            lines = await self.runtime.task_log_tail(self.task_id, TAIL_LINES)
         except EngineError as exc:
             box.update(Text(f"Last log lines: not available ({exc})", style="dim"))
             return
@@ -51,21 +56,19 @@ class TaskDetailsScreen(ModalScreen[None]):
             text.append("(none yet)", style="dim")
         box.update(text)
 
-    def render_details(self) -> None:
-        app = self.app
+    def render_details(self, state: ClusterState) -> None:
+        self.state = state
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold")
         table.add_column()
-        for key, value in task_details(app.state, self.task_id, app.clock_ns()):  # type: ignore[attr-defined]
+        for key, value in task_details(state, self.task_id, self.runtime.clock_ns()):
             table.add_row(key, value)
         self.query_one("#details", Static).update(table)
 
     def action_logs(self, task_only: bool) -> None:
         """Open the logs screen on this task's service (only this task's lines if asked)."""
-        from swarmtui.screens.logs import open_logs
-
-        task = self.app.state.tasks.get(self.task_id)  # type: ignore[attr-defined]
+        task = self.state.tasks.get(self.task_id)
         if task is None:
             return
         self.dismiss()
-        open_logs(self.app, task.service_id, task.id if task_only else None)
+        self.app.post_message(OpenLogs(task.service_id, task.id if task_only else None))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from textual.widgets import Static
 
 from swarmtui.model.selectors import Attention, attention
-from swarmtui.model.state import ClusterState
+from swarmtui.model.state import EMPTY_STATE, ClusterState
 from swarmtui.model.times import format_age
 
 
@@ -68,13 +69,18 @@ def status_text(
 
 
 class StatusBar(Static):
-    """Header line, refreshed on state changes and once a second for the data age."""
+    """Header line, refreshed on state changes (:meth:`show`) and once a second for the
+    data age. ``read_only`` and the clock come from the screen's runtime."""
 
     DEFAULT_CSS = "StatusBar { height: 1; }"
 
-    def __init__(self, screen_name: str, *, id: str | None = None) -> None:
+    def __init__(self, screen_name: str, *, read_only: bool = False,
+                 clock_ns: Callable[[], int] = time.time_ns, id: str | None = None) -> None:
         super().__init__("", id=id, markup=True)
         self.screen_name = screen_name
+        self.read_only = read_only
+        self.clock_ns = clock_ns
+        self.state: ClusterState = EMPTY_STATE
         self._text = ""
         self._needs: tuple[ClusterState, Attention] | None = None  # memo by snapshot identity
 
@@ -82,14 +88,16 @@ class StatusBar(Static):
         self.set_interval(1.0, self.refresh_text)
         self.refresh_text()
 
+    def show(self, state: ClusterState) -> None:
+        self.state = state
+        self.refresh_text()
+
     def refresh_text(self) -> None:
-        app = self.app
-        state: ClusterState = getattr(app, "state", ClusterState())
-        clock = getattr(app, "clock_ns", time.time_ns)
+        state = self.state
         if self._needs is None or self._needs[0] is not state:
             self._needs = (state, attention(state))
-        read_only = bool(getattr(app, "read_only", False))
-        text = status_text(state, clock(), read_only, self.screen_name, self._needs[1])
+        text = status_text(state, self.clock_ns(), self.read_only, self.screen_name,
+                           self._needs[1])
         if text != self._text:  # an update re-lays the screen out: only when it reads differently
             self._text = text
             self.update(text)

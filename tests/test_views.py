@@ -1,0 +1,165 @@
+"""The view registry: a new view and a new operation are a few lines, and the palette, `shot`,
+the key help and read-only all know them without code of their own."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.app import ComposeResult
+from textual.widgets import Static
+from uistate import fixed_app, fixed_runtime
+
+from swarmtui.cli import build_parser
+from swarmtui.engine.client import WritePermit
+from swarmtui.ops.base import Operation, Outcome, Plan, Preview
+from swarmtui.screens.base import SwarmScreen, operation_binding
+from swarmtui.screens.operation import ConfirmOperationScreen, OutcomeScreen
+from swarmtui.shot import render_screen, take_shot
+from swarmtui.views import ViewRegistry, ViewSpec, default_views
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# -- the toy: a view and an operation, with no read-only code ------------------------------
+class ToyOp(Operation[None]):
+    executed = 0
+
+    async def plan(self) -> Plan[None]:
+        return Plan(self, Preview("Toy change", blocks=("toy: a -> b",), changes=1), None)
+
+    async def execute(self, plan: Plan[None], permit: WritePermit) -> Outcome:
+        ToyOp.executed += 1
+        return Outcome("Toy change", blocks=("changed",))
+
+
+class ToyScreen(SwarmScreen):
+    SCREEN_NAME = "toy"
+    NEEDS_SWARM = False
+    BINDINGS = [operation_binding("x", "toy", "Toy change")]
+
+    def body(self) -> ComposeResult:
+        yield Static("a toy view")
+
+    def action_toy(self) -> None:
+        self.run_operation(ToyOp())
+
+
+def toy_views() -> ViewRegistry:
+    views = default_views().copy()
+    views.register(ViewSpec.of(ToyScreen, "8", "A toy view"))
+    return views
+
+
+@pytest.fixture(autouse=True)
+def _no_toy_ops() -> None:
+    ToyOp.executed = 0
+
+
+def notices(app: Any) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+# -- the toy appears everywhere views are listed -------------------------------------------
+async def test_toy_view_is_in_the_palette_keys_and_help() -> None:
+    app = fixed_app(views=toy_views())
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Go to toy (8)" in titles and "Go to grid (1)" in titles
+        await pilot.press("8")
+        await pilot.pause()
+        assert isinstance(app.screen, ToyScreen)
+        text = render_screen(app, as_svg=False)
+        assert "a toy view" in text and "swarmtui · toy" in text
+        assert "x Toy change" in text.splitlines()[-1]  # the footer
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen.query("HelpPanel")
+        assert "Toy change" in render_screen(app, as_svg=False)
+
+
+async def test_toy_operation_runs_through_the_shared_flow() -> None:
+    app = fixed_app(views=toy_views(), start_mode="toy")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("x")
+        for _ in range(50):
+            await pilot.pause()
+            if isinstance(app.screen, ConfirmOperationScreen):
+                break
+        assert "toy: a -> b" in render_screen(app, as_svg=False)
+        await pilot.click("#confirm-yes")
+        for _ in range(50):
+            await pilot.pause()
+            if isinstance(app.screen, OutcomeScreen):
+                break
+        assert isinstance(app.screen, OutcomeScreen)
+    assert ToyOp.executed == 1
+
+
+async def test_toy_operation_is_hidden_and_refused_in_read_only() -> None:
+    app = fixed_app(views=toy_views(), start_mode="toy", read_only=True)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        text = render_screen(app, as_svg=False)
+        assert "READ-ONLY" in text.splitlines()[0]
+        assert "Toy change" not in text.splitlines()[-1]  # not in the footer
+        await pilot.press("x")
+        await pilot.pause()
+        assert notices(app) == ["Read-only mode: Toy change is disabled."]
+        assert isinstance(app.screen, ToyScreen), "no preview, no dialog"
+    assert ToyOp.executed == 0
+
+
+async def test_shot_renders_a_registered_view_by_name(tmp_path: Path) -> None:
+    out = tmp_path / "toy.txt"
+    await take_shot(fixed_runtime(), "toy", out, (120, 30), timeout=5, delay=0,
+                    views=toy_views())
+    assert "a toy view" in out.read_text()
+    with pytest.raises(ValueError, match=r"choose from: grid, services, logs, disk, events"):
+        await take_shot(fixed_runtime(), "toy", out, (120, 30), timeout=5, delay=0)
+
+
+# -- the registry itself -----------------------------------------------------------------
+def test_registry_refuses_a_name_or_key_twice_and_copies_apart() -> None:
+    views = default_views()
+    with pytest.raises(ValueError, match="key '1' is taken by view 'grid'"):
+        views.register(ViewSpec("other", "1", "", ToyScreen))
+    with pytest.raises(ValueError, match="'grid' is registered twice"):
+        views.register(ViewSpec("grid", "7", "", ToyScreen))
+    copy = views.copy()
+    copy.register(ViewSpec.of(ToyScreen, "8", "A toy view"))
+    assert "toy" in copy and "toy" not in views
+    assert [v.key for v in copy] == ["1", "2", "3", "4", "8", "9"]  # key order
+    with pytest.raises(KeyError, match="choose from: grid, services"):
+        views.get("nosuch")
+
+
+def test_help_names_every_view_with_its_key(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--help"], ["shot", "--help"]):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(argv)
+        out = " ".join(capsys.readouterr().out.split())
+        for view in default_views():
+            assert view.name in out
+            if argv == ["--help"]:
+                assert f"{view.key} {view.name}" in out
+
+
+def test_readme_key_table_matches_the_registry() -> None:
+    """The README's first Keys row lists exactly the registered views, key by key."""
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Keys", 1)[1].split("\n\n", 2)[1]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    keys_cell, where, names_cell = (c.strip() for c in rows[0].strip("|").split("|"))
+    keys = re.findall(r"`([^`]+)`", keys_cell)
+    names = [n.strip() for n in names_cell.split(",")]
+    views = list(default_views())
+    assert where == "everywhere"
+    assert keys == [v.key for v in views]
+    assert names == [v.name for v in views]
+    shot_line = next(line for line in readme.splitlines() if line.strip().startswith("# screens:"))
+    assert shot_line.split(":", 1)[1].strip() == ", ".join(v.name for v in views)
