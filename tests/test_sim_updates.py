@@ -235,3 +235,26 @@ def test_manual_rollback_swaps_specs_and_stale_version_is_refused() -> None:
     assert status["Message"] == "rollback completed" and "CompletedAt" in status
     running = c.tasks_json({"service": [sid], "desired-state": ["running"]})
     assert {t["Spec"]["ContainerSpec"]["Image"] for t in running} == {"busybox:lab"}
+
+
+@pytest.mark.parametrize(("action", "word"), [("pause", "update"), ("rollback", "rollback")])
+def test_a_failing_rollback_pauses_in_the_engines_words(action: str, word: str) -> None:
+    # swarmkit: a rollback's failure with RollbackConfig pause says "update paused ...";
+    # with rollback ("never roll back a rollback") it says "rollback paused ...".
+    c = _lab_like()
+    spec = cli_service("tl-back", "busybox:lab", 2, args=FAILING_ARGS)
+    spec["RollbackConfig"] = {"Parallelism": 1, "Delay": 0, "FailureAction": action,
+                              "Monitor": 5 * NS, "MaxFailureRatio": 0, "Order": "stop-first"}
+    sid = str(c.create_service(spec)["ID"])
+    c.advance(5)
+    svc = c.service_json(sid)
+    good = svc["Spec"]
+    good["TaskTemplate"]["ContainerSpec"]["Args"] = ["sleep", "3600"]
+    c.update_service(sid, svc["Version"]["Index"], good)
+    until(c, lambda: c.service_json(sid)["UpdateStatus"]["State"] == "completed")
+    c.rollback_service(sid)
+    until(c, lambda: c.service_json(sid)["UpdateStatus"]["State"] != "rollback_started")
+    status = c.service_json(sid)["UpdateStatus"]
+    assert status["State"] == "rollback_paused"
+    assert re.fullmatch(f"{word} paused due to failure or early termination of task "
+                        r"[a-z0-9]{25}", status["Message"])
