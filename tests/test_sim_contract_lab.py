@@ -3,13 +3,17 @@ the real engine returns for the same kinds of objects, the simulator returns too
 
 from __future__ import annotations
 
+import json
+import time
+import urllib.parse
 from typing import Any
 
 import pytest
 from swarmlab import Lab
 from test_sim import assert_shape
 
-from swarmtui.sim.scenarios import build
+from swarmtui.sim.scenarios import build, cli_service
+from swarmtui.sim.util import NS
 
 pytestmark = pytest.mark.lab
 
@@ -36,3 +40,44 @@ def test_sim_shapes_hold_against_the_live_lab(swarm: Lab) -> None:
     assert_shape(listed("/tasks"), sim.tasks_json())
     assert_shape([swarm.api("/info")["Swarm"]], [sim.info_json()["Swarm"]])
     assert_shape([swarm.api("/version")], [sim.version_json()])
+
+
+def test_update_status_and_previous_spec_shapes_hold_against_the_live_lab(swarm: Lab) -> None:
+    """A finished image update (UpdateStatus with CompletedAt, PreviousSpec, the old task shut
+    down) and a manual rollback's status: the sim's JSON has every key path of the lab's."""
+    _service(swarm, "--name", "upd", "--replicas", "1", "--update-delay", "1s",
+             "--update-monitor", "1s")
+    swarm.docker("service", "update", "--detach", "--image", "busybox:lab2", "upd")
+
+    def state() -> str:
+        return str((swarm.api("/services/upd").get("UpdateStatus") or {}).get("State", ""))
+
+    deadline = time.monotonic() + 90
+    while state() != "completed":
+        assert time.monotonic() < deadline, f"lab update stuck in {state()!r}"
+        time.sleep(0.5)
+    completed = swarm.api("/services/upd")
+    flt = urllib.parse.quote(json.dumps({"service": ["upd"]}))
+    tasks = swarm.api(f"/tasks?filters={flt}")
+    swarm.docker("service", "rollback", "--detach", "upd")
+    rolled = swarm.api("/services/upd")
+    assert rolled["UpdateStatus"]["State"] in ("rollback_started", "rollback_completed")
+
+    sim = build("demo")
+    spec = cli_service("upd", "busybox:lab", 1, args=["sh", "-c", "while true; do echo tick; "
+                                                      "sleep 2; done"])
+    spec["UpdateConfig"] = {"Parallelism": 1, "Delay": NS, "FailureAction": "pause",
+                            "Monitor": NS, "MaxFailureRatio": 0, "Order": "stop-first"}
+    sim.create_service(spec)
+    sim.advance(10)
+    sim.set_image("upd", "busybox:lab2")
+    for _ in range(120):
+        sim.advance(0.5)
+        if sim.service_json("upd")["UpdateStatus"]["State"] == "completed":
+            break
+    svc = sim.service_json("upd")
+    assert svc["UpdateStatus"]["State"] == "completed" and "PreviousSpec" in svc
+    assert_shape([completed], [svc])
+    assert_shape(tasks, sim.tasks_json({"service": ["upd"]}))
+    sim.rollback_service("upd")
+    assert_shape([rolled], [sim.service_json("upd")])

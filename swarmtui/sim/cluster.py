@@ -546,6 +546,11 @@ class SimCluster(Updater):
         self.emit("node", "update", node.id, attrs, ts)
         self.reconcile_all()
 
+    def set_availability(self, ref: str, availability: str) -> None:
+        """Convenience: ``docker node update --availability`` (the whole spec, with its version)."""
+        node = self.resolve_node(ref)
+        self.update_node(node.id, node.meta.version, {**node.spec, "Availability": availability})
+
     def set_node_state(self, ref: str, state: str) -> None:
         """Simulate the node's heartbeat: ``down`` (agent lost) or ``ready`` (back)."""
         node = self.resolve_node(ref)

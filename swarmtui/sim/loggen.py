@@ -13,6 +13,7 @@ when it is asked for, so every call returns byte-identical output.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 
@@ -123,9 +124,11 @@ PROFILES: dict[str, Profile] = {
         command="/bin/sh -c 'while true; do hostname; sleep 2; done'",
         image_size=1_982_347,
     ),
+    # A crashing release (a tag with "broken"/"crash", or an image a scenario marks): starts,
+    # then exits 3 like the lab's `sh -c 'sleep 1; exit 3'` (update_pause/, update_rollback/).
     "broken": Profile(
         "broken", 500_000_000, fail_after_ns=1_700_000_000, command="",
-        image_size=41_500_000,
+        image_size=41_500_000, exit_code=3, err="task: non-zero exit (3)",
     ),
 }
 
@@ -168,11 +171,24 @@ def profile_for(image: str, args: list[str] | None = None) -> Profile:
                     return chatty_profile(int(rate))
             return PROFILES[kind]
     joined = " ".join(args or [])
-    if "exit 1" in joined or joined.strip() == "false":
-        return Profile(
-            "backup", 1_000_000_000, fail_after_ns=3_000_000_000, command=joined or repo
-        )
+    exit_match = _EXIT_RE.search(joined)
+    if exit_match and int(exit_match.group(2)) != 0:
+        return failing_profile(int(exit_match.group(2)), exit_match.group(1), joined or repo)
+    if joined.strip() == "false":
+        return failing_profile(1, None, joined)
     return Profile("hostname", 2_000_000_000, command=joined or "/bin/sh", image_size=1_982_347)
+
+
+# `sleep 1; exit 3` (the lab's failing command), `exit 1`: how long it runs and its code.
+_EXIT_RE = re.compile(r"(?:sleep\s+(\d+(?:\.\d+)?)\s*;\s*)?exit\s+(\d+)")
+
+
+def failing_profile(exit_code: int, sleep_s: str | None = None, command: str = "") -> Profile:
+    """A container that runs ``sleep_s`` seconds (3 s when not said) and exits ``exit_code``."""
+    after = int(float(sleep_s) * NS) if sleep_s else 3 * NS
+    return Profile("backup", 1_000_000_000, fail_after_ns=max(after, 100_000_000),
+                   command=command, exit_code=exit_code,
+                   err=f"task: non-zero exit ({exit_code})")
 
 
 def chatty_profile(lines_per_second: int) -> Profile:

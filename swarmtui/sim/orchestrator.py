@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from swarmtui.sim import scheduler as sched
 from swarmtui.sim.core import SimCore
-from swarmtui.sim.loggen import profile_for, task_seed
+from swarmtui.sim.loggen import Profile, failing_profile, profile_for, task_seed
 from swarmtui.sim.objects import (
     SimNetwork,
     SimNode,
@@ -51,6 +51,12 @@ class Orchestrator(SimCore):
         self.unassigned: dict[str, SimTask] = {}
         self._watchers: dict[str, list[Watcher]] = {}
         self._sched_queued = False
+        self.crashing: dict[str, Profile] = {}  # image -> how its containers fail
+
+    def mark_crashing(self, image: str, exit_code: int = 3, after_s: float = 1.0) -> None:
+        """Containers of ``image`` start, run ``after_s`` and exit ``exit_code`` (a bad
+        release for the demo's failing update), whatever its name says."""
+        self.crashing[image] = failing_profile(exit_code, str(after_s), image)
 
     # ------------------------------------------------------------------ helpers
     def node_up(self, node_id: str) -> bool:
@@ -101,7 +107,17 @@ class Orchestrator(SimCore):
             if desired == "remove":
                 self.after(self.rng.between(100 * MS, 600 * MS), self._t_delete, task)
             return
+        if task.state == "running" and task.container_id:
+            self.after(self.rng.between(30 * MS, 180 * MS), self._t_stopping, task)
         self.after(self.rng.between(200 * MS, 1200 * MS), self._t_stop, task)
+
+    def _t_stopping(self, task: SimTask) -> None:
+        """The agent reports the container it is stopping: still running, ExitCode -1 (what
+        dockerd shows between the shutdown order and the container's exit)."""
+        if (self._alive(task, "running") and task.desired not in LIVE_DESIRED
+                and self.node_up(task.node_id)):
+            task.exit_code = -1
+            self.set_state(task, "running", task.message)
 
     # ------------------------------------------------------------------ creation
     def create_task(self, svc: SimService, slot: int, node_id: str = "",
@@ -115,7 +131,7 @@ class Orchestrator(SimCore):
             slot=slot,
             spec=svc.task_spec,
             template_key=svc.template_key,
-            profile=profile_for(image, _args(svc.template)),
+            profile=self.crashing.get(image) or profile_for(image, _args(svc.template)),
             log_seed=task_seed(self.seed, meta.id),
             node_id=node_id,
             desired=desired,

@@ -137,11 +137,16 @@ def _bind(source: str, target: str) -> Json:
 
 # --------------------------------------------------------------------------- demo
 
+# A release of shop_api whose containers exit 3 a second after starting (swarmtui/demo.py's
+# script updates to it; FailureAction rollback brings 2.4.1 back).
+DEMO_BAD_RELEASE = "registry.example.com/shop/api:2.5.0"
+
 
 def demo(seed: int = 1, start_ns: int = DEFAULT_START_NS) -> SimCluster:
     """5 nodes (leader, reachable manager, 3 workers: one drained, one down), 3 stacks
     (``shop``, ``monitoring``, ``ops``), a standalone service, secrets and configs."""
     c = SimCluster(seed, start_ns)
+    c.mark_crashing(DEMO_BAD_RELEASE)  # the demo script's failing update rolls back from it
     c.add_node("manager-1", "manager", "10.10.0.11", nano_cpus=4 * NS, memory_bytes=8 * GIB,
                labels={"db": "true", "zone": "a"})
     c.advance(3.2)

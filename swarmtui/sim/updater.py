@@ -1,12 +1,17 @@
 """Rolling updates and rollbacks (swarmkit ``manager/orchestrator/update/updater.go``, simplified).
 
-A run replaces every *dirty* slot (its live task was created from another TaskTemplate) with
-``Parallelism`` workers (0 = all at once). A worker updates one slot — ``stop-first``: the old
-task is shut down, then the new one (created with DesiredState ``ready``) is started;
-``start-first``: the new task starts, and the old one is shut down once the new one runs —
-then waits ``Delay`` before taking the next slot. A new task that fails before running or
-within ``Monitor`` triggers ``FailureAction`` (pause | continue | rollback). UpdateStatus
-goes updating → completed, or paused / rollback_started → rollback_completed.
+A run replaces every *dirty* slot (its live task was created from another TaskTemplate), taken
+in the engine's map order (seeded here), with ``Parallelism`` workers (0 = all at once). A
+worker updates one slot — ``stop-first``: the old task is shut down, then the new one (created
+with DesiredState ``ready``) is started; ``start-first``: the new task starts, and the old one
+is shut down once the new one runs — and when the new task reached running (or ended before),
+waits ``Delay`` before taking the next slot. After the last worker, the updater watches for one
+more ``Monitor`` period, then says completed. A task the updater created that fails before
+running or within ``Monitor`` of it counts as a failure; once failures exceed
+``MaxFailureRatio`` of the dirty slots, ``FailureAction`` applies (pause | continue |
+rollback). Like the engine, failures are noticed while slots are still being handed out or
+during the last monitor period (not while waiting for the last workers). UpdateStatus goes
+updating → completed, paused, or rollback_started → rollback_completed / rollback_paused.
 """
 
 from __future__ import annotations
@@ -35,8 +40,11 @@ class UpdateRun:
     total: int
     active: int = 0
     failures: int = 0
-    monitor_until: int = 0
     stopped: bool = False
+    monitoring: bool = False  # every slot done: the last monitoring period runs
+    failed_ids: set[str] = field(default_factory=set)
+    # Failures seen while only waiting for the last workers: (task, when it reached running).
+    deferred: list[tuple[SimTask, int | None]] = field(default_factory=list)
 
 
 @dataclass(eq=False)
@@ -46,7 +54,7 @@ class SlotUpdate:
     run: UpdateRun
     new: SimTask
     old: list[SimTask]
-    running_ns: int | None = None
+    running_ns: int | None = None  # when the new task reached running (or ended before)
     waiting_old: set[str] = field(default_factory=set)
 
 
@@ -115,8 +123,10 @@ class Updater(Orchestrator):
         old = self.runs.pop(svc.id, None)
         if old is not None:
             old.stopped = True
-        keys = self.dirty_keys(svc)
         state = svc.update_status.get("State") if svc.update_status else None
+        if state in ("paused", "rollback_paused"):
+            return  # the engine's updater does nothing until the next spec update
+        keys = self.dirty_keys(svc)
         if not keys:
             if state == "updating":
                 self.set_update_status(svc, "completed", "update completed", completed=True)
@@ -124,8 +134,11 @@ class Updater(Orchestrator):
                 self.set_update_status(svc, "rollback_completed", "rollback completed",
                                        completed=True)
             return
-        if not rollback:
+        # swarmkit builds the dirty slots from a Go map: the order differs per run.
+        keys = [keys.pop(self.rng.choice_index(len(keys))) for _ in range(len(keys))]
+        if svc.update_status is None:
             self.set_update_status(svc, "updating", "update in progress", started=True)
+        rollback = rollback or state == "rollback_started"
         cfg = update_config(svc.spec, rollback)
         parallelism = int(cfg["Parallelism"])
         run = UpdateRun(
@@ -149,8 +162,17 @@ class Updater(Orchestrator):
         if run.stopped:
             return
         if not run.queue:
-            if run.active == 0:
-                self.schedule(max(run.monitor_until, self.now_ns), self._t_complete, run)
+            if run.active == 0 and not run.monitoring:
+                # Every worker is done: failures that came meanwhile are read now, then one
+                # more monitoring period before the update counts as completed.
+                run.monitoring = True
+                for task, reached in run.deferred:
+                    if reached is None or self.now_ns - reached <= run.monitor_ns:
+                        self._update_failed(run, task)
+                        if run.stopped:
+                            return
+                run.deferred.clear()
+                self.after(run.monitor_ns, self._t_complete, run)
             return
         key = run.queue.pop(0)
         run.active += 1
@@ -159,26 +181,46 @@ class Updater(Orchestrator):
             run.stopped = True
             return
         slot, node_id = (key, "") if isinstance(key, int) else (0, key)
-        old = [
+        live = [
             t for t in svc.tasks.values()
-            if t.desired in LIVE_DESIRED and t.template_key != svc.template_key
+            if t.desired in LIVE_DESIRED
             and (t.slot == slot if slot else (not t.slot and t.node_id == node_id))
         ]
+        old = [t for t in live if t.template_key != svc.template_key]
+        clean = [t for t in live if t.template_key == svc.template_key]
         if not old:
             self._worker_free(run)
+            return
+        if clean:
+            self._use_existing(run, clean[0], old)
             return
         start_first = run.order == "start-first"
         new = self.create_task(svc, slot, node_id, desired="running" if start_first else "ready")
         job = SlotUpdate(run, new, old)
         self.watch(new, partial(self._on_new, job))
         if not start_first:
+            self._stop_then_start(job)
+
+    def _stop_then_start(self, job: SlotUpdate) -> None:
+        """Shut the old tasks down; start the new one once they stopped (restart.DelayStart)."""
+        for t in job.old:
+            self.set_desired(t, "shutdown")
+            if t.state in ("ready", "starting", "running") and self.node_up(t.node_id):
+                job.waiting_old.add(t.id)
+                self.watch(t, partial(self._on_old, job))
+        if not job.waiting_old:
+            self.start_now(job.new)
+
+    def _use_existing(self, run: UpdateRun, existing: SimTask, old: list[SimTask]) -> None:
+        """The slot already has a task of the new spec (a restart made it): keep that one,
+        shut the others; its failures are not the updater's (swarmkit useExistingTask)."""
+        job = SlotUpdate(run, existing, old)
+        if existing.desired == "ready":
+            self._stop_then_start(job)
+        else:
             for t in old:
                 self.set_desired(t, "shutdown")
-                if t.state in ("ready", "starting", "running") and self.node_up(t.node_id):
-                    job.waiting_old.add(t.id)
-                    self.watch(t, partial(self._on_old, job))
-            if not job.waiting_old:
-                self.start_now(new)
+        self.after(run.delay_ns, self._worker_free, run)
 
     def _on_old(self, job: SlotUpdate, task: SimTask) -> None:
         if task.state in TERMINAL:
@@ -188,36 +230,37 @@ class Updater(Orchestrator):
 
     def _on_new(self, job: SlotUpdate, task: SimTask) -> None:
         run = job.run
-        if task.state == "running" and job.running_ns is None:
-            job.running_ns = self.now_ns
-            if run.order == "start-first":
-                for t in job.old:
-                    if t.desired in LIVE_DESIRED:
-                        self.set_desired(t, "shutdown")
-            if run.stopped:
-                return
-            run.monitor_until = max(run.monitor_until, self.now_ns + run.monitor_ns)
-            self.after(run.delay_ns, self._worker_free, run)
-            return
         ended = task.state in ("failed", "rejected") or (
             task.state in ("complete", "shutdown") and task.desired in LIVE_DESIRED
         )
-        if not ended:
+        if job.running_ns is None and (task.state == "running" or task.state in TERMINAL):
+            # The worker's wait for the new task is over (running, or ended before that).
+            job.running_ns = self.now_ns
+            if run.order == "start-first" and task.state == "running":
+                for t in job.old:
+                    if t.desired in LIVE_DESIRED:
+                        self.set_desired(t, "shutdown")
+            if not run.stopped:
+                self.after(run.delay_ns, self._worker_free, run)
+        if not ended or run.stopped or task.id in run.failed_ids or job.running_ns is None:
             return
-        in_monitor = job.running_ns is None or self.now_ns <= job.running_ns + run.monitor_ns
-        if in_monitor and not run.stopped:
+        if self.now_ns > job.running_ns + run.monitor_ns:
+            return  # failed after the monitoring window: the restart policy's business
+        run.failed_ids.add(task.id)
+        if run.failure_action == "continue":
+            return
+        if run.queue or run.monitoring:
             # Let the restart supervisor deal with the task first (same instant, next timer).
-            self.after(0, self._update_failed, run, task, job.running_ns is None)
+            self.after(0, self._update_failed, run, task)
+        else:
+            run.deferred.append((task, job.running_ns))
 
     def _worker_free(self, run: UpdateRun) -> None:
         run.active -= 1
         self._update_next(run)
 
     def _t_complete(self, run: UpdateRun) -> None:
-        if run.stopped or run.active or run.queue or self.runs.get(run.service_id) is not run:
-            return
-        if self.now_ns < run.monitor_until:  # a later slot extended the monitoring window
-            self.schedule(run.monitor_until, self._t_complete, run)
+        if run.stopped or self.runs.get(run.service_id) is not run:
             return
         del self.runs[run.service_id]
         svc = self.services.get(run.service_id)
@@ -228,24 +271,21 @@ class Updater(Orchestrator):
         else:
             self.set_update_status(svc, "completed", "update completed", completed=True)
 
-    def _update_failed(self, run: UpdateRun, task: SimTask, worker_busy: bool) -> None:
+    def _update_failed(self, run: UpdateRun, task: SimTask) -> None:
         if run.stopped:
             return
         run.failures += 1
-        tolerated = run.failure_action == "continue" or (
-            run.max_failure_ratio > 0 and run.failures <= run.max_failure_ratio * run.total
-        )
-        if tolerated:
-            if worker_busy:
-                self._worker_free(run)
-            return
+        if run.failures <= run.max_failure_ratio * run.total:
+            return  # tolerated (MaxFailureRatio)
         svc = self.services.get(run.service_id)
         run.stopped = True
         if self.runs.get(run.service_id) is run:
             del self.runs[run.service_id]
         if svc is None:
             return
-        if run.failure_action == "rollback" and not run.rollback and svc.previous_spec:
+        if run.failure_action == "rollback" and not run.rollback:
+            if svc.previous_spec is None:
+                return  # swarmkit logs "no previous spec" and leaves the status as it was
             before = self.service_snapshot(svc)
             self.set_spec(svc, svc.previous_spec)
             svc.previous_spec = None
@@ -262,7 +302,8 @@ class Updater(Orchestrator):
             self.start_update(svc, rollback=True)
             self.request_scheduling()
             return
-        what = "rollback" if run.rollback else "update"
+        # "Never roll back a rollback": a rollback whose config says rollback pauses instead.
+        what = "rollback" if run.rollback and run.failure_action == "rollback" else "update"
         self.set_update_status(
             svc,
             "rollback_paused" if run.rollback else "paused",
