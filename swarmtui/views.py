@@ -99,6 +99,7 @@ def default_views() -> ViewRegistry:
     from swarmtui.screens.events import EventsScreen
     from swarmtui.screens.grid import GridScreen
     from swarmtui.screens.logs import LogsScreen
+    from swarmtui.screens.nodes import NodesScreen
     from swarmtui.screens.services import ServicesScreen
 
     return ViewRegistry([
@@ -106,5 +107,6 @@ def default_views() -> ViewRegistry:
         ViewSpec.of(ServicesScreen, "2", "Services with replica counts and update status"),
         ViewSpec.of(LogsScreen, "3", "Merged live logs"),
         ViewSpec.of(DiskScreen, "4", "Disk usage and prune per engine"),
+        ViewSpec.of(NodesScreen, "6", "Nodes: status, availability, manager status, engine"),
         ViewSpec.of(EventsScreen, "9", "The engine's event feed"),
     ])

@@ -34,6 +34,11 @@ def test_services(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(fixed_app(), press=["2"], terminal_size=(120, 30))
 
 
+@pytest.mark.parametrize("size", list(SIZES))
+def test_nodes(snap_compare, size: str) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(fixed_app(), press=["6"], terminal_size=SIZES[size])
+
+
 def test_events(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(fixed_app(), press=["9"], terminal_size=(120, 30))
 

@@ -6,10 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.coordinate import Coordinate
-from textual.widgets import DataTable
 
 from swarmtui.model.imageref import image_ref_problem
 from swarmtui.model.servicespec import (
@@ -19,6 +16,7 @@ from swarmtui.model.servicespec import (
     update_config_text,
 )
 from swarmtui.model.state import ClusterState
+from swarmtui.model.tables import SERVICE_COLUMNS, service_rows
 from swarmtui.model.types import Service
 from swarmtui.ops.base import Operation
 from swarmtui.ops.service import (
@@ -30,47 +28,29 @@ from swarmtui.ops.service import (
     UpdateConfig,
     UpdateImage,
 )
-from swarmtui.screens.base import SwarmScreen, operation_binding
-from swarmtui.screens.grid import show_in_grid
+from swarmtui.screens.base import operation_binding
 from swarmtui.screens.logs import open_logs
-from swarmtui.widgets.prompt import Prompt, prompt_focused
-
-COLUMNS = ("NAME", "MODE", "REPLICAS", "IMAGE", "STACK", "UPDATE", "PORTS")
+from swarmtui.screens.table import TableScreen, TableSpec, columns
 
 
-def service_rows(state: ClusterState) -> list[tuple[str, tuple[str, ...]]]:
-    rows: list[tuple[str, tuple[str, ...]]] = []
-    for svc in sorted(state.services.values(), key=lambda s: s.name):
-        update = svc.update_status.state if svc.update_status else "-"
-        ports = (
-            ", ".join(f"*:{p.published}->{p.target}/{p.protocol}" for p in svc.ports if p.published)
-            or "-"
-        )
-        rows.append(
-            (
-                svc.id,
-                (
-                    svc.name,
-                    svc.mode,
-                    svc.replicas_text,
-                    svc.image.split("@")[0],
-                    svc.stack or "-",
-                    update,
-                    ports,
-                ),
-            )
-        )
-    return rows
+def _find_service(state: ClusterState, key: str) -> Service | None:
+    return state.services.get(key)
 
 
-class ServicesTable(DataTable[str]):
-    """The services list; Enter (shown in the footer) opens the selected service's tasks."""
+SERVICES: TableSpec[Service] = TableSpec(
+    name="services",
+    noun="service",
+    columns=columns(*SERVICE_COLUMNS),
+    rows=service_rows,
+    find=_find_service,
+    # Enter: its tasks, on the grid narrowed to it (like docker service ps).
+    grid_filter=lambda svc: {"service": svc.name},
+    event_types=frozenset({"service"}),
+)
 
-    BINDINGS = [Binding("enter", "select_cursor", "Tasks")]
 
-
-class ServicesScreen(SwarmScreen):
-    SCREEN_NAME = "services"
+class ServicesScreen(TableScreen[Service]):
+    SPEC = SERVICES
 
     BINDINGS = [
         Binding("l", "logs", "Logs"),
@@ -82,45 +62,6 @@ class ServicesScreen(SwarmScreen):
         operation_binding("D", "remove", "Remove"),
         replace(operation_binding("u", "update_config", "Update config…"), priority=True),
     ]
-
-    def body(self) -> ComposeResult:
-        table = ServicesTable(id="services", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
-        yield Prompt(id="services-prompt")
-        yield table
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#services", DataTable).focus()  # not the (hidden) prompt above it
-
-    def _selected_service_id(self) -> str | None:
-        table = self.query_one("#services", DataTable)
-        if not table.row_count:
-            self.notify("No services to choose from.", severity="warning")
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        if key not in self.state.services:
-            self.notify("That service is gone.", severity="warning")
-            return None
-        return key
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """Enter on a service: its tasks, on the grid narrowed to it (like docker service ps)."""
-        event.stop()
-        sid = self._selected_service_id()
-        if sid is not None:
-            show_in_grid(self.app, service=self.state.services[sid].name)
-
-    def _selected_service(self) -> Service | None:
-        sid = self._selected_service_id()
-        return None if sid is None else self.state.services[sid]
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # While the prompt is open, keys type into it: the screen's keys are off (and out of
-        # the footer, which shows the prompt's Enter/Esc instead).
-        if prompt_focused(self):
-            return False
-        return super().check_action(action, parameters)
 
     # -- service actions (operations: previewed, confirmed, refused in read-only) ---------
     def service_client(self) -> ServiceClient:
@@ -140,12 +81,11 @@ class ServicesScreen(SwarmScreen):
             self.run_operation(operation, verb=verb)
             return True
 
-        self.query_one("#services-prompt", Prompt).open(value, hint=hint, verb=verb,
-                                                        accept=accept)
+        self.prompt.open(value, hint=hint, verb=verb, accept=accept)
 
     def action_scale(self) -> None:
         """`s`: ask for the replica count (the current one pre-filled), then preview."""
-        svc = self._selected_service()
+        svc = self.selected()
         if svc is None:
             return
         refusal = scale_refusal(svc.mode, svc.name)
@@ -158,7 +98,7 @@ class ServicesScreen(SwarmScreen):
 
     def action_image(self) -> None:
         """`i`: ask for the image reference (the current one pre-filled), then preview."""
-        svc = self._selected_service()
+        svc = self.selected()
         if svc is None:
             return
         client = self.service_client()
@@ -167,7 +107,7 @@ class ServicesScreen(SwarmScreen):
 
     def action_update_config(self) -> None:
         """`u`: ask for the update config (the one in force pre-filled), then preview."""
-        svc = self._selected_service()
+        svc = self.selected()
         if svc is None:
             return
         client = self.service_client()
@@ -176,45 +116,27 @@ class ServicesScreen(SwarmScreen):
 
     def action_force_update(self) -> None:
         """`F`: redeploy every task (docker service update --force)."""
-        svc = self._selected_service()
+        svc = self.selected()
         if svc is not None:
             self.run_operation(ForceUpdate(self.service_client(), svc.id), verb="Redeploy")
 
     def action_rollback(self) -> None:
         """`R`: back to the previous spec (docker service rollback)."""
-        svc = self._selected_service()
+        svc = self.selected()
         if svc is not None:
             self.run_operation(RollbackService(self.service_client(), svc.id), verb="Roll back")
 
     def action_remove(self) -> None:
         """`D`: remove the service and its tasks (the name is typed to confirm)."""
-        svc = self._selected_service()
+        svc = self.selected()
         if svc is not None:
             self.run_operation(RemoveService(self.service_client(), svc.id), verb="Remove")
 
     def action_logs(self) -> None:
         """`l`: the selected service's logs in the log pane."""
-        sid = self._selected_service_id()
-        if sid is not None:
-            open_logs(self.app, sid)
-
-    def show_state(self, state: ClusterState) -> None:
-        table = self.query_one("#services", DataTable)
-        rows = service_rows(state)
-        with self.app.batch_update():
-            wanted = [key for key, _ in rows]
-            existing = [str(k.value) for k in table.rows]
-            if existing != wanted:
-                table.clear()
-                for key, values in rows:
-                    table.add_row(*values, key=key)
-                return
-            for key, values in rows:
-                current = table.get_row(key)
-                for col, (old, new) in enumerate(zip(current, values, strict=True)):
-                    if old != new:
-                        table.update_cell_at(Coordinate(table.get_row_index(key), col), new)
-
+        svc = self.selected()
+        if svc is not None:
+            open_logs(self.app, svc.id)
 
 def _image_update(client: ServiceClient, service_id: str, text: str) -> UpdateImage:
     """The image operation, refusing a reference the engine would not take (ValueError)."""

@@ -1,0 +1,66 @@
+"""Rows of the list screens: one pure function per resource, snapshot in, ``(key, cells)`` out.
+
+A row's key is the object's ID (stable across renames, so a screen keeps its cursor on it);
+its cells are the texts the docker CLI's ``ls`` would print. Rows come in the CLI's order.
+"""
+
+from __future__ import annotations
+
+import re
+
+from swarmtui.model.state import ClusterState
+from swarmtui.model.types import Node
+
+Row = tuple[str, tuple[str, ...]]
+"""One table row: its key (an object ID) and its cells, one text per column."""
+
+SERVICE_COLUMNS = ("NAME", "MODE", "REPLICAS", "IMAGE", "STACK", "UPDATE", "PORTS")
+
+
+def service_rows(state: ClusterState) -> list[Row]:
+    """Services by name: mode, ``running/desired``, image without digest, update state."""
+    rows: list[Row] = []
+    for svc in sorted(state.services.values(), key=lambda s: s.name):
+        update = svc.update_status.state if svc.update_status else "-"
+        ports = (
+            ", ".join(f"*:{p.published}->{p.target}/{p.protocol}" for p in svc.ports if p.published)
+            or "-"
+        )
+        cells = (svc.name, svc.mode, svc.replicas_text, svc.image.split("@")[0],
+                 svc.stack or "-", update, ports)
+        rows.append((svc.id, cells))
+    return rows
+
+
+NODE_COLUMNS = ("ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS", "ENGINE VERSION")
+
+
+def _pretty(value: str) -> str:
+    """The CLI's ``command.PrettyPrint``: the first letter upper-cased (``ready`` -> ``Ready``)."""
+    return value[:1].upper() + value[1:]
+
+
+def _natural_key(text: str) -> list[int | str]:
+    """``sortorder.NaturalLess``, which ``docker node ls`` sorts hostnames by: digit runs as
+    numbers (``node2`` before ``node10``)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def manager_status(node: Node) -> str:
+    """``Leader``, the manager's reachability (``Reachable``, ``Unreachable``), or empty for a
+    worker, as ``docker node ls`` says it."""
+    if not node.is_manager:
+        return ""
+    return "Leader" if node.leader else _pretty(node.reachability or "")
+
+
+def node_rows(state: ClusterState) -> list[Row]:
+    """``docker node ls``: the engine we talk to marked ``*``, sorted by hostname."""
+    self_id = state.engine.swarm.node_id if state.engine is not None else ""
+    rows: list[Row] = []
+    for node in sorted(state.nodes.values(), key=lambda n: (_natural_key(n.hostname), n.id)):
+        node_id = f"{node.id} *" if node.id == self_id else node.id
+        cells = (node_id, node.hostname, _pretty(node.state), _pretty(node.availability),
+                 manager_status(node), node.engine_version)
+        rows.append((node.id, cells))
+    return rows
