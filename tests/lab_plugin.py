@@ -238,9 +238,22 @@ def clean_swarm(lab: Lab, timeout: float = 60) -> None:
         lab.wait_ready(timeout)
 
 
+# Task states after which a task's container is gone or going (swarmkit's terminal states).
+_TERMINAL = {"complete", "shutdown", "failed", "rejected", "orphaned", "remove"}
+
+
 def _tasks_left(lab: Lab) -> bool:
+    """Tasks that still matter: any task of a service that exists, and any task of a removed
+    service that has not reached a terminal state (they linger until their node confirms).
+    Docker 20.10 never deletes the terminal tasks of a removed *job* service (global-job,
+    as node probes use), so those are not waited for: their containers are gone already."""
     tasks: list[dict[str, Any]] = lab.api("/tasks")
-    return bool(tasks)  # tasks of removed services linger until their node confirms
+    services = {s["ID"] for s in lab.api("/services")}
+    return any(
+        t.get("ServiceID") in services
+        or (t.get("Status") or {}).get("State") not in _TERMINAL
+        for t in tasks
+    )
 
 
 def _delete(lab: Lab, path: str, node: int = 0) -> None:
