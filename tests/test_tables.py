@@ -30,13 +30,21 @@ def test_node_rows_are_docker_node_ls() -> None:
     state = fixed_swarm().store.state  # we talk to node01id, the leader
     rows = node_rows(state)
     assert rows[0] == ("node01id", ("node01id *", "lab-node1", "Ready", "Active", "Leader",
-                                    "20.10.24+dfsg1"))
+                                    "20.10.24+dfsg1", "2", "23.54GiB", "-"))
     assert [cells[1:5] for _, cells in rows[1:]] == [
         ("lab-node2", "Ready", "Active", ""),
         ("lab-node3", "Ready", "Drain", ""),
         ("lab-node4", "Down", "Active", ""),
     ]
     assert all(len(cells) == len(NODE_COLUMNS) for _, cells in rows)
+
+
+def test_node_rows_list_labels_sorted_and_cut_to_fit() -> None:
+    nodes = [_node(1, labels=(("zone", "b"), ("ssd", ""))),
+             _node(2, id="n2", hostname="lab-node2", labels=(("k", "v" * 60),))]
+    rows = node_rows(ClusterState(nodes={n.id: n for n in nodes}))
+    assert rows[0][1][8] == "ssd,zone=b"
+    assert len(rows[1][1][8]) == 40 and rows[1][1][8].endswith("…")
 
 
 def test_node_rows_sort_hostnames_naturally_and_say_manager_reachability() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from swarmtui.model.impact import bytes_size, cpus_text
 from swarmtui.model.state import ClusterState
 from swarmtui.model.types import Node
 
@@ -32,7 +33,11 @@ def service_rows(state: ClusterState) -> list[Row]:
     return rows
 
 
-NODE_COLUMNS = ("ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS", "ENGINE VERSION")
+NODE_COLUMNS = ("ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS", "ENGINE VERSION",
+                "CPUS", "MEMORY", "LABELS")
+"""``docker node ls``'s columns, then what ``docker node inspect`` adds: resources, labels."""
+
+LABELS_WIDTH = 40
 
 
 def _pretty(value: str) -> str:
@@ -54,6 +59,12 @@ def manager_status(node: Node) -> str:
     return "Leader" if node.leader else _pretty(node.reachability or "")
 
 
+def node_labels_text(node: Node) -> str:
+    """The node's labels ``k=v,k=v`` (not the engine's), cut to fit a column."""
+    text = ",".join(f"{k}={v}" if v else k for k, v in sorted(node.labels)) or "-"
+    return text if len(text) <= LABELS_WIDTH else text[:LABELS_WIDTH - 1] + "…"
+
+
 def node_rows(state: ClusterState) -> list[Row]:
     """``docker node ls``: the engine we talk to marked ``*``, sorted by hostname."""
     self_id = state.engine.swarm.node_id if state.engine is not None else ""
@@ -61,6 +72,9 @@ def node_rows(state: ClusterState) -> list[Row]:
     for node in sorted(state.nodes.values(), key=lambda n: (_natural_key(n.hostname), n.id)):
         node_id = f"{node.id} *" if node.id == self_id else node.id
         cells = (node_id, node.hostname, _pretty(node.state), _pretty(node.availability),
-                 manager_status(node), node.engine_version)
+                 manager_status(node), node.engine_version,
+                 cpus_text(node.nano_cpus) if node.nano_cpus else "-",
+                 bytes_size(node.memory_bytes) if node.memory_bytes else "-",
+                 node_labels_text(node))
         rows.append((node.id, cells))
     return rows
