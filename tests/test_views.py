@@ -119,7 +119,8 @@ async def test_shot_renders_a_registered_view_by_name(tmp_path: Path) -> None:
     await take_shot(fixed_runtime(), "toy", out, (120, 30), timeout=5, delay=0,
                     views=toy_views())
     assert "a toy view" in out.read_text()
-    with pytest.raises(ValueError, match=r"choose from: grid, services, logs, disk, events"):
+    with pytest.raises(ValueError,
+                       match=r"choose from: grid, services, logs, disk, updates, events"):
         await take_shot(fixed_runtime(), "toy", out, (120, 30), timeout=5, delay=0)
 
 
@@ -133,7 +134,7 @@ def test_registry_refuses_a_name_or_key_twice_and_copies_apart() -> None:
     copy = views.copy()
     copy.register(ViewSpec.of(ToyScreen, "8", "A toy view"))
     assert "toy" in copy and "toy" not in views
-    assert [v.key for v in copy] == ["1", "2", "3", "4", "8", "9"]  # key order
+    assert [v.key for v in copy] == ["1", "2", "3", "4", "5", "8", "9"]  # key order
     with pytest.raises(KeyError, match="choose from: grid, services"):
         views.get("nosuch")
 
