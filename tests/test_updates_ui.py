@@ -105,6 +105,25 @@ async def test_a_rollback_shows_the_update_it_undid() -> None:
     assert "earlier: update busybox:lab → busybox:lab2" in shown
 
 
+async def test_a_stalled_update_says_what_its_tasks_wait_for() -> None:
+    # Snapshot 4: slot 3 runs its new task; then nothing moves for two minutes.
+    app = timeline_app("ok", 4, later_s=120)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_screen(pilot, UpdatesScreen)
+        shown = text(app)
+    assert "STALLED" in shown and "⚠ stalled: nothing moved for 2 min" in shown
+    assert "waiting: slot 1: waiting for its turn (old task running)" in shown
+
+
+async def test_on_start_up_it_shows_what_task_history_holds_of_the_last_update() -> None:
+    app = timeline_app("ok", started_late=True, no_update_status=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_screen(pilot, UpdatesScreen)
+        shown = text(app)
+    assert "state completed (inferred from task history) · 4 of 4 updated" in shown
+    assert "7maak446 shutdown   → s1o77330 running" in shown
+
+
 async def test_no_update_yet_says_how_one_appears() -> None:
     app = fixed_app(start_mode="updates")
     async with app.run_test(size=SIZE) as pilot:

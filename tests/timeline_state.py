@@ -39,11 +39,20 @@ def snapshots(scenario: str) -> list[dict[str, Any]]:
 
 
 def timeline_app(scenario: str, upto: int | None = None, *, later_s: float = 0.0,
-                 read_only: bool = False, start_mode: str = "updates") -> SwarmApp:
+                 read_only: bool = False, start_mode: str = "updates",
+                 started_late: bool = False, no_update_status: bool = False) -> SwarmApp:
     """The app after snapshots ``0..upto`` of ``scenario`` (all when None), its clock
-    ``later_s`` after the last capture and stopped there. Task logs answer :data:`TAIL`."""
+    ``later_s`` after the last capture and stopped there; with ``later_s`` the last listings
+    are sent again then, as the poller would. ``started_late``: the app sees only the last
+    snapshot (it started after the update); ``no_update_status``: the engine no longer
+    reports it (a later scale resets UpdateStatus). Task logs answer :data:`TAIL`."""
     docs = snapshots(scenario)
     docs = docs if upto is None else docs[: upto + 1]
+    if started_late:
+        docs = docs[-1:]
+    if no_update_status:
+        docs = [{**d, "service": {k: v for k, v in d["service"].items()
+                                  if k != "UpdateStatus"}} for d in docs]
     clock = Clock(docs[0]["now_ns"])
     live = StaticSwarm(EngineClient(EngineTarget("unix:///tmp/lab/n1/docker.sock", "test")))
     runtime = build_runtime(Settings(read_only=read_only), live, clock_ns=clock)
@@ -66,7 +75,10 @@ def timeline_app(scenario: str, upto: int | None = None, *, later_s: float = 0.0
         clock.now_ns = doc["now_ns"]
         d(ServicesListed((parse_service(doc["service"]),), clock.now_ns))
         d(TasksListed(tuple(parse_tasks(doc["tasks"])), clock.now_ns))
-    clock.now_ns += int(later_s * NS_PER_S)
+    if later_s:
+        clock.now_ns += int(later_s * NS_PER_S)
+        d(ServicesListed((parse_service(docs[-1]["service"]),), clock.now_ns))
+        d(TasksListed(tuple(parse_tasks(docs[-1]["tasks"])), clock.now_ns))
     return SwarmApp(runtime, start_mode=start_mode)
 
 
