@@ -2,7 +2,8 @@
 
 A :class:`Runtime` holds the :class:`~swarmtui.settings.Settings` it was built from, the live
 swarm (engine -> store), the disk engines, the one :class:`~swarmtui.ops.executor.Executor`
-(``--read-only`` lives there), the clock, and the log session. :func:`build_runtime` is the
+(``--read-only`` lives there), the clock, the log session, and the update history (recorded
+from every snapshot, whichever screen is shown). :func:`build_runtime` is the
 one place they are made (the CLI, ``shot`` and the tests call it); the app hands the runtime
 to every screen's constructor, so no screen builds engine objects or reaches into the app.
 
@@ -20,6 +21,7 @@ from swarmtui.engine.disk import DiskFleet
 from swarmtui.engine.live import LiveSwarm
 from swarmtui.engine.logs import LogSession, task_log_tail
 from swarmtui.engine.target import EngineTarget
+from swarmtui.engine.updates import UpdateRecorder
 from swarmtui.ops.executor import Executor
 from swarmtui.settings import Settings
 
@@ -45,6 +47,8 @@ class Runtime:
         self._fleet = fleet
         self.log_session: LogSession | None = None
         """The log session once made (:attr:`logs` makes it); tests may set their own."""
+        self.updates = UpdateRecorder(live.store, clock_ns)
+        """Rolling updates of every service, recorded from the first snapshot on."""
 
     @property
     def read_only(self) -> bool:

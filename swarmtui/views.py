@@ -101,12 +101,14 @@ def default_views() -> ViewRegistry:
     from swarmtui.screens.logs import LogsScreen
     from swarmtui.screens.nodes import NodesScreen
     from swarmtui.screens.services import ServicesScreen
+    from swarmtui.screens.updates import UpdatesScreen
 
     return ViewRegistry([
         ViewSpec.of(GridScreen, "1", "Nodes and their tasks, live"),
         ViewSpec.of(ServicesScreen, "2", "Services with replica counts and update status"),
         ViewSpec.of(LogsScreen, "3", "Merged live logs"),
         ViewSpec.of(DiskScreen, "4", "Disk usage and prune per engine"),
+        ViewSpec.of(UpdatesScreen, "5", "Rolling updates: slots, batches, why it stopped"),
         ViewSpec.of(NodesScreen, "6", "Nodes: status, availability, manager status, engine"),
         ViewSpec.of(EventsScreen, "9", "The engine's event feed"),
     ])

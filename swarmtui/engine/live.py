@@ -1,8 +1,10 @@
 """Live swarm state: an event pump and an adaptive reconciler feeding one store.
 
 Events are hints, lists are truth. The engine emits no task events, so tasks are listed:
-soon after an event that concerns them, every ``converge_s`` while a service converges, and
-rarely at idle. Nodes are listed only when an event says they changed (and after reconnects).
+soon after an event that concerns them, every ``converge_s`` while a service converges, every
+``update_s`` while a rolling update or rollback is in flight (the docker CLI's own progress loop
+polls every 200 ms: a replacement that starts and fails between two listings would be missed),
+and rarely at idle. Nodes are listed only when an event says they changed (and after reconnects).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class Rates:
 
     debounce_s: float = 0.1
     converge_s: float = 0.5
+    update_s: float = 0.2
     converge_window_s: float = 30.0
     stuck_s: float = 5.0
     idle_services_s: float = 10.0
@@ -88,6 +91,9 @@ class Reconciler:
         self._services: set[str] = set()
         # service id -> monotonic deadline of its fast-polling window
         self.converging: dict[str, float] = {}
+        # services whose update or rollback is in flight: their tasks are listed every update_s
+        self.updating: set[str] = set()
+        self._next_fast_services = 0.0
         self._next_idle_services = 0.0
         self._next_idle_tasks = 0.0
         self._next_stuck = 0.0
@@ -121,7 +127,8 @@ class Reconciler:
         fast = [d for d in self.converging.values() if d > now]
         candidates = [self._next_idle_services, self._next_idle_tasks]
         if fast:
-            candidates.append(now + self.rates.converge_s)
+            step = self.rates.update_s if self.updating else self.rates.converge_s
+            candidates.append(now + step)
         elif self.converging:
             candidates.append(self._next_stuck)
         return min(candidates)
@@ -162,14 +169,20 @@ class Reconciler:
             all_tasks = True  # a node going down or draining reschedules its tasks
         # A service event only says "look here": the next services listing (one request,
         # with live counts) settles what changed, including removals.
+        hinted = bool(self._services)
         for sid in self._services:
             self.converging[sid] = now + rates.converge_window_s
         self._services.clear()
         fast = {sid for sid, d in self.converging.items() if d > now}
         stuck_due = bool(self.converging) and now >= self._next_stuck
-        if fast or stuck_due or now >= self._next_idle_services:
+        # Services (one request, with UpdateStatus) at most every converge_s while converging,
+        # even when tasks go faster during an update; an update's state change comes with a
+        # service event, which lists them at once.
+        if (hinted or stuck_due or now >= self._next_idle_services
+                or (fast and now >= self._next_fast_services)):
             await self._list_services()
             self._next_idle_services = now + rates.idle_services_s
+            self._next_fast_services = now + rates.converge_s
         if all_tasks or now >= self._next_idle_tasks:
             await self._list_tasks(None)
             self._next_idle_tasks = now + rates.idle_tasks_s
@@ -186,6 +199,13 @@ class Reconciler:
         state = self.store.state
         for sid in services_needing_attention(state):
             self.converging.setdefault(sid, now + self.rates.converge_window_s)
+        # An update in flight stays fast however long it takes (delays add up past the window).
+        self.updating = {
+            sid for sid, svc in state.services.items()
+            if svc.update_status is not None and svc.update_status.in_progress
+        }
+        for sid in self.updating:
+            self.converging[sid] = now + self.rates.converge_window_s
         for sid in list(self.converging):
             svc = state.services.get(sid)
             if svc is None or service_converged(svc, tasks_of(state, sid)):

@@ -1,4 +1,5 @@
-"""A task's details: identity, state, error, image, networks, timestamps."""
+"""A task's details: identity, state, error, image, networks, timestamps, and its part in
+its service's last rolling update."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from swarmtui.engine.client import EngineError
 from swarmtui.messages import OpenLogs
 from swarmtui.model.details import task_details
 from swarmtui.model.state import ClusterState
+from swarmtui.model.timeline_view import task_update_lines
 from swarmtui.runtime import Runtime
 
 TAIL_LINES = 10
@@ -35,6 +37,7 @@ class TaskDetailsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="details-box"):
             yield Static(id="details")
+            yield Static(id="details-update")
             yield Static("Last log lines: loading…", id="log-tail")
             yield Static("esc: close · l: this task's logs · L: its service's logs", classes="hint")
 
@@ -64,6 +67,26 @@ class TaskDetailsScreen(ModalScreen[None]):
         for key, value in task_details(state, self.task_id, self.runtime.clock_ns()):
             table.add_row(key, value)
         self.query_one("#details", Static).update(table)
+        update = self._update_text(state)
+        box = self.query_one("#details-update", Static)
+        box.display = bool(update.plain)
+        box.update(update)
+
+    def _update_text(self, state: ClusterState) -> Text:
+        """This task's row of its service's update timeline (the newest update it was in)."""
+        task = state.tasks.get(self.task_id)
+        box = Text()
+        if task is None:
+            return box
+        names = {n.id: n.hostname or n.name for n in state.nodes.values()}
+        now = self.runtime.clock_ns()
+        for timeline in reversed(self.runtime.updates.history.of(task.service_id)):
+            lines = task_update_lines(timeline, self.task_id, now, names)
+            if lines:
+                box.append("Rolling update (5 shows its timeline):\n", style="bold")
+                box.append("\n".join(lines))
+                break
+        return box
 
     def action_logs(self, task_only: bool) -> None:
         """Open the logs screen on this task's service (only this task's lines if asked)."""
