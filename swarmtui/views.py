@@ -101,6 +101,7 @@ def default_views() -> ViewRegistry:
     from swarmtui.screens.logs import LogsScreen
     from swarmtui.screens.nodes import NodesScreen
     from swarmtui.screens.services import ServicesScreen
+    from swarmtui.screens.stacks import StacksScreen
 
     return ViewRegistry([
         ViewSpec.of(GridScreen, "1", "Nodes and their tasks, live"),
@@ -108,5 +109,6 @@ def default_views() -> ViewRegistry:
         ViewSpec.of(LogsScreen, "3", "Merged live logs"),
         ViewSpec.of(DiskScreen, "4", "Disk usage and prune per engine"),
         ViewSpec.of(NodesScreen, "6", "Nodes: status, availability, manager status, engine"),
+        ViewSpec.of(StacksScreen, "7", "Stacks: services, health, networks, secrets, configs"),
         ViewSpec.of(EventsScreen, "9", "The engine's event feed"),
     ])
