@@ -15,6 +15,7 @@ from typing import Any
 from service_fakes import FakeSwarmEngine
 
 from swarmtui.engine.client import EngineError, WritePermit
+from swarmtui.engine.target import EngineTarget
 
 STACK_LABEL = "com.docker.stack.namespace"
 
@@ -44,6 +45,7 @@ def secret(sid: str, name: str, stack: str | None) -> dict[str, Any]:
 class FakeStackEngine(FakeSwarmEngine):
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
+        self.target = EngineTarget("unix:///tmp/lab/n1/docker.sock", "test")
         agent = self.find("agent")
         if agent is not None:
             agent["Spec"]["Labels"] = {}  # as in the fixed swarm: no stack

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from swarmtui.engine.client import REQUEST_TIMEOUT_S, WritePermit
+from swarmtui.engine.client import REQUEST_TIMEOUT_S, EngineError, WritePermit
 from swarmtui.model.jsonval import as_list
 from swarmtui.model.stacks import StackObjects
 from swarmtui.model.types import STACK_LABEL
@@ -30,14 +30,25 @@ def label_filter(stack: str | None) -> dict[str, str]:
     return {"filters": json.dumps({"label": [label]})}
 
 
-async def list_stack_objects(client: Requester, stack: str | None = None) -> StackObjects:
+async def list_stack_objects(client: Requester, stack: str | None = None, *,
+                             partial: bool = False) -> StackObjects:
     """The networks, secrets and configs of ``stack`` (None: of every stack). Raises
-    EngineError (one line)."""
+    EngineError (one line); with ``partial``, a kind that cannot be listed is left out
+    (``listed_kinds`` says which were read) unless none can."""
     params = label_filter(stack)
-    networks = await client.request("GET", "networks", params)
-    secrets = await client.request("GET", "secrets", params)
-    configs = await client.request("GET", "configs", params)
-    return StackObjects.from_listings(as_list(networks), as_list(secrets), as_list(configs))
+    listings: list[list[Any] | None] = []
+    error: EngineError | None = None
+    for kind in ("networks", "secrets", "configs"):
+        try:
+            listings.append(as_list(await client.request("GET", kind, params)))
+        except EngineError as exc:
+            if not partial:
+                raise
+            listings.append(None)
+            error = exc
+    if error is not None and all(item is None for item in listings):
+        raise error
+    return StackObjects.from_listings(*listings)
 
 
 async def list_stack_services(client: Requester, stack: str) -> list[Any]:

@@ -58,27 +58,35 @@ def parse_stack_objects(kind: str, items: Iterable[Json]) -> tuple[StackObject, 
 
 @dataclass(frozen=True, slots=True)
 class StackObjects:
-    """The networks, secrets and configs of stacks, as last listed. ``listed`` False: not
-    read yet (the view shows ``?`` for their counts rather than 0)."""
+    """The networks, secrets and configs of stacks, as last listed. ``listed``: the kinds
+    that were read (the view shows ``?`` for the others' counts rather than 0)."""
 
     networks: tuple[StackObject, ...] = ()
     secrets: tuple[StackObject, ...] = ()
     configs: tuple[StackObject, ...] = ()
-    listed: bool = False
+    listed_kinds: frozenset[str] = frozenset()
 
     @classmethod
-    def from_listings(cls, networks: Iterable[Json], secrets: Iterable[Json],
-                      configs: Iterable[Json]) -> StackObjects:
-        return cls(parse_stack_objects("network", networks),
-                   parse_stack_objects("secret", secrets),
-                   parse_stack_objects("config", configs), listed=True)
+    def from_listings(cls, networks: Iterable[Json] | None, secrets: Iterable[Json] | None,
+                      configs: Iterable[Json] | None) -> StackObjects:
+        """From the listings; None for a kind that could not be listed."""
+        listings = dict(zip(OBJECT_KINDS, (networks, secrets, configs), strict=True))
+        return cls(parse_stack_objects("network", networks or ()),
+                   parse_stack_objects("secret", secrets or ()),
+                   parse_stack_objects("config", configs or ()),
+                   listed_kinds=frozenset(k for k, items in listings.items() if items is not None))
+
+    @property
+    def listed(self) -> bool:
+        """Whether every kind was read."""
+        return self.listed_kinds == frozenset(OBJECT_KINDS)
 
     def of(self, stack: str) -> StackObjects:
         """Only those of ``stack``."""
         return StackObjects(tuple(o for o in self.networks if o.stack == stack),
                             tuple(o for o in self.secrets if o.stack == stack),
                             tuple(o for o in self.configs if o.stack == stack),
-                            listed=self.listed)
+                            listed_kinds=self.listed_kinds)
 
     @property
     def stacks(self) -> set[str]:
@@ -154,17 +162,17 @@ STACK_COLUMNS = ("NAME", "SERVICES", "REPLICAS", "FAILING", "UPDATING", "NETWORK
                  "CONFIGS")
 
 
-def _count(n: int, listed: bool) -> str:
-    return str(n) if listed else "?"
-
-
 def summary_cells(summary: StackSummary) -> tuple[str, ...]:
     o = summary.objects
+
+    def count(kind: str, items: tuple[StackObject, ...]) -> str:
+        return str(len(items)) if kind in o.listed_kinds else "?"
+
     return (summary.name, str(summary.services), summary.replicas_text,
             str(summary.failing) if summary.failing else "-",
             str(summary.updating) if summary.updating else "-",
-            _count(len(o.networks), o.listed), _count(len(o.secrets), o.listed),
-            _count(len(o.configs), o.listed))
+            count("network", o.networks), count("secret", o.secrets),
+            count("config", o.configs))
 
 
 def stack_rows(state: ClusterState, objects: StackObjects = NO_OBJECTS) -> list[Row]:
@@ -241,11 +249,14 @@ def stack_ps_text(state: ClusterState, stack: str, now_ns: int) -> str:
 
 def stack_objects_text(objects: StackObjects) -> str:
     """What a stack uses besides services: one line per network, secret and config."""
-    if not objects.listed:
-        return "(networks, secrets and configs not read yet)\n"
     lines = [f"{o.kind:<8} {o.name}  ({o.id[:12]})"
              for o in (*objects.networks, *objects.secrets, *objects.configs)]
-    return ("\n".join(lines) if lines else "(no networks, secrets or configs)") + "\n"
+    missing = [f"{kind}s" for kind in OBJECT_KINDS if kind not in objects.listed_kinds]
+    if missing:
+        lines.append(f"({' and '.join(missing)} not read)")
+    elif not lines:
+        lines.append("(no networks, secrets or configs)")
+    return "\n".join(lines) + "\n"
 
 
 def stack_detail_text(state: ClusterState, objects: StackObjects, stack: str,

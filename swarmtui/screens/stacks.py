@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -119,8 +120,8 @@ class StacksScreen(TableScreen[str]):
 
     def show_state(self, state: ClusterState) -> None:
         newest = max((e.time_ns for e in state.events if e.type in OBJECT_EVENTS), default=0)
-        if self._objects_seen_ns >= 0 and newest > self._objects_seen_ns:
-            self._objects_seen_ns = newest
+        # Read once the engine is known to be a manager, and again after an event about one.
+        if self._objects_seen_ns < 0 or newest > self._objects_seen_ns:
             self.load_objects()
         super().show_state(state)
 
@@ -129,11 +130,12 @@ class StacksScreen(TableScreen[str]):
             return
         self._objects_seen_ns = max(
             (e.time_ns for e in self.state.events if e.type in OBJECT_EVENTS), default=0)
-        self.run_worker(self._load_objects, exclusive=True, group="stack-objects")
+        self._load_objects()
 
+    @work(exclusive=True, group="stack-objects")
     async def _load_objects(self) -> None:
         try:
-            objects = await list_stack_objects(self.runtime.live.client)
+            objects = await list_stack_objects(self.runtime.live.client, partial=True)
         except EngineError as exc:
             self.notify(f"Stacks: networks, secrets and configs not read: {exc}",
                         severity="warning")
