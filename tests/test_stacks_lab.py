@@ -171,7 +171,9 @@ async def test_deploy_update_and_remove_from_the_app(swarm: Lab, tmp_path: Path)
         await wait_screen(pilot, OutcomeScreen)
         assert "Removing network swt_default" in text(app), text(app)
     assert stack_ls(swarm) == []
-    assert "swt_default" not in swarm.docker("network", "ls", "--format", "{{.Name}}").stdout
+    # The swarm's network is gone at once; a node's local copy once its last task stopped.
+    wait_until(lambda: "swt_default" not in swarm.docker("network", "ls", "--format",
+                                                         "{{.Name}}").stdout, 30, "no network")
 
 
 @pytest.mark.parametrize("which", ["lab", "path"])
