@@ -325,5 +325,6 @@ class DeployStack(Operation[DeployRequest]):
         if code != 0:
             return Outcome(title, blocks=blocks, errors=(error_line(err, out, code),))
         return Outcome(title, blocks=blocks,
-                       notes=("the engine rolls the services out: see the updates timeline",),
+                       notes=("the engine rolls the services out: see the updates timeline (from a "
+                              f"shell: swarmtui rollout status {req.stack})",),
                        detail=Deployed(req.stack, req.services))
