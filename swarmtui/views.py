@@ -101,6 +101,7 @@ def default_views() -> ViewRegistry:
     from swarmtui.screens.logs import LogsScreen
     from swarmtui.screens.nodes import NodesScreen
     from swarmtui.screens.services import ServicesScreen
+    from swarmtui.screens.stacks import StacksScreen
     from swarmtui.screens.updates import UpdatesScreen
 
     return ViewRegistry([
@@ -110,5 +111,6 @@ def default_views() -> ViewRegistry:
         ViewSpec.of(DiskScreen, "4", "Disk usage and prune per engine"),
         ViewSpec.of(UpdatesScreen, "5", "Rolling updates: slots, batches, why it stopped"),
         ViewSpec.of(NodesScreen, "6", "Nodes: status, availability, manager status, engine"),
+        ViewSpec.of(StacksScreen, "7", "Stacks: services, health, networks, secrets, configs"),
         ViewSpec.of(EventsScreen, "9", "The engine's event feed"),
     ])

@@ -207,3 +207,7 @@ class SwarmScreen(Screen[None]):
             self.notify(f"{outcome.refused or 'changed meanwhile'}: here is a new preview.",
                         severity="warning")
         await self.app.push_screen_wait(OutcomeScreen(outcome))
+        self.operation_done(outcome)
+
+    def operation_done(self, outcome: Outcome) -> None:
+        """After an outcome was shown and closed (a screen may then move on)."""
