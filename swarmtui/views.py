@@ -100,6 +100,7 @@ def default_views() -> ViewRegistry:
     from swarmtui.screens.grid import GridScreen
     from swarmtui.screens.logs import LogsScreen
     from swarmtui.screens.nodes import NodesScreen
+    from swarmtui.screens.secrets import ConfigsScreen, SecretsScreen
     from swarmtui.screens.services import ServicesScreen
 
     return ViewRegistry([
@@ -108,5 +109,7 @@ def default_views() -> ViewRegistry:
         ViewSpec.of(LogsScreen, "3", "Merged live logs"),
         ViewSpec.of(DiskScreen, "4", "Disk usage and prune per engine"),
         ViewSpec.of(NodesScreen, "6", "Nodes: status, availability, manager status, engine"),
+        ViewSpec.of(SecretsScreen, "7", "Secrets: metadata and the services using each"),
+        ViewSpec.of(ConfigsScreen, "8", "Configs: metadata, content and the services using each"),
         ViewSpec.of(EventsScreen, "9", "The engine's event feed"),
     ])
