@@ -303,3 +303,16 @@ def test_rotate_preview_snapshot(snap_compare) -> None:  # type: ignore[no-untyp
         await wait_screen(pilot, ConfirmOperationScreen)
 
     assert snap_compare(secrets_app()[0], run_before=preview, terminal_size=(120, 36))
+
+
+@pytest.mark.parametrize("view,expect", [("secrets", "shop_db_password"),
+                                         ("configs", "shop_nginx_conf")])
+def test_shot_secrets_and_configs(tmp_path: Path, view: str, expect: str) -> None:
+    """``swarmtui shot secrets|configs`` of the demo swarm shows its secrets and users."""
+    from swarmtui.cli import main
+
+    out = tmp_path / f"{view}.txt"
+    assert main(["--demo", "shot", view, "-o", str(out), "--size", "140x20", "--delay", "0.5",
+                 "--timeout", "20"]) == 0
+    shown = out.read_text()
+    assert f"swarmtui · {view}" in shown and expect in shown and "USED BY" in shown

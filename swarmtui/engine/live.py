@@ -210,9 +210,11 @@ class Reconciler:
     async def list_everything(self) -> None:
         await self._list_nodes()
         await self._list_services()
-        await self._list_tasks(None)
+        # Before the tasks: the tasks listing completes the first full picture
+        # (has_full_state), and a shot taken then must show the secrets too.
         for kind in SECRET_KINDS:
             await self._list_secrets(kind)
+        await self._list_tasks(None)
 
     async def _list_secrets(self, kind: str) -> None:
         """``GET /secrets`` or ``GET /configs`` (metadata only: no secret data is returned)."""
