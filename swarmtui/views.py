@@ -45,6 +45,11 @@ class ViewSpec:
         return cls(screen.SCREEN_NAME, key, description, screen, screen.NEEDS_SWARM)
 
 
+def key_order(key: str) -> tuple[bool, bool, str]:
+    """Keyboard order: 1 … 9, then 0, then named keys (``f5``)."""
+    return (len(key) > 1, key == "0", key)
+
+
 class ViewRegistry:
     """Views by name, iterated in key order. Names and keys are each used once."""
 
@@ -65,7 +70,7 @@ class ViewRegistry:
         return spec
 
     def __iter__(self) -> Iterator[ViewSpec]:
-        return iter(sorted(self._specs.values(), key=lambda s: s.key))
+        return iter(sorted(self._specs.values(), key=lambda s: key_order(s.key)))
 
     def __len__(self) -> int:
         return len(self._specs)
@@ -100,6 +105,7 @@ def default_views() -> ViewRegistry:
     from swarmtui.screens.grid import GridScreen
     from swarmtui.screens.logs import LogsScreen
     from swarmtui.screens.nodes import NodesScreen
+    from swarmtui.screens.secrets import ConfigsScreen, SecretsScreen
     from swarmtui.screens.services import ServicesScreen
     from swarmtui.screens.stacks import StacksScreen
     from swarmtui.screens.updates import UpdatesScreen
@@ -112,5 +118,7 @@ def default_views() -> ViewRegistry:
         ViewSpec.of(UpdatesScreen, "5", "Rolling updates: slots, batches, why it stopped"),
         ViewSpec.of(NodesScreen, "6", "Nodes: status, availability, manager status, engine"),
         ViewSpec.of(StacksScreen, "7", "Stacks: services, health, networks, secrets, configs"),
+        ViewSpec.of(SecretsScreen, "8", "Secrets: metadata and the services using each"),
+        ViewSpec.of(ConfigsScreen, "0", "Configs: metadata, content and the services using each"),
         ViewSpec.of(EventsScreen, "9", "The engine's event feed"),
     ])

@@ -2,9 +2,10 @@
 swarmtui sent (for example that ``--read-only`` sends no POST, PUT or DELETE at all).
 
 It forwards bytes unchanged in both directions and parses only the client's side: every
-HTTP request line it sees is recorded as ``(method, path)``. Streams (events, logs) pass
-through as they are. It runs on its own thread and event loop, so the code under test may
-run in-process (Pilot) or in a subprocess pointed at ``proxy.url``.
+HTTP request line it sees is recorded as ``(method, path)``, and its body in ``bodies()``.
+Streams (events, logs) pass through as they are. It runs on its own thread and event loop,
+so the code under test may run in-process (Pilot) or in a subprocess pointed at
+``proxy.url``.
 
     with CountingProxy(lab.manager.sock) as proxy:
         run_something(DOCKER_HOST=proxy.url)
@@ -27,8 +28,9 @@ class _RequestParser:
     """Splits the client's byte stream into requests (headers, then a Content-Length or
     chunked body), calling ``on_request(method, target)`` for each one."""
 
-    def __init__(self, on_request: Callable[[str, str], None]) -> None:
+    def __init__(self, on_request: Callable[[str, str, bytearray], None]) -> None:
         self.on_request = on_request
+        self.body = bytearray()  # the current request's body, filled as it arrives
         self.buffer = b""
         self.body_left = 0
         self.chunked = False
@@ -41,6 +43,7 @@ class _RequestParser:
     def _step(self) -> bool:
         if self.body_left:
             take = min(self.body_left, len(self.buffer))
+            self.body += self.buffer[:take]
             self.buffer = self.buffer[take:]
             self.body_left -= take
             return bool(self.buffer) and self.body_left == 0
@@ -52,8 +55,9 @@ class _RequestParser:
         head, self.buffer = self.buffer[:end].decode("latin-1"), self.buffer[end + 4 :]
         lines = head.split("\r\n")
         parts = lines[0].split(" ")
+        self.body = bytearray()
         if len(parts) >= 2:
-            self.on_request(parts[0].upper(), parts[1])
+            self.on_request(parts[0].upper(), parts[1], self.body)
         headers = {}
         for line in lines[1:]:
             key, _, value = line.partition(":")
@@ -71,6 +75,7 @@ class _RequestParser:
         size = int(self.buffer[:end].split(b";")[0] or b"0", 16)
         if len(self.buffer) < end + 2 + size + 2:
             return False
+        self.body += self.buffer[end + 2 : end + 2 + size]
         self.buffer = self.buffer[end + 2 + size + 2 :]
         if size == 0:
             self.chunked = False  # trailers are not used by the engine's clients
@@ -86,6 +91,7 @@ class CountingProxy:
         self.path = str(Path(self._folder.name) / "docker.sock")
         self.url = f"unix://{self.path}"
         self.requests: list[tuple[str, str]] = []
+        self._bodies: list[tuple[str, str, bytearray]] = []
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -93,9 +99,15 @@ class CountingProxy:
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- what was seen --------------------------------------------------------------------
-    def _record(self, method: str, target: str) -> None:
+    def _record(self, method: str, target: str, body: bytearray) -> None:
         with self._lock:
             self.requests.append((method, target))
+            self._bodies.append((method, target, body))
+
+    def bodies(self) -> list[tuple[str, str, bytes]]:
+        """Every request so far with its body (empty for most GETs)."""
+        with self._lock:
+            return [(m, t, bytes(b)) for m, t, b in self._bodies]
 
     def seen(self) -> list[tuple[str, str]]:
         with self._lock:
@@ -108,6 +120,7 @@ class CountingProxy:
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
+            self._bodies.clear()
 
     # -- serving --------------------------------------------------------------------------
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,

@@ -35,7 +35,7 @@ class RunningScreen(TableScreen[Service]):
 
 def toy_app() -> Any:
     views: ViewRegistry = default_views().copy()
-    views.register(ViewSpec.of(RunningScreen, "8", "Running tasks per service"))
+    views.register(ViewSpec.of(RunningScreen, "f6", "Running tasks per service"))
     return fixed_app(views=views, start_mode="running")
 
 

@@ -5,6 +5,11 @@ soon after an event that concerns them, every ``converge_s`` while a service con
 ``update_s`` while a rolling update or rollback is in flight (the docker CLI's own progress loop
 polls every 200 ms: a replacement that starts and fails between two listings would be missed),
 and rarely at idle. Nodes are listed only when an event says they changed (and after reconnects).
+
+Secrets and configs are kept in the snapshot like nodes, not polled by their views: the
+engine emits an event for every create, update and remove of each (``secret``/``config``
+events), so one listing after a (re)connect and one per event keep them exact at no idle
+cost, and the services listing already carries which services use them.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from swarmtui.model.actions import (
     Disconnected,
     EventReceived,
     NodesListed,
+    SecretsListed,
     ServicesListed,
     TasksListed,
 )
@@ -60,6 +66,8 @@ class Rates:
     idle_tasks_s: float = 30.0
 
 
+SECRET_KINDS = ("secret", "config")
+
 # On the first connect the event stream starts this far back, so the events screen opens on
 # recent history (what changed just before swarmtui started), not an empty table. The engine
 # keeps only its last 256 events, which bounds it too.
@@ -88,6 +96,7 @@ class Reconciler:
         self._wake = asyncio.Event()
         self._full = False
         self._nodes = False
+        self._kinds: set[str] = set()  # "secret" / "config": list again
         self._services: set[str] = set()
         # service id -> monotonic deadline of its fast-polling window
         self.converging: dict[str, float] = {}
@@ -116,6 +125,9 @@ class Reconciler:
             self.hint_service(event.actor_id)
         elif event.type == "node":
             self.hint_nodes()
+        elif event.type in SECRET_KINDS:
+            self._kinds.add(event.type)
+            self._wake.set()
         elif event.type == "container" and event.action in _TASK_CONTAINER_ACTIONS:
             sid = event.attr("com.docker.swarm.service.id")
             if sid:
@@ -157,11 +169,15 @@ class Reconciler:
         if self._full:
             self._full = self._nodes = False
             self._services.clear()
+            self._kinds.clear()
             await self.list_everything()
             self._next_idle_services = now + rates.idle_services_s
             self._next_idle_tasks = now + rates.idle_tasks_s
             self._track_attention(now)
             return
+        for kind in sorted(self._kinds):
+            self._kinds.discard(kind)
+            await self._list_secrets(kind)
         all_tasks = False
         if self._nodes:
             self._nodes = False
@@ -214,7 +230,16 @@ class Reconciler:
     async def list_everything(self) -> None:
         await self._list_nodes()
         await self._list_services()
+        # Before the tasks: the tasks listing completes the first full picture
+        # (has_full_state), and a shot taken then must show the secrets too.
+        for kind in SECRET_KINDS:
+            await self._list_secrets(kind)
         await self._list_tasks(None)
+
+    async def _list_secrets(self, kind: str) -> None:
+        """``GET /secrets`` or ``GET /configs`` (metadata only: no secret data is returned)."""
+        items = parse.parse_secrets(await self.client.get_json(f"{kind}s") or [])
+        self.store.dispatch(SecretsListed(kind, tuple(items), time.time_ns()))
 
     async def _list_nodes(self) -> None:
         nodes = parse.parse_nodes(await self.client.nodes())

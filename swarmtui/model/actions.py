@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from swarmtui.model.types import EngineEvent, EngineInfo, Node, Service, Task
+from swarmtui.model.types import EngineEvent, EngineInfo, Node, Secret, Service, Task
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,15 @@ class TasksListed:
 
 
 @dataclass(frozen=True, slots=True)
+class SecretsListed:
+    """A full listing of the secrets (``kind`` ``secret``) or configs (``config``)."""
+
+    kind: str
+    items: tuple[Secret, ...]
+    at_ns: int
+
+
+@dataclass(frozen=True, slots=True)
 class EventReceived:
     event: EngineEvent
 
@@ -58,5 +67,6 @@ Action = (
     | NodesListed
     | ServicesListed
     | TasksListed
+    | SecretsListed
     | EventReceived
 )

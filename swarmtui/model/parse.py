@@ -18,9 +18,11 @@ from swarmtui.model.jsonval import as_str as _str
 from swarmtui.model.types import (
     EngineEvent,
     EngineInfo,
+    FileRef,
     NetworkAttachment,
     Node,
     PortMapping,
+    Secret,
     Service,
     SwarmInfo,
     Task,
@@ -118,6 +120,39 @@ def _container_spec(spec: Json) -> Json:
     return _map(_map(spec.get("TaskTemplate")).get("ContainerSpec"))
 
 
+def _file_refs(raw: object, kind: str) -> tuple[FileRef, ...]:
+    """``ContainerSpec.Secrets`` (kind ``Secret``) or ``Configs`` (``Config``)."""
+    refs = []
+    for item in raw if isinstance(raw, list) else ():
+        ref = _map(item)
+        file = _map(ref.get("File"))
+        refs.append(FileRef(
+            id=_str(ref.get(f"{kind}ID")), name=_str(ref.get(f"{kind}Name")),
+            target=_str(file.get("Name")), uid=_str(file.get("UID"), "0"),
+            gid=_str(file.get("GID"), "0"), mode=_int(file.get("Mode"), 0o444),
+        ))
+    return tuple(refs)
+
+
+def parse_secret(raw: Json) -> Secret:
+    """One entry of ``GET /secrets`` or ``GET /configs`` (``Spec.Data`` is never kept)."""
+    spec = _map(raw.get("Spec"))
+    return Secret(
+        id=_str(raw.get("ID")),
+        version=_version(raw),
+        name=_str(spec.get("Name")),
+        created_ns=parse_time_ns(raw.get("CreatedAt")),
+        updated_ns=parse_time_ns(raw.get("UpdatedAt")),
+        labels=_labels(spec.get("Labels")),
+        driver=_str(_map(spec.get("Driver")).get("Name")),
+        templating=_str(_map(spec.get("Templating")).get("Name")),
+    )
+
+
+def parse_secrets(items: Iterable[Json]) -> list[Secret]:
+    return [parse_secret(i) for i in items]
+
+
 def parse_service(raw: Json) -> Service:
     spec = _map(raw.get("Spec"))
     prev = raw.get("PreviousSpec")
@@ -160,6 +195,8 @@ def parse_service(raw: Json) -> Service:
         ports=ports,
         tty=bool(_container_spec(spec).get("TTY", False)),
         force_update=_int(template.get("ForceUpdate")),
+        secrets=_file_refs(_container_spec(spec).get("Secrets"), "Secret"),
+        configs=_file_refs(_container_spec(spec).get("Configs"), "Config"),
     )
 
 

@@ -17,6 +17,7 @@ from swarmtui.model.actions import (
     Disconnected,
     EventReceived,
     NodesListed,
+    SecretsListed,
     ServicesListed,
     TasksListed,
 )
@@ -129,6 +130,12 @@ def reduce(state: ClusterState, action: Action) -> ClusterState:
             return replace(
                 state, tasks=merged_tasks, tasks_listed_ns=listed, revision=state.revision + 1
             )
+        case SecretsListed(kind="secret", items=items, at_ns=at):
+            return replace(state, secrets=merge_listing(state.secrets, items),
+                           secrets_listed_ns=at, revision=state.revision + 1)
+        case SecretsListed(kind="config", items=items, at_ns=at):
+            return replace(state, configs=merge_listing(state.configs, items),
+                           configs_listed_ns=at, revision=state.revision + 1)
         case EventReceived(event=event):
             feed = (*state.events[-(EVENT_FEED_LIMIT - 1) :], event)
             return replace(state, events=feed, revision=state.revision + 1)

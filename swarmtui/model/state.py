@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from swarmtui.model.types import EngineEvent, EngineInfo, Node, Service, Task
+from swarmtui.model.types import EngineEvent, EngineInfo, Node, Secret, Service, Task
 
 _EMPTY: Mapping[str, object] = MappingProxyType({})
 
@@ -34,10 +34,15 @@ class ClusterState:
     services: Mapping[str, Service] = field(default_factory=dict)
     tasks: Mapping[str, Task] = field(default_factory=dict)
     events: tuple[EngineEvent, ...] = ()
+    # Metadata only (a secret's data never reaches the engine's listings, nor the model).
+    secrets: Mapping[str, Secret] = field(default_factory=dict)
+    configs: Mapping[str, Secret] = field(default_factory=dict)
     # When each kind was last listed in full (unix ns); None until the first listing.
     nodes_listed_ns: int | None = None
     services_listed_ns: int | None = None
     tasks_listed_ns: int | None = None
+    secrets_listed_ns: int | None = None
+    configs_listed_ns: int | None = None
     revision: int = 0
 
     @property

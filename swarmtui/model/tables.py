@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from swarmtui.model.impact import bytes_size, cpus_text
+from swarmtui.model.secrets import CONFIG, SECRET, Kind, timestamp, user_names
 from swarmtui.model.state import ClusterState
 from swarmtui.model.types import Node
 
@@ -78,3 +79,26 @@ def node_rows(state: ClusterState) -> list[Row]:
                  node_labels_text(node))
         rows.append((node.id, cells))
     return rows
+
+
+SECRET_COLUMNS = ("ID", "NAME", "DRIVER", "CREATED", "UPDATED", "USED BY")
+CONFIG_COLUMNS = ("ID", "NAME", "CREATED", "UPDATED", "USED BY")
+
+
+def _secret_like_rows(state: ClusterState, kind: Kind) -> list[Row]:
+    """``docker secret ls`` / ``config ls`` by name (times in UTC), and the services using it."""
+    rows: list[Row] = []
+    for item in sorted(kind.items(state).values(), key=lambda s: (s.name, s.id)):
+        used = ", ".join(user_names(state, kind, item.id)) or "-"
+        times = (timestamp(item.created_ns), timestamp(item.updated_ns))
+        driver = (item.driver,) if kind.secret else ()
+        rows.append((item.id, (item.id, item.name, *driver, *times, used)))
+    return rows
+
+
+def secret_rows(state: ClusterState) -> list[Row]:
+    return _secret_like_rows(state, SECRET)
+
+
+def config_rows(state: ClusterState) -> list[Row]:
+    return _secret_like_rows(state, CONFIG)

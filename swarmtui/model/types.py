@@ -105,6 +105,19 @@ class PortMapping:
 
 
 @dataclass(frozen=True, slots=True)
+class FileRef:
+    """One ``ContainerSpec.Secrets`` / ``Configs`` entry: which secret (or config) a service
+    mounts, at which target (``File.Name``) with which owner and mode."""
+
+    id: str
+    name: str
+    target: str
+    uid: str = "0"
+    gid: str = "0"
+    mode: int = 0o444
+
+
+@dataclass(frozen=True, slots=True)
 class Service:
     """A swarm service with its live counts when the engine reports them (``status=true``)."""
 
@@ -129,6 +142,9 @@ class Service:
     ports: tuple[PortMapping, ...] = ()
     tty: bool = False
     force_update: int = 0
+    # ContainerSpec.Secrets / Configs: the files each task gets.
+    secrets: tuple[FileRef, ...] = ()
+    configs: tuple[FileRef, ...] = ()
 
     @property
     def stack(self) -> str | None:
@@ -238,3 +254,19 @@ class EngineEvent:
 
     def attr(self, key: str) -> str | None:
         return dict(self.attributes).get(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A secret or a config as ``GET /secrets`` / ``GET /configs`` lists it: metadata only.
+    A secret's data never reaches the model (the engine does not return it); a config's
+    data is read only when its content is asked for."""
+
+    id: str
+    version: int
+    name: str
+    created_ns: int | None = None
+    updated_ns: int | None = None
+    labels: Labels = ()
+    driver: str = ""
+    templating: str = ""

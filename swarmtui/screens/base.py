@@ -181,6 +181,19 @@ class SwarmScreen(Screen[None]):
     async def run_operation(self, operation: Operation[Any], *, verb: str = "Confirm") -> None:
         """Preview -> confirm -> execute -> outcome. Cancel changes nothing; a plan whose
         objects changed meanwhile is read again and shown again before anything is done."""
+        next_step: tuple[Operation[Any], str] | None = (operation, verb)
+        while next_step is not None:
+            operation, verb = next_step
+            outcome = await self._run_one(operation, verb)
+            # An operation may offer another as a separate, confirmed step (a rotation
+            # offers removing the old secret).
+            next_step = None if outcome is None else self.follow_up(outcome)
+
+    def follow_up(self, outcome: Outcome) -> tuple[Operation[Any], str] | None:
+        """The operation to offer after ``outcome`` was shown (and its verb), if any."""
+        return None
+
+    async def _run_one(self, operation: Operation[Any], verb: str) -> Outcome | None:
         executor = self.runtime.executor
         while True:
             self.operation_busy("preparing the preview…")
@@ -188,7 +201,7 @@ class SwarmScreen(Screen[None]):
                 plan = await executor.plan(operation)
             except EngineError as exc:
                 self.notify(f"No preview: {exc}", severity="error")
-                return
+                return None
             finally:
                 self.operation_busy(None)
             confirmed = await self.app.push_screen_wait(
@@ -196,7 +209,7 @@ class SwarmScreen(Screen[None]):
             )
             if not confirmed:
                 self.notify(f"{plan.preview.title}: cancelled, nothing was changed.")
-                return
+                return None
             self.operation_busy("working…")
             try:
                 outcome: Outcome = await executor.execute(plan)
@@ -208,6 +221,7 @@ class SwarmScreen(Screen[None]):
                         severity="warning")
         await self.app.push_screen_wait(OutcomeScreen(outcome))
         self.operation_done(outcome)
+        return outcome
 
     def operation_done(self, outcome: Outcome) -> None:
         """After an outcome was shown and closed (a screen may then move on)."""

@@ -108,8 +108,12 @@ class Prompt(Input):
         verb: str | None = None,
         accept: Callable[[str], bool] | None = None,
         cancel: Callable[[], None] | None = None,
+        password: bool = False,
     ) -> None:
         """Show the prompt pre-filled with ``value`` and give it focus (now, not next tick).
+
+        ``password``: what is typed is shown as dots, and the value is cleared when the
+        prompt closes (a secret is handed to ``accept`` and kept nowhere else).
 
         ``accept(value)`` runs on Enter, before the prompt closes: False keeps it open.
         ``cancel()`` runs when it closes without Enter. Both run right away, not through a
@@ -124,6 +128,7 @@ class Prompt(Input):
         focused = self.screen.focused
         if focused is not self:
             self._return_focus = focused
+        self.password = password
         self.value = value
         self.cursor_position = len(value)
         self.display = True
@@ -134,6 +139,9 @@ class Prompt(Input):
         if not self.display:
             return
         self.display = False
+        if self.password:
+            self.value = ""
+            self.password = False
         target = self._return_focus
         self._return_focus = None
         screen = self.screen
