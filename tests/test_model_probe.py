@@ -23,6 +23,7 @@ from swarmtui.model.probe import (
     parse_http,
     probe_script,
     reassemble,
+    without_probe_containers,
 )
 
 DF = json.dumps({"LayersSize": 123, "Images": [{"Id": "x" * 64}] * 500}).encode()
@@ -118,3 +119,20 @@ def test_the_task_script_frames_the_raw_answer(tmp_path: Path) -> None:
     assert got.incomplete == {}
     assert answer_json(got.answers["df"], "df")["LayersSize"] == 123
     assert all(len(line) < 16 * 1024 for line in res.stdout.splitlines())
+
+
+def test_df_without_the_probe_s_own_container() -> None:
+    df = {
+        "LayersSize": 10,
+        "Images": [{"Id": "sha256:p", "Containers": 1}, {"Id": "sha256:b", "Containers": 1}],
+        "Containers": [
+            {"Id": "c1", "ImageID": "sha256:p", "Labels": {"swarmtui.probe": "1"}, "SizeRw": 9},
+            {"Id": "c2", "ImageID": "sha256:b", "Labels": {}, "SizeRw": 1},
+        ],
+        "Volumes": [],
+    }
+    out = without_probe_containers(df)
+    assert [c["Id"] for c in out["Containers"]] == ["c2"]
+    assert [i["Containers"] for i in out["Images"]] == [0, 1]
+    assert df["Containers"][0]["Id"] == "c1"  # the answer itself is left alone
+    assert without_probe_containers({"Containers": None}) == {"Containers": None}

@@ -216,6 +216,32 @@ def answer_json(raw: bytes, what: str) -> Any:
     return data
 
 
+def without_probe_containers(df: Any) -> Any:
+    """``/system/df`` as if the probe were not there: its own task container (labelled
+    ``swarmtui.probe=1``) is running while it asks, and would count as a container, make its
+    image active and add its writable layer; ``docker system df`` run afterwards shows
+    neither. Returns a new object; anything unexpected is returned as it is."""
+    if not isinstance(df, dict) or not isinstance(df.get("Containers"), list):
+        return df
+    ours = [c for c in df["Containers"]
+            if isinstance(c, dict) and (c.get("Labels") or {}).get(PROBE_LABEL) == "1"]
+    if not ours:
+        return df
+    uses: dict[str, int] = {}
+    for c in ours:
+        uses[str(c.get("ImageID") or "")] = uses.get(str(c.get("ImageID") or ""), 0) + 1
+    images = df.get("Images")
+    if isinstance(images, list):
+        images = [
+            {**i, "Containers": max(int(i.get("Containers") or 0) - uses[i["Id"]], 0)}
+            if isinstance(i, dict) and i.get("Id") in uses and isinstance(
+                i.get("Containers"), int) and i["Containers"] >= 0 else i
+            for i in images
+        ]
+    return {**df, "Containers": [c for c in df["Containers"] if c not in ours],
+            "Images": images}
+
+
 # --------------------------------------------------------------------------------------------
 # Which nodes a probe can reach
 # --------------------------------------------------------------------------------------------
