@@ -98,7 +98,7 @@ def probe_image(text: str, where: str) -> str:
     """A node probe's image reference (``docker:cli``, ``registry:5000/team/cli:27``)."""
     value = text.strip()
     if not _IMAGE_RE.fullmatch(value):
-        raise InputError(f"invalid {where} {_one_line(text)!r}: an image reference such as "
+        raise InputError(f"invalid {where} {_one_line(text)}: an image reference such as "
                          "docker:cli")
     return value
 
@@ -109,6 +109,6 @@ def probe_socket(text: str, where: str) -> str:
     value = text.strip()
     if not value.startswith("/") or any(c.isspace() or ord(c) < 32 for c in value) \
             or "," in value:
-        raise InputError(f"invalid {where} {_one_line(text)!r}: an absolute path on every "
+        raise InputError(f"invalid {where} {_one_line(text)}: an absolute path on every "
                          "node, e.g. /var/run/docker.sock")
     return value
