@@ -111,7 +111,7 @@ def test_the_task_script_frames_the_raw_answer(tmp_path: Path) -> None:
     fake.write_text(f"#!{busybox} sh\nhead -n 1 | grep -q '^GET /v1.41/system/df HTTP/1.1' "
                     f"|| exit 3\ncat {answer}\n")
     fake.chmod(0o755)
-    script = probe_script([ProbeRequest("df", "GET", "/v1.41/system/df")])
+    script = probe_script([ProbeRequest("df", "GET", "/v1.41/system/df")], stay=False)
     res = subprocess.run([str(bindir / "sh"), "-c", script], capture_output=True, text=True,
                          timeout=20, env={"PATH": str(bindir), "TMPDIR": str(tmp_path)})
     assert res.returncode == 0, res.stderr

@@ -82,8 +82,9 @@ class FakeManager:
 
     async def tasks(self, filters: Any = None) -> list[dict[str, Any]]:
         if not self.answer:
-            return [{"ID": "t2", "NodeID": "n2", "Status": {"State": "running"}}]
-        return [{"ID": "t2", "NodeID": "n2", "Status": {"State": "complete"}}]
+            return [{"ID": "t2", "NodeID": "n2", "Status": {"State": "starting"}}]
+        # Running (the task idles once it has answered): its log holds the answers.
+        return [{"ID": "t2", "NodeID": "n2", "Status": {"State": "running"}}]
 
     @contextlib.asynccontextmanager
     async def stream(self, method: str, path: str, params: Any = None) -> AsyncIterator[Any]:
@@ -108,7 +109,7 @@ async def test_success_gives_answers_and_removes_the_job() -> None:
     fake = FakeManager()
     probe = NodeProbe(fake, ProbeConfig(image="img:1"), DF_REQUESTS, poll_s=0.01)  # type: ignore[arg-type]
     spec = probe.service_spec(["n1"])
-    assert spec["Mode"] == {"GlobalJob": {}} and spec["Labels"]["swarmtui.probe"] == "1"
+    assert spec["Mode"] == {"Global": {}} and spec["Labels"]["swarmtui.probe"] == "1"
     assert spec["TaskTemplate"]["Placement"]["Constraints"] == ["node.id!=n1"]
     assert spec["TaskTemplate"]["ContainerSpec"]["Mounts"][0]["Source"] == "/var/run/docker.sock"
     run = await probe.run([W1], permit())
@@ -165,7 +166,7 @@ async def test_operation_preview_read_only_and_outcome() -> None:
                         purpose="disk usage", skip_node_ids=["n1"])
     plan = await Executor().plan(op)
     text = plan.preview.blocks[0]
-    assert text.startswith(f"Creates a global job service {plan.payload.name} running img:1 "
+    assert text.startswith(f"Creates a global service {plan.payload.name} running img:1 "
                            "on 1 node(s) with /var/run/docker.sock mounted (root on each node)")
     assert "not covered  w2: drained: it runs no tasks" in text
     assert "direct  m1" in text

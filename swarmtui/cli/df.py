@@ -31,13 +31,13 @@ node2=unix:///…/docker.sock df``) and the ``[engines]`` table of
     Fields are only ever added within a schema version.
 
 ``swarmtui df --all-nodes [--yes] [--probe-timeout SECONDS]``
-    Every swarm node, also those no engine is configured for: a *node probe* (a global job
+    Every swarm node, also those no engine is configured for: a *node probe* (a global
     service ``swarmtui-probe-…`` running ``--probe-image`` with ``--probe-socket`` of each
     node mounted, :mod:`swarmtui.engine.probe`) asks each node's own engine for the raw
-    ``/system/df``; the job is removed afterwards. Probed nodes print and serialise like
+    ``/system/df``; the service is removed afterwards. Probed nodes print and serialise like
     engines (``url`` ``probe://HOSTNAME``, ``source`` ``probe``); an engine configured
     directly still wins for its node. Drained, paused and down nodes and engines older than
-    API 1.41 are listed as not covered, with the reason. Creating the job is a change to the
+    API 1.41 are listed as not covered, with the reason. Creating the service is a change to the
     swarm: the preview goes to stderr and a terminal is asked (``--yes`` skips that; without a
     terminal and without ``--yes`` it refuses in one line); ``--read-only`` refuses. Exit
     status 1 also when a node the probe should reach did not answer.
@@ -97,7 +97,7 @@ def register(sub: Any) -> None:
     df.add_argument("--json", action="store_true", help="stable JSON (see the docs)")
     df.add_argument("--all-nodes", action="store_true",
                     help="every swarm node, through a probe service on the swarm itself "
-                    "(creates and removes a global job; asks first)")
+                    "(creates and removes a global service; asks first)")
     df.add_argument("-y", "--yes", action="store_true",
                     help="--all-nodes: create the probe service without asking")
     df.add_argument("--probe-timeout", type=arg_type(probe_timeout), default=None,

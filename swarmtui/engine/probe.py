@@ -1,17 +1,26 @@
-"""Node probes: one global job that asks every node's own engine, through the swarm itself.
+"""Node probes: one global service that asks every node's own engine, through the swarm
+itself.
 
-A manager sees only its own disk. :class:`NodeProbe` creates a *global job* service (name
+A manager sees only its own disk. :class:`NodeProbe` creates a *global* service (name
 ``swarmtui-probe-<hex>``, label ``swarmtui.probe=1``) whose task, on every node it may run
 on, mounts that node's engine socket and sends raw HTTP requests to it through ``docker
 system dial-stdio`` (:func:`swarmtui.model.probe.probe_script`); the answers come back in
-the task logs, framed to survive the 16 KiB log-line split, and are reassembled per node.
-The job is removed afterwards, in a ``finally``: after success, failure, timeout and
-cancellation (Ctrl-C) alike. A run that was killed outright leaves its service behind: every
+the task logs, framed to survive the 16 KiB log-line split, and are reassembled per node
+(the logs of each running task are read until its answer is complete). The service is
+removed afterwards, in a ``finally``: after success, failure, timeout and cancellation
+(Ctrl-C) alike.
+
+Why not a global *job* (``--mode global-job``), which would fit a one-shot task better:
+on Docker 20.10 removing a job service leaves its tasks in the swarm's store for good
+(moby/moby#42789, #44312: "the only way to remove it is to leave the swarm"), so every probe
+would add one dead task per node to ``docker node ps`` and ``/tasks`` forever (seen on the
+lab). A global service's tasks are removed with it; the task idles once it has answered and
+stops at once on SIGTERM. A run that was killed outright leaves its service behind: every
 probe service carries the time it may be removed (``swarmtui.probe.expires``), and
 :meth:`NodeProbe.cleanup_leftovers` removes the expired ones before each run (a probe of
 another swarmtui running right now is not expired, so it is left alone).
 
-Creating and removing the job are writes: both take the executor's
+Creating and removing the service are writes: both take the executor's
 :class:`~swarmtui.engine.client.WritePermit` (see :mod:`swarmtui.ops.probe`), so
 ``--read-only`` creates nothing.
 
@@ -63,7 +72,7 @@ DF_REQUESTS = (
     ProbeRequest("info", "GET", "/v1.41/info"),
     ProbeRequest("df", "GET", "/v1.41/system/df"),
 )
-PROBE_API = "1.41"  # the requests above speak it (every node a global job reaches has it)
+PROBE_API = "1.41"  # the requests above speak it (swarmtui needs it on every engine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +99,7 @@ class NodeAnswer:
 
 @dataclass(frozen=True, slots=True)
 class ProbeRun:
-    """What a run gave: an answer (or error) per node asked, and whether the job is gone."""
+    """What a run gave: an answer (or error) per node asked, and whether the service is gone."""
 
     service: str
     nodes: tuple[NodeAnswer, ...]
@@ -126,7 +135,7 @@ class NodeProbe:
 
     # -- the service --------------------------------------------------------------------
     def service_spec(self, skip_node_ids: Sequence[str] = ()) -> dict[str, Any]:
-        """The job's ``ServiceSpec``; ``skip_node_ids`` are kept out by constraints (nodes
+        """The service's ``ServiceSpec``; ``skip_node_ids`` are kept out by constraints (nodes
         an engine configured directly already covers)."""
         expires = int(self.clock() + self.config.timeout_s + EXPIRY_MARGIN_S)
         labels = {PROBE_LABEL: "1", EXPIRES_LABEL: str(expires)}
@@ -136,17 +145,18 @@ class NodeProbe:
                 "Command": ["sh", "-c", probe_script(self.requests)],
                 "Env": ["HOME=/tmp"],
                 "Labels": {PROBE_LABEL: "1"},
+                "StopGracePeriod": 1_000_000_000,
                 "Mounts": [{"Type": "bind", "Source": self.config.socket,
                             "Target": SOCKET_IN_TASK}],
             },
-            # One try per node: a failure is an answer ("failed: …"), not a retry loop.
+            # One try per node: a failure is an answer ("failed: …"), not a restart loop.
             "RestartPolicy": {"Condition": "none"},
             "Placement": {"Constraints": [f"node.id!={n}" for n in skip_node_ids]},
         }
         if self.config.host_network:
             template["Networks"] = [{"Target": "host"}]
         return {"Name": self.name, "Labels": labels, "TaskTemplate": template,
-                "Mode": {"GlobalJob": {}}}
+                "Mode": {"Global": {}}}
 
     async def cleanup_leftovers(self, permit: WritePermit) -> list[str]:
         """Remove probe services whose time is up (runs killed before their ``finally``);
@@ -172,8 +182,8 @@ class NodeProbe:
     # -- a run --------------------------------------------------------------------------
     async def run(self, nodes: Sequence[ProbeNode], permit: WritePermit,
                   skip_node_ids: Sequence[str] = ()) -> ProbeRun:
-        """Create the job, wait (``config.timeout_s``) for one answer per node in
-        ``nodes``, remove the job. Engine errors while creating raise EngineError (nothing
+        """Create the service, wait (``config.timeout_s``) for one answer per node in
+        ``nodes``, remove the service. Engine errors while creating raise EngineError (nothing
         is left behind); a node that did not answer in time gets an error."""
         start = time.monotonic()
         done: dict[str, NodeAnswer] = {}
@@ -198,7 +208,7 @@ class NodeProbe:
         return ProbeRun(self.name, tuple(out), removed, remove_error, time.monotonic() - start)
 
     async def _remove(self, service_id: str | None, permit: WritePermit) -> tuple[bool, str | None]:
-        """Remove the job, also when its creation was cut off before the ID came back (it may
+        """Remove the service, also when its creation was cut off before the ID came back (it may
         exist anyway: look it up by name). Shielded: a Ctrl-C must not cut the removal."""
 
         async def remove() -> tuple[bool, str | None]:
@@ -237,9 +247,14 @@ class NodeProbe:
                 node = wanted.get(node_id)
                 status = task.get("Status") or {}
                 state = str(status.get("State") or "")
-                if node is None or node_id in done or state not in TERMINAL_STATES:
+                if node is None or node_id in done:
                     continue
-                done[node_id] = await self._answer(node, task, state, status)
+                if state == "running":
+                    answer = await self._answer(node, task, state, status)
+                    if answer.error is None:  # else: not all of it is in the log yet
+                        done[node_id] = answer
+                elif state in TERMINAL_STATES:
+                    done[node_id] = await self._answer(node, task, state, status)
             if len(done) < len(wanted):
                 await asyncio.sleep(self.poll_s)
 
@@ -247,15 +262,16 @@ class NodeProbe:
                       status: Mapping[str, Any]) -> NodeAnswer:
         task_id = str(task.get("ID") or "")
         try:
-            lines = await self._task_lines(task_id) if state in ("complete", "failed") else []
+            lines = (await self._task_lines(task_id)
+                     if state in ("running", "complete", "failed") else [])
         except EngineError as exc:
             return NodeAnswer(node, error=f"cannot read the probe's log: {exc}", task_id=task_id)
         got = reassemble(lines)
         missing = [r.key for r in self.requests if r.key not in got.answers]
-        if state == "complete" and not missing:
+        if state in ("running", "complete") and not missing:
             return NodeAnswer(node, got.answers, None, task_id)
         said = "; ".join(sanitize(t, max_chars=200) for t in got.other[-3:])
-        if state != "complete":
+        if state not in ("running", "complete"):
             why = str(status.get("Err") or status.get("Message") or "")
             error = f"probe task {state}" + (f": {sanitize(why, max_chars=300)}" if why else "")
         else:

@@ -1,6 +1,6 @@
 """Node probes, the pure part: the task's script, the framing of its answers, HTTP parsing.
 
-A probe is a global job whose task, on every node, talks to its own node's engine through
+A probe is a global service whose task, on every node, talks to its own node's engine through
 the mounted socket (``docker system dial-stdio``: raw HTTP, so the answer is the Engine API's
 own JSON and the same parsers apply) and prints each answer into its log. Logging drivers
 split lines longer than 16 KiB into partial messages, so an answer is base64-encoded and cut
@@ -32,7 +32,7 @@ CHUNK_CHARS = 8000  # base64 characters per line: well under the 16 KiB log-line
 PROBE_LABEL = "swarmtui.probe"
 EXPIRES_LABEL = "swarmtui.probe.expires"
 NAME_PREFIX = "swarmtui-probe-"
-MIN_ENGINE = (20, 10)  # global jobs: API 1.41, Docker 20.10
+MIN_ENGINE = (20, 10)  # API 1.41, Docker 20.10: what swarmtui parses
 _FRAME_RE = re.compile(rf"^{FRAME_PREFIX} ([A-Za-z0-9_-]+) (\d+)/(\d+) ?([A-Za-z0-9+/=]*)\s*$")
 _KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -52,8 +52,11 @@ class ProbeRequest:
             raise ValueError(f"invalid probe path {self.path!r}")
 
 
-def probe_script(requests: Sequence[ProbeRequest]) -> str:
+def probe_script(requests: Sequence[ProbeRequest], *, stay: bool = True) -> str:
     """The ``sh -c`` script of the task (busybox or alpine sh, docker CLI on PATH).
+
+    With ``stay`` the task then idles (a task that exits would be restarted or counted as
+    failed by a global service) and stops at once on SIGTERM, when the service is removed.
 
     Each request goes through ``docker system dial-stdio``; its stdin is a FIFO the shell
     holds open read-write, so the engine does not see EOF and cancel a slow answer
@@ -72,6 +75,8 @@ def probe_script(requests: Sequence[ProbeRequest]) -> str:
             "| wc -l)",
             f"awk -v n=\"$n\" '{{print \"{FRAME_PREFIX} {r.key} \" NR \"/\" n \" \" $0}}' {enc}",
         ]
+    if stay:
+        lines.append("trap 'exit 0' TERM; while :; do sleep 1; done")
     return "\n".join(lines) + "\n"
 
 
@@ -277,7 +282,7 @@ def _engine_tuple(version: str) -> tuple[int, int] | None:
 
 
 def not_probeable(node: ProbeNode) -> str | None:
-    """Why a global job cannot run on ``node`` (None: it can)."""
+    """Why a probe (a global service) cannot run on ``node`` (None: it can)."""
     if node.availability == "drain":
         return "drained: it runs no tasks"
     if node.availability == "pause":
@@ -286,6 +291,6 @@ def not_probeable(node: ProbeNode) -> str | None:
         return f"{node.state or 'unknown state'}: a probe cannot start there"
     version = _engine_tuple(node.engine_version)
     if version is not None and version < MIN_ENGINE:
-        return (f"Docker {node.engine_version} is older than API 1.41 (Docker 20.10): "
-                "global jobs need it")
+        return (f"Docker {node.engine_version} is older than API 1.41 (Docker 20.10), which "
+                "swarmtui needs")
     return None

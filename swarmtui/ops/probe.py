@@ -5,7 +5,7 @@ change, and never runs in read-only mode (the executor gives no permit).
 plan() reads the swarm's nodes and says which the probe reaches and why the others stay
 "not covered" (drained, paused, down, engines older than API 1.41, or already covered by an
 engine configured directly); execute() removes expired leftovers of killed runs, then runs
-the :class:`~swarmtui.engine.probe.NodeProbe` (which removes its job whatever happens) and
+the :class:`~swarmtui.engine.probe.NodeProbe` (which removes its service whatever happens) and
 puts the :class:`~swarmtui.engine.probe.ProbeRun` in ``Outcome.detail``.
 """
 
@@ -27,7 +27,7 @@ from swarmtui.ops.base import Operation, Outcome, Plan, Preview
 
 @dataclass(frozen=True, slots=True)
 class ProbePlan:
-    """The job's name, the nodes it will ask, the nodes it will not (with the reason), and
+    """The service's name, the nodes it will ask, the nodes it will not (with the reason), and
     the nodes left out because an engine configured directly covers them."""
 
     name: str
@@ -40,7 +40,7 @@ class ProbePlan:
 def probe_preview(config: ProbeConfig, purpose: str, p: ProbePlan) -> Preview:
     n = len(p.targets)
     lines = [
-        f"Creates a global job service {p.name} running {config.image} on {n} node(s) "
+        f"Creates a global service {p.name} running {config.image} on {n} node(s) "
         f"with {config.socket} mounted (root on each node)"
         + (", on the host network" if config.host_network else "")
         + f"; it is removed when the answers are in (at most {config.timeout_s:g}s).",
