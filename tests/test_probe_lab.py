@@ -1,7 +1,8 @@
 """Node probes against the real 3-node lab, with no engine configured but the manager's:
-``swarmtui df --all-nodes`` covers every node through a global job on the swarm itself, each
-node's numbers equal ``docker -H NODE system df`` (and ``-v``), and no probe service is left
-after success, a timeout, a failure or Ctrl-C; ``--read-only`` sends no mutating request.
+``swarmtui df --all-nodes`` covers every node through a global service on the swarm itself,
+each node's numbers equal ``docker -H NODE system df`` (and ``-v``), and no probe service (nor
+any of its tasks: a removed global *job* would leave them, moby#42789) is left after success,
+a timeout, a failure or Ctrl-C; ``--read-only`` sends no mutating request.
 
 The probe image is ``swarmtui-probe:lab`` (busybox + the host's docker CLI, imported on
 every node by ``Lab.ensure_probe_image``); each node's socket is reached through a
@@ -40,6 +41,13 @@ def probe(swarm: Lab, tmp_path: Path) -> Iterator[tuple[Lab, list[str], dict[str
     env = {**swarm.docker_env(0), "XDG_CONFIG_HOME": str(tmp_path)}
     yield swarm, ["--probe-image", image, "--probe-socket", sock], env
     assert probe_services(swarm) == []
+    wait_until(lambda: not probe_tasks(swarm), 30, "the probe's tasks to be removed")
+
+
+def probe_tasks(lab: Lab) -> list[str]:
+    return [t["ID"] for t in lab.api("/tasks")
+            if ((t.get("Spec") or {}).get("ContainerSpec") or {}).get("Labels", {}).get(
+                "swarmtui.probe") == "1"]
 
 
 def probe_services(lab: Lab) -> list[str]:
