@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from counting_proxy import CountingProxy
@@ -31,7 +32,7 @@ from test_disk_lab import df_rows, swarmtui
 
 pytestmark = pytest.mark.lab
 
-LABEL_FILTER = "/services?filters=" + json.dumps({"label": ["swarmtui.probe=1"]})
+LABEL_FILTER = "?filters=" + quote(json.dumps({"label": ["swarmtui.probe=1"]}))
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def probe_tasks(lab: Lab) -> list[str]:
 
 
 def probe_services(lab: Lab) -> list[str]:
-    return [s["Spec"]["Name"] for s in lab.api(LABEL_FILTER)]
+    return [s["Spec"]["Name"] for s in lab.api("/services" + LABEL_FILTER)]
 
 
 def summary_rows(obj: dict[str, Any]) -> list[list[str]]:
@@ -62,8 +63,7 @@ def summary_rows(obj: dict[str, Any]) -> list[list[str]]:
 def wait_probe_containers_gone(lab: Lab) -> None:
     """The job's task containers are removed by each node's agent shortly after the job."""
     def gone() -> bool:
-        return all(not lab.api("/containers/json?all=1&filters="
-                               + json.dumps({"label": ["swarmtui.probe=1"]}), node=i)
+        return all(not lab.api("/containers/json" + LABEL_FILTER + "&all=1", node=i)
                    for i in range(len(lab.nodes)))
     wait_until(gone, 30, "probe task containers to be removed")
 
