@@ -1,10 +1,11 @@
 """Every user setting, read once, in one frozen object.
 
 Sources, in this precedence: command-line flags, then environment variables, then the TOML
-config file (``$XDG_CONFIG_HOME/swarmtui/engines.toml``). :meth:`Settings.load` is the one
-place they are read; every malformed value raises :class:`~swarmtui.validate.InputError`
-with one line (the parsers live in :mod:`swarmtui.validate` and, for engine addresses,
-:mod:`swarmtui.engine.disk` / :mod:`swarmtui.engine.target`).
+config file (``$XDG_CONFIG_HOME/swarmtui/engines.toml``: ``[engines]`` and ``[probe]``).
+:meth:`Settings.load` is the one place they are read; every malformed value raises
+:class:`~swarmtui.validate.InputError` with one line (the parsers live in
+:mod:`swarmtui.validate` and, for engine addresses, :mod:`swarmtui.engine.disk` /
+:mod:`swarmtui.engine.target`).
 
 The engine the dashboard talks to (``--host``, ``--context``, then ``DOCKER_HOST``,
 ``DOCKER_CONTEXT``, ``DOCKER_TLS_VERIFY`` …) is chosen by
@@ -22,7 +23,7 @@ Not the CLI, the app or the screens.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,6 +72,12 @@ class Settings:
     """The ``[engines]`` table of :attr:`config_path` (empty when absent)."""
     log_lines: int | None = None
     """``SWARMTUI_LOG_LINES``: lines the log pane keeps (None: its default)."""
+    probe_image: str = "docker:cli"
+    """The node probes' image (``--probe-image``, ``SWARMTUI_PROBE_IMAGE``, ``[probe] image``):
+    a docker CLI and a POSIX sh."""
+    probe_socket: str = "/var/run/docker.sock"
+    """The engine socket on every node, as the probe mounts it (``--probe-socket``,
+    ``SWARMTUI_PROBE_SOCKET``, ``[probe] socket``); service templates allowed."""
     no_color: bool = False
     """``NO_COLOR`` is set and non-empty (https://no-color.org): no colour on stdout."""
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -89,13 +96,26 @@ class Settings:
         extra: tuple[EngineSpec, ...] = ()
         path: Path | None = None
         from_file: tuple[EngineSpec, ...] = ()
+        probe: dict[str, str] = {}
         if scope.engines:
-            from swarmtui.engine.disk import config_path, engines_from_config, parse_engine_flag
+            from swarmtui.engine.disk import (
+                config_path,
+                engines_from_config,
+                parse_engine_flag,
+                probe_from_config,
+            )
 
             extra = tuple(parse_engine_flag(text, env) for text in args.engine or ())
             path = config_path(env)
             from_file = tuple(engines_from_config(path, env))
             _check_unique_names(extra + from_file)
+            probe = probe_from_config(path)
+        image = _first(getattr(args, "probe_image", None), "--probe-image",
+                       env.get(validate.PROBE_IMAGE_ENV), validate.PROBE_IMAGE_ENV,
+                       validate.probe_image) or probe.get("image", "docker:cli")
+        socket = _first(getattr(args, "probe_socket", None), "--probe-socket",
+                        env.get(validate.PROBE_SOCKET_ENV), validate.PROBE_SOCKET_ENV,
+                        validate.probe_socket) or probe.get("socket", "/var/run/docker.sock")
         return cls(
             host=args.host,
             context=args.context,
@@ -105,9 +125,21 @@ class Settings:
             config_path=path,
             config_engines=from_file,
             log_lines=validate.log_lines(env) if scope.app_env else None,
+            probe_image=image,
+            probe_socket=socket,
             no_color=bool(env.get(NO_COLOR_ENV)),
             env=env,
         )
+
+
+def _first(flag: str | None, flag_name: str, env_value: str | None, env_name: str,
+           check: Callable[[str, str], str]) -> str | None:
+    """The flag's value, else the environment's (checked, naming where it came from)."""
+    if flag is not None:
+        return check(flag, flag_name)
+    if env_value:
+        return check(env_value, env_name)
+    return None
 
 
 def _demo_scenario(name: str | None, demo: bool) -> str | None:

@@ -87,3 +87,28 @@ def engine_name(name: str, where: str) -> str:
         )
     return name
 
+
+
+PROBE_IMAGE_ENV = "SWARMTUI_PROBE_IMAGE"
+PROBE_SOCKET_ENV = "SWARMTUI_PROBE_SOCKET"
+_IMAGE_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._/:@+-]*")
+
+
+def probe_image(text: str, where: str) -> str:
+    """A node probe's image reference (``docker:cli``, ``registry:5000/team/cli:27``)."""
+    value = text.strip()
+    if not _IMAGE_RE.fullmatch(value):
+        raise InputError(f"invalid {where} {_one_line(text)}: an image reference such as "
+                         "docker:cli")
+    return value
+
+
+def probe_socket(text: str, where: str) -> str:
+    """The node's engine socket as the probe mounts it: an absolute path on every node,
+    service templates allowed (``/run/{{.Node.Hostname}}/docker.sock``)."""
+    value = text.strip()
+    if not value.startswith("/") or any(c.isspace() or ord(c) < 32 for c in value) \
+            or "," in value:
+        raise InputError(f"invalid {where} {_one_line(text)}: an absolute path on every "
+                         "node, e.g. /var/run/docker.sock")
+    return value

@@ -63,6 +63,9 @@ VETH_PREFIX = "swtv"  # host ends of the veth pairs
 HOSTNAME_PREFIX = "lab-node"
 IMAGE = "busybox:lab"
 IMAGE2 = "busybox:lab2"
+# The node-probe image (busybox + the host's docker CLI; see ensure_probe_image).
+PROBE_IMAGE = "swarmtui-probe:lab"
+PROBE_SOCKETS = "probe-sockets"  # LAB_DIR/probe-sockets/HOSTNAME/docker.sock -> the node's
 MAX_NODES = 20
 METRICS_ADDR = "127.0.0.1:9323"
 # sh as PID 1 ignores SIGTERM unless it traps it: this default stops within a second.
@@ -613,6 +616,33 @@ class Lab:
         tmp.write_text(json.dumps(data, indent=2))
         tmp.replace(self.state_file)
 
+    def probe_socket_template(self) -> str:
+        """The bind source of a probe's socket mount: one symlink per hostname."""
+        return str(self.base_dir / PROBE_SOCKETS / "{{.Node.Hostname}}" / "docker.sock")
+
+    def ensure_probe_image(self) -> tuple[str, str]:
+        """``swarmtui-probe:lab`` on every node and the per-hostname socket symlinks;
+        returns (image, socket template). Idempotent and cheap when all is there (an image
+        prune in another test may have removed it from a node: imported again). The rootfs
+        tar is cached in the lab dir."""
+        for n in self.nodes:
+            link = self.base_dir / PROBE_SOCKETS / n.name / "docker.sock"
+            link.parent.mkdir(parents=True, exist_ok=True)
+            if not link.is_symlink() or os.readlink(link) != str(n.sock):
+                link.unlink(missing_ok=True)
+                link.symlink_to(n.sock)
+        missing = [n for n in self.nodes
+                   if self.docker("image", "inspect", PROBE_IMAGE, node=n.index,
+                                  check=False).returncode != 0]
+        if missing:
+            tar = self.base_dir / "probe-rootfs.tar"
+            if not tar.exists():
+                _probe_rootfs_tar(tar, self.cli)
+            _parallel(lambda n: self.docker("import", "--change", "ENV PATH=/usr/bin:/bin",
+                                            "--change", "ENV HOME=/tmp", str(tar),
+                                            PROBE_IMAGE, node=n.index, timeout=120), missing)
+        return PROBE_IMAGE, self.probe_socket_template()
+
     def down(self) -> None:
         """Tear down: the whole lab for kind "main", only this engine for "newer"."""
         if self.kind == "main":
@@ -700,6 +730,40 @@ def _rootfs_tar(dest: Path) -> Path:
         add("etc/group", tarfile.REGTYPE, 0o644, b"root:x:0:\nnogroup:x:65534:\n")
         add("var/www/index.html", tarfile.REGTYPE, 0o644, b"swarmtui lab\n")
     dest.write_bytes(buf.getvalue())
+    return dest
+
+
+def _probe_rootfs_tar(dest: Path, cli: str) -> Path:
+    """busybox (every applet) + the host's docker CLI + libc and the loader it needs (Debian's
+    CLI is a Go binary linked against libc only), about 48 MB."""
+    bb = _busybox()
+    if bb is None:
+        raise LabError("static busybox not found")
+    docker = shutil.which(cli) or cli
+    libs = ["/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"]
+    applets = _run([bb, "--list"]).stdout.split()
+    tmp = dest.with_suffix(".tmp")
+    with tarfile.open(tmp, "w") as tar:
+
+        def add_dir(name: str, mode: int = 0o755) -> None:
+            info = tarfile.TarInfo(name)
+            info.type, info.mode, info.mtime = tarfile.DIRTYPE, mode, 0
+            tar.addfile(info)
+
+        for d in ("bin", "dev", "etc", "proc", "sys", "usr", "usr/bin", "lib",
+                  "lib/x86_64-linux-gnu", "lib64", "var", "var/run"):
+            add_dir(d)
+        add_dir("tmp", 0o1777)
+        tar.add(bb, "bin/busybox")
+        for a in applets:
+            if a != "busybox":
+                info = tarfile.TarInfo(f"bin/{a}")
+                info.type, info.mode, info.linkname = tarfile.SYMTYPE, 0o777, "busybox"
+                tar.addfile(info)
+        tar.add(os.path.realpath(docker), "usr/bin/docker")
+        for lib in libs:
+            tar.add(os.path.realpath(lib), lib.lstrip("/"))
+    tmp.replace(dest)
     return dest
 
 

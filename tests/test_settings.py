@@ -147,3 +147,32 @@ def test_shot_passes_read_only_to_the_app(tmp_path: Path) -> None:
     assert "READ-ONLY" in out.read_text()
     assert main(["--demo", "shot", "grid", "-o", str(out), "--timeout", "30"]) == 0
     assert "READ-ONLY" not in out.read_text()
+
+
+def test_probe_settings_flag_then_env_then_config(env: dict[str, str]) -> None:
+    assert (load([], env).probe_image, load([], env).probe_socket) == (
+        "docker:cli", "/var/run/docker.sock")
+    write_config(env, '[probe]\nimage = "cfg/cli:1"\nsocket = "/run/{{.Node.Hostname}}.sock"\n')
+    s = load([], env)
+    assert (s.probe_image, s.probe_socket) == ("cfg/cli:1", "/run/{{.Node.Hostname}}.sock")
+    s = load([], {**env, "SWARMTUI_PROBE_IMAGE": "env/cli:2"})
+    assert (s.probe_image, s.probe_socket) == ("env/cli:2", "/run/{{.Node.Hostname}}.sock")
+    s = load(["--probe-image", "flag/cli:3", "--probe-socket", "/x.sock"],
+             {**env, "SWARMTUI_PROBE_IMAGE": "env/cli:2"})
+    assert (s.probe_image, s.probe_socket) == ("flag/cli:3", "/x.sock")
+
+
+@pytest.mark.parametrize(("argv", "text", "message"), [
+    (["--probe-socket", "run/docker.sock"], "", "invalid --probe-socket 'run/docker.sock'"),
+    (["--probe-image", "a b"], "", "invalid --probe-image 'a b'"),
+    ([], '[probe]\nimage = ""\n', "invalid probe.image in"),
+    ([], '[probe]\ncolour = "red"\n', "unknown key(s) in [probe]: 'colour'"),
+    ([], '[engines]\n[probes]\n', "unknown key(s) 'probes'"),
+])
+def test_bad_probe_settings_are_one_line(env: dict[str, str], argv: list[str], text: str,
+                                         message: str) -> None:
+    if text:
+        write_config(env, text)
+    with pytest.raises(InputError) as exc:
+        load(argv, env)
+    assert message in str(exc.value) and "\n" not in str(exc.value)

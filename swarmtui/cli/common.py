@@ -84,6 +84,17 @@ def add_global_flags(parser: argparse.ArgumentParser) -> None:
         "node2=tcp://10.0.0.12:2376 or node2=CONTEXT (repeatable; also read from "
         "$XDG_CONFIG_HOME/swarmtui/engines.toml)",
     )
+    parser.add_argument(
+        "--probe-image", metavar="IMAGE",
+        help="image of the node probes (df --all-nodes): a docker CLI and sh; default "
+        "docker:cli (also $SWARMTUI_PROBE_IMAGE, [probe] image in engines.toml)",
+    )
+    parser.add_argument(
+        "--probe-socket", metavar="PATH",
+        help="the engine socket on every node, mounted into the probe; default "
+        "/var/run/docker.sock; service templates allowed, e.g. /run/{{.Node.Hostname}}.sock "
+        "(also $SWARMTUI_PROBE_SOCKET, [probe] socket)",
+    )
 
 
 def load_settings(args: argparse.Namespace, scope: Scope = EVERYTHING,

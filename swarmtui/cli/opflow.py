@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TextIO, TypeVar
 
 from swarmtui.cli.common import CliError
 from swarmtui.engine.client import EngineError
@@ -16,8 +16,9 @@ from swarmtui.ops.executor import Executor
 PayloadT = TypeVar("PayloadT")
 
 
-def print_preview(preview: Preview) -> None:
-    out = sys.stdout
+def print_preview(preview: Preview, out: TextIO | None = None) -> None:
+    """The preview on stdout (``out``: elsewhere, e.g. stderr when stdout carries JSON)."""
+    out = out or sys.stdout
     out.write(preview.title + "\n")
     for block in preview.blocks:
         out.write(block if block.endswith("\n") else block + "\n")
@@ -72,6 +73,7 @@ async def run_operation(
     dry_run: bool,
     yes: bool,
     ask: Callable[[str], str] = input,
+    out: TextIO | None = None,
 ) -> tuple[Plan[PayloadT], Outcome | None]:
     """Plan, print the preview, confirm and execute. Returns the plan and the outcome (None
     for a dry run or when there is nothing to do); raises CliError (one line) for every
@@ -80,7 +82,7 @@ async def run_operation(
         plan = await executor.plan(operation)
     except EngineError as exc:
         raise CliError(str(exc)) from exc
-    print_preview(plan.preview)
+    print_preview(plan.preview, out)
     if dry_run or plan.preview.empty:
         return plan, None
     if not yes and not confirmed(plan.preview, ask):

@@ -85,7 +85,7 @@ from swarmtui.model.disk.view import (
 )
 from swarmtui.model.dockerfmt import parse_api_version
 from swarmtui.model.state import ClusterState
-from swarmtui.validate import NAME_RE, InputError, engine_name
+from swarmtui.validate import NAME_RE, InputError, engine_name, probe_image, probe_socket
 
 DF_TIMEOUT_S = 120.0
 LIST_TIMEOUT_S = 30.0
@@ -256,28 +256,34 @@ def config_path(env: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "swarmtui" / CONFIG_NAME
 
 
-def engines_from_config(
-    path: Path | None = None, env: Mapping[str, str] | None = None
-) -> list[EngineSpec]:
-    """The ``[engines]`` table of the config file (name = URL or context); [] when absent."""
-    env = os.environ if env is None else env
-    path = config_path(env) if path is None else path
+def _read_config(path: Path) -> dict[str, Any]:
+    """The config file's tables ({} when absent); raises EngineSpecError (one line)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return []
+        return {}
     except OSError as exc:
         raise EngineSpecError(f"cannot read {path}: {exc.strerror or exc}") from exc
     try:
         data = tomllib.loads(raw.decode("utf-8", "replace"))
     except tomllib.TOMLDecodeError as exc:
         raise EngineSpecError(f"{path}: invalid TOML: {exc}") from exc
-    unknown = sorted(set(data) - {"engines"})
+    unknown = sorted(set(data) - {"engines", "probe"})
     if unknown:
         raise EngineSpecError(
-            f"{path}: unknown key(s) {', '.join(map(repr, unknown))}: the file holds one "
-            'table, [engines], of NAME = "URL"'
+            f"{path}: unknown key(s) {', '.join(map(repr, unknown))}: the file holds "
+            '[engines] (NAME = "URL") and [probe] (image, socket)'
         )
+    return data
+
+
+def engines_from_config(
+    path: Path | None = None, env: Mapping[str, str] | None = None
+) -> list[EngineSpec]:
+    """The ``[engines]`` table of the config file (name = URL or context); [] when absent."""
+    env = os.environ if env is None else env
+    path = config_path(env) if path is None else path
+    data = _read_config(path)
     table = data.get("engines", {})
     if not isinstance(table, dict):
         raise EngineSpecError(f'{path}: [engines] must be a table of NAME = "URL"')
@@ -291,6 +297,31 @@ def engines_from_config(
             raise EngineSpecError(f"{path}: engines.{name} must be a URL or context name")
         label = f"engines.{name} in {path}"
         out.append(EngineSpec(name, _target_for(name, value, str(path), label, env), str(path)))
+    return out
+
+
+PROBE_KEYS = ("image", "socket")
+
+
+def probe_from_config(path: Path) -> dict[str, str]:
+    """The ``[probe]`` table (``image``, ``socket``), validated; {} when absent."""
+    table = _read_config(path).get("probe", {})
+    if not isinstance(table, dict):
+        raise EngineSpecError(f"{path}: [probe] must be a table (image, socket)")
+    unknown = sorted(set(table) - set(PROBE_KEYS))
+    if unknown:
+        raise EngineSpecError(f"{path}: unknown key(s) in [probe]: "
+                              f"{', '.join(map(repr, unknown))} (known: image, socket)")
+    out = {}
+    for key, value in table.items():
+        where = f"probe.{key} in {path}"
+        if not isinstance(value, str):
+            raise EngineSpecError(f"{path}: probe.{key} must be a string")
+        check = probe_image if key == "image" else probe_socket
+        try:
+            out[key] = check(value, where)
+        except InputError as exc:
+            raise EngineSpecError(str(exc)) from None
     return out
 
 

@@ -1,0 +1,117 @@
+"""A node probe as an operation: it creates a service on the user's swarm that mounts the
+engine socket of every node (root there), so it is previewed and confirmed like any other
+change, and never runs in read-only mode (the executor gives no permit).
+
+plan() reads the swarm's nodes and says which the probe reaches and why the others stay
+"not covered" (drained, paused, down, engines older than API 1.41, or already covered by an
+engine configured directly); execute() removes expired leftovers of killed runs, then runs
+the :class:`~swarmtui.engine.probe.NodeProbe` (which removes its service whatever happens) and
+puts the :class:`~swarmtui.engine.probe.ProbeRun` in ``Outcome.detail``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from swarmtui.engine.client import EngineClient, EngineError, WritePermit
+from swarmtui.engine.probe import NodeProbe, ProbeConfig, ProbeRun, new_probe_name
+from swarmtui.model.probe import (
+    ProbeNode,
+    ProbeRequest,
+    not_probeable,
+    probe_node_from_json,
+)
+from swarmtui.ops.base import Operation, Outcome, Plan, Preview
+
+
+@dataclass(frozen=True, slots=True)
+class ProbePlan:
+    """The service's name, the nodes it will ask, the nodes it will not (with the reason), and
+    the nodes left out because an engine configured directly covers them."""
+
+    name: str
+    targets: tuple[ProbeNode, ...]
+    not_covered: tuple[tuple[ProbeNode, str], ...]
+    skipped: tuple[ProbeNode, ...]
+    nodes: tuple[ProbeNode, ...]
+
+
+def probe_preview(config: ProbeConfig, purpose: str, p: ProbePlan) -> Preview:
+    n = len(p.targets)
+    lines = [
+        f"Creates a global service {p.name} running {config.image} on {n} node(s) "
+        f"with {config.socket} mounted (root on each node)"
+        + (", on the host network" if config.host_network else "")
+        + f"; it is removed when the answers are in (at most {config.timeout_s:g}s).",
+    ]
+    lines += [f"  probe   {t.hostname}" for t in p.targets]
+    lines += [f"  direct  {t.hostname} (an engine is configured for it)" for t in p.skipped]
+    lines += [f"  not covered  {t.hostname}: {why}" for t, why in p.not_covered]
+    return Preview(
+        title=f"Probe {n} node(s) for {purpose}",
+        blocks=("\n".join(lines) + "\n",),
+        summary=f"Total: 1 service created and removed again ({p.name}).",
+        changes=1 if n else 0,
+    )
+
+
+class ProbeOperation(Operation[ProbePlan]):
+    """Ask every node the probe reaches (all swarm nodes but ``skip_node_ids``)."""
+
+    def __init__(self, client: EngineClient, config: ProbeConfig,
+                 requests: Sequence[ProbeRequest], *, purpose: str,
+                 skip_node_ids: Sequence[str] = ()) -> None:
+        self.client = client
+        self.config = config
+        self.requests = tuple(requests)
+        self.purpose = purpose
+        self.skip_node_ids = frozenset(skip_node_ids)
+        self.title = f"Probe nodes for {purpose}"
+
+    async def plan(self) -> Plan[ProbePlan]:
+        nodes = tuple(probe_node_from_json(n) for n in await self.client.nodes())
+        if not nodes:
+            raise EngineError("no swarm nodes listed: node probes need a swarm manager")
+        targets, not_covered, skipped = [], [], []
+        for node in nodes:
+            why = not_probeable(node)
+            if node.id in self.skip_node_ids:
+                skipped.append(node)
+            elif why is not None:
+                not_covered.append((node, why))
+            else:
+                targets.append(node)
+        p = ProbePlan(new_probe_name(), tuple(targets), tuple(not_covered), tuple(skipped),
+                      nodes)
+        return Plan(self, probe_preview(self.config, self.purpose, p), p)
+
+    async def execute(self, plan: Plan[ProbePlan], permit: WritePermit) -> Outcome:
+        p = plan.payload
+        probe = NodeProbe(self.client, self.config, self.requests, name=p.name)
+        notes: list[str] = []
+        try:
+            leftovers = await probe.cleanup_leftovers(permit)
+            if leftovers:
+                notes.append(f"removed leftover probe service(s) of an earlier run: "
+                             f"{', '.join(leftovers)}")
+            run = await probe.run(p.targets, permit, skip_node_ids=[s.id for s in p.skipped])
+        except EngineError as exc:
+            return Outcome(plan.preview.title, errors=(f"probe {p.name}: {exc}",),
+                           notes=tuple(notes))
+        errors = [run.remove_error] if run.remove_error else []
+        return Outcome(plan.preview.title, errors=tuple(errors), notes=tuple(notes),
+                       detail=ProbeResult(p, run))
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """What a caller needs after the run: the plan (who was not covered) and the answers."""
+
+    plan: ProbePlan
+    run: ProbeRun
+
+    def reasons(self) -> Mapping[str, str]:
+        """node ID -> why it is not covered (planned out, or the node's probe error)."""
+        out = {n.id: why for n, why in self.plan.not_covered}
+        return out
