@@ -244,13 +244,15 @@ _TERMINAL = {"complete", "shutdown", "failed", "rejected", "orphaned", "remove"}
 
 def _tasks_left(lab: Lab) -> bool:
     """Tasks that still matter: any task of a service that exists, and any task of a removed
-    service that has not reached a terminal state (they linger until their node confirms).
-    Docker 20.10 never deletes the terminal tasks of a removed *job* service (global-job,
-    as node probes use), so those are not waited for: their containers are gone already."""
+    service that is still being removed or has not reached a terminal state (they linger
+    until their node confirms). Docker 20.10 never deletes the finished tasks of a removed
+    *job* service (moby#42789; desired state "complete", not "remove"), so those are not
+    waited for: their containers are gone already."""
     tasks: list[dict[str, Any]] = lab.api("/tasks")
     services = {s["ID"] for s in lab.api("/services")}
     return any(
         t.get("ServiceID") in services
+        or t.get("DesiredState") == "remove"  # the dispatcher deletes these soon: wait
         or (t.get("Status") or {}).get("State") not in _TERMINAL
         for t in tasks
     )

@@ -136,15 +136,17 @@ def lab_image_ids(lab: Lab, i: int) -> set[str]:
 
 
 def cleanup_images(lab: Lab) -> None:
-    """Remove what these tests made: swarmtui-test/* tags, dangling images (never the lab
-    image, whatever its tags), build cache."""
+    """Remove what these tests (and the probe tests) made: swarmtui-test/* tags, the probe
+    image, dangling images (never the lab image, whatever its tags), build cache."""
     for i in range(len(lab.nodes)):
         keep = lab_image_ids(lab, i)
         out = lab.docker("images", "-a", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}",
                          node=i).stdout
         for line in out.splitlines():
             ref, iid = line.rsplit(" ", 1)
-            if ref.startswith("swarmtui-test/"):
+            # swarmtui-probe:lab is the node-probe tests' image (imported again on demand):
+            # an unused image the prune previews here must not meet.
+            if ref.startswith(("swarmtui-test/", "swarmtui-probe:")):
                 lab.docker("rmi", ref, node=i, check=False)
             elif ref == "<none>:<none>" and keep and iid[:12] not in keep:
                 lab.docker("rmi", iid, node=i, check=False)

@@ -26,6 +26,7 @@ from swarmtui.ops.executor import Executor
 from swarmtui.ops.secret import CreateSecret, RemoveSecret, RotateSecret, SecretData
 from swarmtui.screens.secrets import SecretsScreen
 from swarmtui.shot import render_screen
+from swarmtui.views import default_views
 
 pytestmark = pytest.mark.lab
 
@@ -200,7 +201,7 @@ async def test_a_typed_secret_appears_only_in_the_one_create_request(
         texts: list[str] = []
         async with app.run_test(size=(160, 50)) as pilot:
             await app.runtime.live.wait_full_state(20)
-            await pilot.press("7")
+            await pilot.press(default_views().get("secrets").key)
             await wait_screen(pilot, SecretsScreen)
             await pilot.press("c")
             await typed(pilot, "swt_leak")

@@ -16,12 +16,19 @@ they are ignored; generic resources, ports and platforms are not checked ("rough
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from swarmtui.model.jsonval import as_int, as_list, as_map, as_str
 from swarmtui.model.types import Node, Task
+
+
+def natural_key(text: str) -> list[int | str]:
+    """``sortorder.NaturalLess``, which ``docker node ls`` sorts hostnames by: digit runs as
+    numbers (``node2`` before ``node10``)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 GLOBAL_MODES: Final = frozenset({"global", "global-job"})
 _BINARY_UNITS: Final = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
@@ -273,7 +280,8 @@ def drain_impact(node: Node, nodes: Iterable[Node], placements: Iterable[Placeme
         used_mem[target.id] = used_mem.get(target.id, 0) + p.memory_bytes
         count[(target.id, p.service_id)] = count.get((target.id, p.service_id), 0) + 1
         moves.append(TaskMove(task.id, p.name, task.slot,
-                              candidates=tuple(n.hostname for n in candidates)))
+                              candidates=tuple(sorted((n.hostname for n in candidates),
+                                                      key=natural_key))))
     return DrainImpact(node.hostname, tuple(moves))
 
 

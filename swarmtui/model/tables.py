@@ -6,9 +6,7 @@ its cells are the texts the docker CLI's ``ls`` would print. Rows come in the CL
 
 from __future__ import annotations
 
-import re
-
-from swarmtui.model.impact import bytes_size, cpus_text
+from swarmtui.model.impact import bytes_size, cpus_text, natural_key
 from swarmtui.model.secrets import CONFIG, SECRET, Kind, timestamp, user_names
 from swarmtui.model.state import ClusterState
 from swarmtui.model.types import Node
@@ -46,12 +44,6 @@ def _pretty(value: str) -> str:
     return value[:1].upper() + value[1:]
 
 
-def _natural_key(text: str) -> list[int | str]:
-    """``sortorder.NaturalLess``, which ``docker node ls`` sorts hostnames by: digit runs as
-    numbers (``node2`` before ``node10``)."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
-
-
 def manager_status(node: Node) -> str:
     """``Leader``, the manager's reachability (``Reachable``, ``Unreachable``), or empty for a
     worker, as ``docker node ls`` says it."""
@@ -70,7 +62,7 @@ def node_rows(state: ClusterState) -> list[Row]:
     """``docker node ls``: the engine we talk to marked ``*``, sorted by hostname."""
     self_id = state.engine.swarm.node_id if state.engine is not None else ""
     rows: list[Row] = []
-    for node in sorted(state.nodes.values(), key=lambda n: (_natural_key(n.hostname), n.id)):
+    for node in sorted(state.nodes.values(), key=lambda n: (natural_key(n.hostname), n.id)):
         node_id = f"{node.id} *" if node.id == self_id else node.id
         cells = (node_id, node.hostname, _pretty(node.state), _pretty(node.availability),
                  manager_status(node), node.engine_version,
