@@ -25,6 +25,7 @@ from swarmtui.ops.executor import Executor
 from swarmtui.ops.stack import DeployStack
 from swarmtui.screens.operation import ConfirmOperationScreen, OutcomeScreen
 from swarmtui.screens.stacks import StacksScreen
+from swarmtui.screens.updates import UpdatesScreen
 
 pytestmark = pytest.mark.lab
 
@@ -155,6 +156,19 @@ async def test_deploy_update_and_remove_from_the_app(swarm: Lab, tmp_path: Path)
                         and svc.image.startswith(IMAGE2))
 
         await settle(pilot, updated, "swt_web's update completed in the app", tries=900)
+        # ... and on the timeline: recorded while the stacks view was shown, then on screen.
+        web = state.state.service_by_name("swt_web")
+        assert web is not None
+
+        def on_timeline() -> bool:
+            tl = app.runtime.updates.history.latest(web.id)
+            return tl is not None and tl.outcome == "completed" and tl.total == 2
+
+        await settle(pilot, on_timeline, "swt_web's update on the timeline", tries=300)
+        await pilot.press(app.views.get("updates").key)
+        await wait_screen(pilot, UpdatesScreen)
+        await pilot.pause(0.3)
+        assert "swt_web" in text(app) and "completed" in text(app).lower()
 
         # Remove: the preview names its network; the typed name confirms.
         await pilot.press("7")
