@@ -17,7 +17,7 @@ from disk_fakes import (
 )
 from textual.widgets import Button, Input
 from uistate import NOW as NOW_NS
-from uistate import fixed_app
+from uistate import fixed_app, notices, text, wait_screen
 
 from swarmtui.engine.client import EngineError
 from swarmtui.model.disk.render import render_df
@@ -26,7 +26,6 @@ from swarmtui.ops.executor import READ_ONLY_REFUSAL
 from swarmtui.screens.confirm_prune import PruneChooser
 from swarmtui.screens.disk import DiskScreen, EnginePanel
 from swarmtui.screens.operation import ConfirmOperationScreen, OutcomeScreen
-from swarmtui.shot import render_screen
 
 CHOICE_KEYS = {  # presses in the chooser (first option highlighted on open)
     "containers": [],
@@ -44,10 +43,6 @@ CHOICE_KEYS = {  # presses in the chooser (first option highlighted on open)
 }
 
 
-def text(app: Any) -> str:
-    return render_screen(app, as_svg=False)
-
-
 async def settle(pilot: Any) -> None:
     """Until every engine has answered (df or an error)."""
     app = pilot.app
@@ -60,14 +55,6 @@ async def settle(pilot: Any) -> None:
             await pilot.pause()
             return
     raise AssertionError("the disk fleet did not settle")
-
-
-async def wait_screen(pilot: Any, cls: type) -> Any:
-    for _ in range(200):
-        await pilot.pause()
-        if isinstance(pilot.app.screen, cls):
-            return pilot.app.screen
-    raise AssertionError(f"{cls.__name__} did not open (screen: {pilot.app.screen!r})")
 
 
 async def open_preview(pilot: Any, choice: str, key: str = "p") -> ConfirmOperationScreen:
@@ -302,11 +289,6 @@ async def test_other_kinds_remove_what_the_preview_listed(choice: str) -> None:
         assert [b["ID"][:4] for b in mgr.build_cache] == ["a1s2", "q9w8"]
     else:
         assert [b["ID"][:4] for b in mgr.build_cache] == ["a1s2"]
-
-
-def notices(app: Any) -> list[str]:
-    """The notifications (toasts) the app has shown."""
-    return [n.message for n in app._notifications]
 
 
 async def test_read_only_p_says_prune_is_disabled_and_stays_out_of_the_footer() -> None:

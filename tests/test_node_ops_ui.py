@@ -8,11 +8,10 @@ from typing import Any
 
 from node_fakes import FakeNodeEngine, raw_node
 from textual.widgets import DataTable, Input
-from uistate import fixed_app
+from uistate import fixed_app, notices, text, wait_notice, wait_screen
 
 from swarmtui.screens.nodes import NodesScreen
 from swarmtui.screens.operation import ConfirmOperationScreen, OutcomeScreen
-from swarmtui.shot import render_screen
 from swarmtui.widgets.prompt import Prompt
 
 N1, N2, N3, N4 = "node01id", "node02id", "node03id", "node04id"
@@ -24,30 +23,6 @@ def nodes_app(fake: FakeNodeEngine | None = None, **kw: Any) -> tuple[Any, FakeN
     fake = fake or FakeNodeEngine()
     app.runtime.live.client = fake
     return app, fake
-
-
-def text(app: Any) -> str:
-    return render_screen(app, as_svg=False)
-
-
-def notices(app: Any) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
-async def wait_screen(pilot: Any, cls: type) -> Any:
-    for _ in range(200):
-        await pilot.pause()
-        if isinstance(pilot.app.screen, cls):
-            return pilot.app.screen
-    raise AssertionError(f"{cls.__name__} did not open (screen: {pilot.app.screen!r})")
-
-
-async def wait_notice(pilot: Any) -> list[str]:
-    for _ in range(100):
-        await pilot.pause()
-        if notices(pilot.app):
-            break
-    return notices(pilot.app)
 
 
 async def select(pilot: Any, node_id: str) -> NodesScreen:

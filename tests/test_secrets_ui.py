@@ -11,11 +11,10 @@ import pytest
 from secret_fakes import DB_PASS, NGINX_CONF, UNUSED, FakeSecretsEngine
 from service_fakes import API, WEB
 from textual.widgets import DataTable
-from uistate import fixed_app
+from uistate import fixed_app, notices, text, wait_screen
 
 from swarmtui.screens.operation import ConfirmOperationScreen, OutcomeScreen
 from swarmtui.screens.secrets import ConfigsScreen, SecretsScreen, TextScreen, next_name
-from swarmtui.shot import render_screen
 from swarmtui.widgets.prompt import Prompt
 
 SIZE = (160, 40)
@@ -28,22 +27,6 @@ def secrets_app(mode: str = "secrets", **kw: Any) -> tuple[Any, FakeSecretsEngin
     app.runtime.live.client = fake
     fake.dispatch_into(app.runtime.live.store)
     return app, fake
-
-
-def text(app: Any) -> str:
-    return render_screen(app, as_svg=False)
-
-
-def notices(app: Any) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
-async def wait_screen(pilot: Any, cls: type) -> Any:
-    for _ in range(300):
-        await pilot.pause()
-        if isinstance(pilot.app.screen, cls):
-            return pilot.app.screen
-    raise AssertionError(f"{cls.__name__} did not open (screen: {pilot.app.screen!r})")
 
 
 async def select(pilot: Any, key: str, cls: type = SecretsScreen) -> Any:

@@ -8,11 +8,10 @@ from typing import Any
 import pytest
 from service_fakes import API, WEB, FakeSwarmEngine
 from textual.widgets import DataTable, Input
-from uistate import fixed_app
+from uistate import fixed_app, notices, text, wait_screen
 
 from swarmtui.screens.operation import ConfirmOperationScreen, OutcomeScreen
 from swarmtui.screens.services import ServicesScreen
-from swarmtui.shot import render_screen
 from swarmtui.widgets.prompt import Prompt
 
 AGENT = "svcagent000000000000000001"
@@ -24,22 +23,6 @@ def services_app(**kw: Any) -> tuple[Any, FakeSwarmEngine]:
     fake = FakeSwarmEngine()
     app.runtime.live.client = fake
     return app, fake
-
-
-def text(app: Any) -> str:
-    return render_screen(app, as_svg=False)
-
-
-def notices(app: Any) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
-async def wait_screen(pilot: Any, cls: type) -> Any:
-    for _ in range(200):
-        await pilot.pause()
-        if isinstance(pilot.app.screen, cls):
-            return pilot.app.screen
-    raise AssertionError(f"{cls.__name__} did not open (screen: {pilot.app.screen!r})")
 
 
 async def select(pilot: Any, sid: str) -> ServicesScreen:

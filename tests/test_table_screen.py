@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from uistate import _svc, fixed_app
+from uistate import _svc, fixed_app, text
 
 from swarmtui.model.actions import ServicesListed, TasksListed
 from swarmtui.model.types import Service
@@ -15,7 +15,6 @@ from swarmtui.screens.grid import GridScreen
 from swarmtui.screens.nodes import NodesScreen
 from swarmtui.screens.services import ServicesScreen
 from swarmtui.screens.table import Column, ResourceTable, TableScreen, TableSpec
-from swarmtui.shot import render_screen
 from swarmtui.views import ViewRegistry, ViewSpec, default_views
 
 WEB, API = "svcweb00000000000000000001", "svcapi00000000000000000001"
@@ -58,10 +57,6 @@ def spy(table: ResourceTable) -> list[tuple[str, tuple[Any, ...]]]:
     for name in MUTATORS:
         setattr(table, name, recording(name))
     return calls
-
-
-def text(app: Any) -> str:
-    return render_screen(app, as_svg=False)
 
 
 def relist(app: Any, change: Callable[[dict[str, Service]], None]) -> None:

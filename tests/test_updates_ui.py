@@ -9,39 +9,14 @@ from typing import Any
 
 from service_fakes import FakeSwarmEngine
 from timeline_state import raw_service, timeline_app
-from uistate import fixed_app
+from uistate import fixed_app, notices, text, wait_notice, wait_screen
 
 from swarmtui.screens.grid import GridScreen
 from swarmtui.screens.operation import ConfirmOperationScreen, OutcomeScreen
 from swarmtui.screens.task_details import TaskDetailsScreen
 from swarmtui.screens.updates import UpdatesScreen
-from swarmtui.shot import render_screen
 
 SIZE = (160, 40)
-
-
-def text(app: Any) -> str:
-    return render_screen(app, as_svg=False)
-
-
-def notices(app: Any) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
-async def wait_screen(pilot: Any, cls: type) -> Any:
-    for _ in range(200):
-        await pilot.pause()
-        if isinstance(pilot.app.screen, cls):
-            return pilot.app.screen
-    raise AssertionError(f"{cls.__name__} did not open (screen: {pilot.app.screen!r})")
-
-
-async def wait_notice(pilot: Any) -> list[str]:
-    for _ in range(50):
-        await pilot.pause()
-        if notices(pilot.app):
-            break
-    return notices(pilot.app)
 
 
 def with_fake(app: Any, scenario: str, index: int = -1) -> FakeSwarmEngine:

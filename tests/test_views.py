@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.app import ComposeResult
 from textual.widgets import Static
-from uistate import fixed_app, fixed_runtime
+from uistate import fixed_app, fixed_runtime, notices
 
 from swarmtui.cli import build_parser
 from swarmtui.engine.client import WritePermit
@@ -56,10 +55,6 @@ def toy_views() -> ViewRegistry:
 @pytest.fixture(autouse=True)
 def _no_toy_ops() -> None:
     ToyOp.executed = 0
-
-
-def notices(app: Any) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 # -- the toy appears everywhere views are listed -------------------------------------------

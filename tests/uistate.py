@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from swarmtui.app import SwarmApp
 from swarmtui.engine.client import EngineClient
@@ -15,6 +16,7 @@ from swarmtui.model.actions import Connected, NodesListed, ServicesListed, Tasks
 from swarmtui.model.types import EngineInfo, Node, Service, SwarmInfo, Task
 from swarmtui.runtime import Runtime, build_runtime
 from swarmtui.settings import Settings
+from swarmtui.shot import render_screen
 from swarmtui.views import ViewRegistry
 
 NOW = 1_800_000_000 * 10**9
@@ -115,3 +117,32 @@ def fixed_app(*, read_only: bool = False, disk: DiskFleet | None = None,
     """The app over the fixed swarm, its clock stopped at NOW."""
     return make_app(fixed_swarm(), read_only=read_only, disk=disk, start_mode=start_mode,
                     views=views, clock_ns=lambda: NOW)
+
+
+# -- Pilot helpers shared by the UI tests -------------------------------------------------
+def text(app: Any) -> str:
+    """What the terminal shows, one line per row."""
+    return render_screen(app, as_svg=False)
+
+
+def notices(app: Any) -> list[str]:
+    """The notifications (toasts) the app has shown."""
+    return [n.message for n in app._notifications]
+
+
+async def wait_screen(pilot: Any, cls: type, tries: int = 300) -> Any:
+    """The screen once it is a ``cls`` (a dialog or view opened by a worker)."""
+    for _ in range(tries):
+        await pilot.pause()
+        if isinstance(pilot.app.screen, cls):
+            return pilot.app.screen
+    raise AssertionError(f"{cls.__name__} did not open (screen: {pilot.app.screen!r})")
+
+
+async def wait_notice(pilot: Any, tries: int = 100) -> list[str]:
+    """The notifications, once there is at least one."""
+    for _ in range(tries):
+        await pilot.pause()
+        if notices(pilot.app):
+            break
+    return notices(pilot.app)
