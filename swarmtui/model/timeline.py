@@ -206,8 +206,8 @@ class UpdateTimeline:
 # --------------------------------------------------------------------------- building
 
 
-def _secs(ns: int) -> str:
-    """``5 s``, ``1.5 s``, ``2 min 5 s``."""
+def secs(ns: int) -> str:
+    """``5 s``, ``1.5 s``, ``2 min 5 s`` (the wording of every timeline text)."""
     s = ns / NS_PER_S
     if s < 10 and abs(s - round(s)) > 0.05:
         return f"{s:.1f} s"
@@ -353,7 +353,7 @@ def _phase(
 ) -> str:
     verb = "rollback" if kind == "rollback" else "update"
     took = (
-        f" in {_secs(ended_ns - started_ns)}"
+        f" in {secs(ended_ns - started_ns)}"
         if ended_ns is not None and started_ns is not None
         else ""
     )
@@ -384,10 +384,10 @@ def _phase(
         return f"{head}: {', '.join(doing)}" if doing else head
     since = now_ns - cur.ended_ns
     if cfg.delay_ns and since < cfg.delay_ns:
-        return f"{head}, waiting out the {_secs(cfg.delay_ns)} delay"
+        return f"{head}, waiting out the {secs(cfg.delay_ns)} delay"
     if cur.index < cur.of:
         return f"{head} done, starting batch {cur.index + 1}"
-    return f"{head} done, monitoring for {_secs(cfg.monitor_ns)}"
+    return f"{head} done, monitoring for {secs(cfg.monitor_ns)}"
 
 
 def _next_steps(
@@ -578,7 +578,7 @@ def timeline_for(
     started = status.started_ns if status is not None and kind == "update" else gen_start
     phase = _phase(state, kind, rows, batches, cfg, now_ns, updated, total, started, ended, cause)
     if stall is not None:
-        phase = f"{phase} - stalled for {_secs(now_ns - stall.since_ns)}"
+        phase = f"{phase} - stalled for {secs(now_ns - stall.since_ns)}"
     image_from = service.previous_image
     if kind == "rollback":
         # After a rollback PreviousSpec is gone: the image rolled away from is the failed one.
@@ -639,7 +639,7 @@ def _clock(ns: int | None) -> str:
 def _rel(ns: int | None, base: int | None) -> str:
     if ns is None or base is None:
         return "-"
-    return f"+{_secs(max(0, ns - base))}"
+    return f"+{secs(max(0, ns - base))}"
 
 
 def render_timeline_text(
@@ -661,16 +661,16 @@ def render_timeline_text(
     lines.append(
         f"started {_clock(t.started_ns)}"
         + (
-            f", ended {_clock(t.ended_ns)} ({_secs(t.ended_ns - t.started_ns)})"
+            f", ended {_clock(t.ended_ns)} ({secs(t.ended_ns - t.started_ns)})"
             if t.ended_ns is not None and t.started_ns is not None
-            else f", {_secs(max(0, now_ns - t.started_ns))} ago"
+            else f", {secs(max(0, now_ns - t.started_ns))} ago"
             if t.started_ns
             else ""
         )
     )
     lines.append(
-        f"config: parallelism {cfg.parallelism or 'all'}, delay {_secs(cfg.delay_ns)}, "
-        f"monitor {_secs(cfg.monitor_ns)}, order {cfg.order}, "
+        f"config: parallelism {cfg.parallelism or 'all'}, delay {secs(cfg.delay_ns)}, "
+        f"monitor {secs(cfg.monitor_ns)}, order {cfg.order}, "
         f"on failure {cfg.failure_action}, max failure ratio {cfg.max_failure_ratio:g}"
     )
     lines.append(f"phase: {t.phase}")
@@ -692,8 +692,8 @@ def render_timeline_text(
     if t.stalled is not None:
         s = t.stalled
         lines.append(
-            f"stalled: nothing moved for {_secs(now_ns - s.since_ns)} "
-            f"(delay + monitor + margin allow {_secs(s.allowed_ns)})"
+            f"stalled: nothing moved for {secs(now_ns - s.since_ns)} "
+            f"(delay + monitor + margin allow {secs(s.allowed_ns)})"
         )
         lines.extend(f"  waiting: {w}" for w in s.waiting)
     lines.append("")

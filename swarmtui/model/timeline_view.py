@@ -34,6 +34,7 @@ from swarmtui.model.timeline import (
     TaskRef,
     UpdateHistory,
     UpdateTimeline,
+    secs,
 )
 from swarmtui.model.times import NS_PER_S
 
@@ -66,17 +67,6 @@ LOG_TAIL_SHOWN = 3
 def stoppable(t: UpdateTimeline) -> bool:
     """Whether the timeline offers "roll back" / "update again": it stopped or stuck."""
     return t.outcome in (PAUSED, FAILED, STALLED) or t.state == "rollback_paused"
-
-
-def secs(ns: int) -> str:
-    """``5 s``, ``1.5 s``, ``2 min 5 s`` (the model's wording)."""
-    s = ns / NS_PER_S
-    if s < 10 and abs(s - round(s)) > 0.05:
-        return f"{s:.1f} s"
-    whole = round(s)
-    if whole < 120:
-        return f"{whole} s"
-    return f"{whole // 60} min {whole % 60} s" if whole % 60 else f"{whole // 60} min"
 
 
 def clock(ns: int | None) -> str:
