@@ -14,37 +14,20 @@ without ``--detach`` (it then polls until the update converged).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import os
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from counting_proxy import CountingProxy
+from labtools import docker, lab_lock
 
 NAME = "bench-rollout"
 LOOP = "trap 'exit 0' TERM; while :; do sleep 1; done"
 CONFIG = ["--update-parallelism", "1", "--update-delay", "2s", "--update-monitor", "2s"]
-
-
-@contextlib.contextmanager
-def lab_lock(path: str) -> Iterator[None]:
-    with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def docker(host: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["docker", "-H", host, *args], check=True, capture_output=True,
-                          text=True, timeout=120)
 
 
 def kinds(requests: list[tuple[str, str]]) -> str:

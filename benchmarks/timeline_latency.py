@@ -25,20 +25,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import fcntl
 import os
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from counting_proxy import CountingProxy
+from labtools import docker, lab_lock
 
 from swarmtui.app import SwarmApp
 from swarmtui.engine.target import EngineTarget
@@ -53,21 +51,6 @@ LOOP = "trap 'exit 0' TERM; while :; do sleep 1; done"
 REPLICAS = 4
 CONFIG = ["--update-parallelism", "1", "--update-delay", "2s", "--update-monitor", "1s"]
 IMAGES = ("busybox:lab2", "busybox:lab")
-
-
-@contextlib.contextmanager
-def lab_lock(path: str) -> Iterator[None]:
-    with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def docker(host: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["docker", "-H", host, *args], check=True, capture_output=True,
-                          text=True, timeout=120)
 
 
 class Shown:
