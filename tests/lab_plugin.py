@@ -14,6 +14,9 @@ Fixtures:
                   (``swarmlab.up_newer()``, hostname lab-newer), Debian 13 packages
                   cached in /var/cache/swarmtui-lab.
     newer_swarm   (function) newer_engine, cleaned after the test like ``swarm``.
+    sshd          (function) a real OpenSSH sshd in the manager's netns in front of its
+                  engine (tests/sshlab.py), HOME set to a temp client home holding the
+                  client key (no known_hosts: call ``sshd.trust()``); stopped after.
 
 Tests that use these fixtures get the ``lab`` marker automatically (``-m "not lab"``
 deselects them); mark them ``@pytest.mark.lab`` anyway for readers.
@@ -49,10 +52,11 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
+import sshlab  # noqa: E402
 import swarmlab  # noqa: E402
 from swarmlab import Lab, LabAPIError, LabError, LabFetchError  # noqa: E402
 
-LAB_FIXTURES = {"lab", "swarm", "newer_engine", "newer_swarm"}
+LAB_FIXTURES = {"lab", "swarm", "newer_engine", "newer_swarm", "sshd"}
 # Networks every swarm node has; anything else was made by a test.
 DEFAULT_NETWORKS = {"bridge", "host", "none", "docker_gwbridge", "ingress"}
 
@@ -182,6 +186,22 @@ def newer_swarm(newer_engine: Lab) -> Iterator[Lab]:
     with _exclusive(newer_engine):
         yield newer_engine
         clean_swarm(newer_engine)
+
+
+@pytest.fixture
+def sshd(lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[sshlab.SshServer]:
+    reason = sshlab.unavailable_reason()
+    if reason:
+        _unavailable(reason)
+    node = lab.manager
+    server = sshlab.start_sshd(node.netns_path, node.addr, node.sock, tmp_path / "sshd")
+    # asyncssh finds ~/.ssh (key, known_hosts, config) through $HOME; no agent of the caller.
+    monkeypatch.setenv("HOME", str(server.home))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 # --------------------------------------------------------------------------- cleanup

@@ -19,6 +19,7 @@ from typing import Any
 import aiodocker
 import aiohttp
 
+from swarmtui.engine.ssh import SshConnector, SshError
 from swarmtui.engine.target import EngineTarget
 from swarmtui.model.dockerfmt import parse_api_version
 
@@ -84,6 +85,8 @@ def describe_connect_error(target: EngineTarget, exc: BaseException) -> str:
     cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
+        if isinstance(cause, SshError):  # already one line naming the engine
+            return str(cause)
         if isinstance(cause, ssl.SSLError | aiohttp.ClientSSLError):
             return f"TLS failure talking to {at}: {getattr(cause, 'reason', None) or cause}"
         if isinstance(cause, PermissionError):
@@ -163,6 +166,7 @@ class EngineClient:
         self.api_version = ""
         self.requests = 0  # requests sent, for idle-cost measurements
         self._docker: aiodocker.Docker | None = None
+        self._ssh: SshConnector | None = None
 
     @property
     def docker(self) -> aiodocker.Docker:
@@ -183,8 +187,15 @@ class EngineClient:
             raise EngineError(f"cannot load the TLS files for {self.target.url}: {exc}") from exc
         if url.startswith("tcp://"):
             url = ("https://" if ssl_context else "http://") + url[len("tcp://") :]
+        connector: SshConnector | None = None
+        if url.startswith("ssh://"):
+            # Our own connector, not aiodocker's: it keeps within the server's MaxSessions
+            # (see swarmtui/engine/ssh.py for the measurements behind the choice).
+            connector = self._ssh = SshConnector(url)
+            url = "unix://localhost"
         try:
-            docker = aiodocker.Docker(url=url, ssl_context=ssl_context, api_version="v1.41")
+            docker = aiodocker.Docker(url=url, connector=connector, ssl_context=ssl_context,
+                                      api_version="v1.41")
         except (ValueError, OSError, aiodocker.DockerError) as exc:
             text = exc.message if isinstance(exc, aiodocker.DockerError) else exc
             raise EngineError(f"invalid engine address {self.target.url!r}: {text}") from exc
@@ -227,11 +238,14 @@ class EngineClient:
 
     async def close(self) -> None:
         docker, self._docker = self._docker, None
+        ssh, self._ssh = self._ssh, None
         if docker is not None:
             try:
                 await docker.close()
             except Exception:  # a dead events task re-raises here (brief §1.3); nothing to do
                 pass
+        if ssh is not None:  # a connector we pass in is ours to close, not aiodocker's
+            await ssh.close()
 
     async def request(self, method: str, path: str, params: Mapping[str, Any] | None = None,
                       timeout: float = REQUEST_TIMEOUT_S, *, body: Any = None,
