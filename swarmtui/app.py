@@ -21,6 +21,7 @@ from swarmtui.model.state import EMPTY_STATE, ClusterState
 from swarmtui.paths import stylesheets
 from swarmtui.runtime import Runtime
 from swarmtui.screens.base import SwarmScreen
+from swarmtui.validate import InputError
 from swarmtui.views import ViewRegistry, default_views
 
 
@@ -56,6 +57,11 @@ class SwarmApp(App[None]):
         self._unsubscribe: object = None
 
     def on_mount(self) -> None:
+        self._follow_runtime()
+        self.switch_mode(self._start_mode)
+
+    def _follow_runtime(self) -> None:
+        """Follow the runtime's store and start it."""
         live = self.runtime.live
 
         def changed(_: ClusterState) -> None:
@@ -64,7 +70,31 @@ class SwarmApp(App[None]):
         self._unsubscribe = live.store.subscribe(changed)
         self.state = live.store.state
         self.runtime.start()
-        self.switch_mode(self._start_mode)
+
+    async def switch_context(self, name: str) -> None:
+        """Reconnect everything to docker context ``name``: the old runtime stops, a new one
+        is built from the same settings, and every view is made afresh on it (so none keeps
+        the old engine's state)."""
+        try:
+            runtime = self.runtime.for_context(name)
+        except InputError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        mode = self.current_mode
+        if callable(self._unsubscribe):
+            self._unsubscribe()
+        await self.runtime.stop()
+        self.runtime = runtime
+        # The active mode cannot be removed: park on a blank one while the views are remade.
+        self.add_mode("_switching", Screen)
+        await self.switch_mode("_switching")
+        for spec in self.views:
+            await self.remove_mode(spec.name)
+            self.add_mode(spec.name, partial(spec.factory, runtime))
+        self._follow_runtime()
+        await self.switch_mode(mode)
+        await self.remove_mode("_switching")
+        self.notify(f"switched to docker context {name}")
 
     async def on_unmount(self) -> None:
         if callable(self._unsubscribe):
@@ -105,3 +135,16 @@ class SwarmApp(App[None]):
                 f"Go to {spec.name} ({spec.key})", spec.description,
                 partial(self.switch_mode, spec.name)
             )
+        if self.runtime.settings.demo is not None:
+            return  # the demo has no docker contexts to offer
+        current = self.runtime.context
+        for ctx in self.runtime.contexts():
+            mark = " (current)" if ctx.name == current else ""
+            yield SystemCommand(
+                f"Switch context: {ctx.name}", f"{ctx.description or ctx.host}{mark}",
+                partial(self.start_context_switch, ctx.name),
+            )
+
+    def start_context_switch(self, name: str) -> None:
+        """Switch in a worker: the palette closes at once and a second pick wins."""
+        self.run_worker(self.switch_context(name), exclusive=True, group="switch-context")

@@ -13,6 +13,7 @@ May import: :mod:`swarmtui.settings`, :mod:`swarmtui.engine`, :mod:`swarmtui.ops
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 
@@ -20,7 +21,7 @@ from swarmtui.engine.client import EngineClient
 from swarmtui.engine.disk import DiskFleet
 from swarmtui.engine.live import LiveSwarm
 from swarmtui.engine.logs import LogSession, task_log_tail
-from swarmtui.engine.target import EngineTarget
+from swarmtui.engine.target import ContextInfo, EngineTarget, list_contexts, resolve_target
 from swarmtui.engine.updates import UpdateRecorder
 from swarmtui.ops.executor import Executor
 from swarmtui.settings import Settings
@@ -82,6 +83,22 @@ class Runtime:
         service = state.services.get(task.service_id) if task else None
         return await task_log_tail(self.live.client, task_id, lines,
                                    tty=bool(service and service.tty))
+
+    def contexts(self) -> list[ContextInfo]:
+        """The docker CLI's contexts (``docker context ls``), for switching."""
+        return list_contexts(self.settings.env)
+
+    @property
+    def context(self) -> str | None:
+        """The docker context the engine came from (None: an address or the demo)."""
+        return self.live.client.target.context
+
+    def for_context(self, name: str) -> Runtime:
+        """A new runtime, not started, for docker context ``name`` with these settings (as
+        ``--context NAME`` would give); raises TargetError, one line, for a bad context."""
+        settings = dataclasses.replace(self.settings, host=None, context=name, demo=None)
+        target = resolve_target(None, name, settings.env)
+        return build_runtime(settings, target, clock_ns=self.clock_ns)
 
     def start(self) -> None:
         self.live.start()

@@ -184,7 +184,7 @@ def _reason(exc: BaseException) -> str:
     return str(getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc)
 
 
-def _from_context(name: str, source: str) -> EngineTarget:
+def _from_context(name: str, source: str, env: Mapping[str, str]) -> EngineTarget:
     from docker.context import ContextAPI  # docker-py reads the CLI's context store for us
 
     if not NAME_RE.fullmatch(name):
@@ -199,7 +199,17 @@ def _from_context(name: str, source: str) -> EngineTarget:
     except Exception as exc:  # a corrupt meta.json raises a bare Exception in docker-py
         raise TargetError(f"cannot read docker context {name!r}: {exc}") from exc
     if ctx is None:
-        raise TargetError(f"docker context {name!r} does not exist (see `docker context ls`)")
+        # docker-py finds the store only beside an existing config.json; the CLI does not
+        # need one (a DOCKER_CONFIG holding contexts only): read the meta file ourselves.
+        listed = {c.name: c for c in list_contexts(env)}
+        if name not in listed:
+            raise TargetError(f"docker context {name!r} does not exist (see `docker context ls`)")
+        host = listed[name].host
+        if host.startswith(("http://", "https://")):
+            raise TargetError(f"docker context {name!r}: TLS contexts need a config.json "
+                              f"beside contexts/ (run `docker context use {name}` once)")
+        return EngineTarget(url=parse_engine_url(host, f"address of docker context {name!r}"),
+                            source=source, context=name)
     host = ctx.Host or DEFAULT_SOCKET
     tls = None
     cfg = ctx.TLSConfig
@@ -216,14 +226,47 @@ def _from_context(name: str, source: str) -> EngineTarget:
 def _current_context_from_config(env: Mapping[str, str]) -> str | None:
     import json
 
-    config_dir = Path(env.get("DOCKER_CONFIG") or Path.home() / ".docker")
-    path = config_dir / "config.json"
+    path = _config_dir(env) / "config.json"
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
     name = data.get("currentContext") if isinstance(data, dict) else None
     return name if isinstance(name, str) and name else None
+
+
+@dataclass(frozen=True, slots=True)
+class ContextInfo:
+    """One docker CLI context, as ``docker context ls`` lists it."""
+
+    name: str
+    host: str
+    description: str = ""
+
+
+def _config_dir(env: Mapping[str, str]) -> Path:
+    return Path(env.get("DOCKER_CONFIG") or Path.home() / ".docker")
+
+
+def list_contexts(env: Mapping[str, str] | None = None) -> list[ContextInfo]:
+    """The CLI's contexts: ``default`` first, then every readable
+    ``contexts/meta/*/meta.json`` by name (unreadable ones are skipped, as the palette is no
+    place for an error; ``--context NAME`` reports them)."""
+    import json
+
+    env = os.environ if env is None else env
+    found = [ContextInfo("default", DEFAULT_SOCKET, "the local engine")]
+    for meta in sorted((_config_dir(env) / "contexts" / "meta").glob("*/meta.json")):
+        try:
+            data = json.loads(meta.read_text())
+            name = data["Name"]
+            host = data.get("Endpoints", {}).get("docker", {}).get("Host", "") or DEFAULT_SOCKET
+            description = (data.get("Metadata") or {}).get("Description", "") or ""
+        except (OSError, ValueError, KeyError, AttributeError, TypeError):
+            continue
+        if isinstance(name, str) and NAME_RE.fullmatch(name) and name != "default":
+            found.append(ContextInfo(name, str(host), str(description)))
+    return [found[0], *sorted(found[1:], key=lambda c: c.name)]
 
 
 def resolve_target(
@@ -238,12 +281,12 @@ def resolve_target(
     if host is not None:
         return address_target(host, "--host", env)
     if context is not None:
-        return _from_context(context.strip(), "--context")
+        return _from_context(context.strip(), "--context", env)
     if env.get("DOCKER_HOST", "").strip():  # blank means unset, as for the CLI
         return address_target(env["DOCKER_HOST"], "DOCKER_HOST", env)
     if env.get("DOCKER_CONTEXT", "").strip():
-        return _from_context(env["DOCKER_CONTEXT"].strip(), "DOCKER_CONTEXT")
+        return _from_context(env["DOCKER_CONTEXT"].strip(), "DOCKER_CONTEXT", env)
     current = _current_context_from_config(env)
     if current and current != "default":
-        return _from_context(current, "docker config currentContext")
+        return _from_context(current, "docker config currentContext", env)
     return EngineTarget(url=DEFAULT_SOCKET, source="default socket")
