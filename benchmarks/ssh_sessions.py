@@ -144,7 +144,8 @@ async def measure(kind: str, server: sshlab.SshServer, streams: int) -> dict[str
         resp.close()
     await session.close()
     await connector.close()
-    return {"kind": kind, "connect_ms": round(connect_ms), "ping_ms": round(statistics.median(lat), 2),
+    return {"kind": kind, "connect_ms": round(connect_ms),
+            "ping_ms": round(statistics.median(lat), 2),
             "streams_ok": len(opened), "streams": streams, "open_all_ms": round(all_ms),
             "ssh_connections": c1 - c0, "ssh_sessions": s1 - s0, "peak_channels": peak,
             "failures": failures[:3], "nfailures": len(failures), "ssh_errors": ERRORS[:2]}

@@ -110,3 +110,46 @@ def test_unknown_host_key_error_in_the_client(sshd: SshServer) -> None:
 
     message = asyncio.run(scenario())
     assert "refused: the ssh host key" in message and "\n" not in message
+
+
+async def test_palette_switch_from_the_sim_to_the_lab_over_ssh(
+    sshd: SshServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two contexts, the sim and the lab manager behind the real sshd: the palette switch
+    shows the lab's swarm, reached over ssh://."""
+    from test_contexts import write_context
+    from uistate import text
+
+    from swarmtui.app import SwarmApp
+    from swarmtui.engine.target import resolve_target
+    from swarmtui.runtime import build_runtime
+    from swarmtui.settings import Settings
+    from swarmtui.sim.scenarios import build
+    from swarmtui.sim.server import start_sim_server
+
+    sshd.trust()
+    config = tmp_path / "docker"
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    server = await start_sim_server(build("demo"), str(tmp_path / "sim.sock"), realtime=False)
+    write_context(config, "sim", server.url)
+    write_context(config, "lab", sshd.url)
+    runtime = build_runtime(Settings(context="sim", env=dict(os.environ)),
+                            resolve_target(context="sim"))
+    app = SwarmApp(runtime)
+    try:
+        async with app.run_test(size=(200, 50)) as pilot:
+            await runtime.live.wait_full_state(10)
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*"Switch context: lab")
+            await pilot.pause(0.5)
+            await pilot.press("enter")
+            for _ in range(200):
+                await pilot.pause(0.05)
+                if app.runtime is not runtime and app.runtime.live.store.state.nodes:
+                    break
+            await pilot.pause(0.3)
+            shown = text(app)
+            assert "lab-node1" in shown and "shop_web" not in shown
+    finally:
+        await server.stop()

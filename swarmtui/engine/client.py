@@ -178,7 +178,7 @@ class EngineClient:
         """Open the session, negotiate the API version; returns it (e.g. ``"1.41"``)."""
         await self.close()
         url = self.target.url
-        missing = ssh_extra_missing(self.target)  # aiodocker's ssh:// connector needs asyncssh
+        missing = ssh_extra_missing(self.target)  # the ssh:// connector needs asyncssh
         if missing:
             raise EngineError(missing)
         try:
