@@ -101,4 +101,4 @@ async def test_empty_feed_says_why() -> None:
         await pilot.pause()
         text = render_screen(app, as_svg=False)
         assert "No events in the last" not in text
-        assert "shop_web" in text and "replicas.new=4" in text
+        assert "shop_web" in text and "replicas 3 → 4" in text
