@@ -77,9 +77,9 @@ def test_rows_name_the_task_and_its_node(events: list[EngineEvent]) -> None:
     die = next(e for e in events if e.action == "die")
     assert event_object(die) == "ev-crash.1"
     assert event_cells(die, event_node_id(die, "other"), nodes)[1:] == (
-        "container", "die", "ev-crash.1", "lab-node1", "exit 3")
+        "container", "die", "ev-crash.1", "exit 3", "lab-node1")
     update = next(e for e in events if e.type == "service")
-    assert event_cells(update, event_node_id(update, MANAGER), nodes)[3:5] == ("ev-web", "swarm")
+    assert event_cells(update, event_node_id(update, MANAGER), nodes)[3::2] == ("ev-web", "swarm")
     drain = next(e for e in events if e.type == "node")
     assert event_node_id(drain, MANAGER) == drain.actor_id
 
@@ -137,6 +137,7 @@ def test_filter_text_round_trips_and_bad_input_is_one_line() -> None:
                               nodes=("lab-node1",), objects=("busybox:lab",), patterns=("^ev",))
     assert parse_event_filter(flt.to_text()) == flt
     assert parse_event_filter("").is_empty
+    assert parse_event_filter("type: node:").is_empty  # half typed: nothing hidden yet
     with pytest.raises(ValueError, match="invalid regular expression '\\('"):
         parse_event_filter("~(")
     with pytest.raises(ValueError, match="unknown event type 'servce'"):

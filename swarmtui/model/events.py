@@ -96,7 +96,9 @@ def parse_event_filter(text: str) -> EventFilter:
             patterns.append(word[1:])
             continue
         key, sep, value = word.partition(":")
-        field = _FILTER_KEYS.get(key.lower()) if sep and value else None
+        field = _FILTER_KEYS.get(key.lower()) if sep else None
+        if field is not None and not value:
+            continue  # ``type:`` half typed: no filter yet
         if field is None:
             # Not a key: an object (image names have colons: busybox:lab).
             found["objects"].append(word)
@@ -240,7 +242,8 @@ def event_details(event: EngineEvent) -> str:
     return " · ".join(parts)
 
 
-EVENT_COLUMNS = ("TIME", "TYPE", "ACTION", "OBJECT", "NODE", "DETAILS")
+EVENT_COLUMNS = ("TIME", "TYPE", "ACTION", "OBJECT", "DETAILS", "NODE")
+"""DETAILS before NODE: on a narrow terminal what changed is worth more than where."""
 
 
 def event_time(time_ns: int) -> str:
@@ -251,7 +254,7 @@ def event_time(time_ns: int) -> str:
 def event_cells(event: EngineEvent, node_id: str, nodes: Mapping[str, Node]) -> tuple[str, ...]:
     """One row of the view, a text per :data:`EVENT_COLUMNS`."""
     return (event_time(event.time_ns), event.type, event.action, event_object(event),
-            node_label(nodes, node_id), event_details(event))
+            event_details(event), node_label(nodes, node_id))
 
 
 def first_seq(events: Sequence[EngineEvent], event_count: int) -> int:
