@@ -31,11 +31,18 @@ from swarmtui.runtime import Runtime
 from swarmtui.screens.base import SwarmScreen
 from swarmtui.widgets.prompt import Prompt, prompt_focused
 
-# The feed starts with the engine's recent history (LiveSwarm reads BACKLOG_S back), so an
-# empty one means a quiet swarm, not a slow start: say so.
-NO_EVENTS = (
-    f"No events in the last {BACKLOG_S // 60} minutes. Events appear here as the swarm changes."
-)
+
+def no_events(backlog_s: float) -> str:
+    """The feed starts with the engine's recent history (LiveSwarm reads ``backlog_s`` back),
+    so an empty one means a quiet swarm, not a slow start: say so."""
+    if backlog_s <= 0:
+        return "No events yet. Events appear here as the swarm changes."
+    minutes = backlog_s / 60
+    span = f"{minutes:g} minutes" if minutes != 1 else "minute"
+    return f"No events in the last {span}. Events appear here as the swarm changes."
+
+
+NO_EVENTS = no_events(BACKLOG_S)
 FILTER_HINT = (
     "filter events: type:service,node action:update node:NAME scope:swarm · "
     "words match names and IDs · ~REGEX"
@@ -63,11 +70,12 @@ class EventsScreen(SwarmScreen):
         self._shown: deque[int] = deque()  # the numbers of the events in the table, in order
         self._upto = 0  # events numbered below this have been shown or filtered out
         self._info_text = ""
+        self._no_events = no_events(runtime.live.backlog_s)
 
     def body(self) -> ComposeResult:
         yield Static("", id="events-info")
         yield Prompt(FILTER_HINT, verb="Apply", id="events-filter")
-        yield Static(NO_EVENTS, id="events-empty", classes="hint")
+        yield Static(self._no_events, id="events-empty", classes="hint")
         table: DataTable[Text] = DataTable(id="events", cursor_type="row", zebra_stripes=True)
         table.add_columns(*EVENT_COLUMNS)
         yield table
@@ -132,7 +140,7 @@ class EventsScreen(SwarmScreen):
         empty = self.query_one("#events-empty", Static)
         empty.display = not shown
         if not kept:
-            empty.update(NO_EVENTS)
+            empty.update(self._no_events)
         elif not shown:
             noun = "event" if kept == 1 else "events"
             empty.update(f"The filter hides {kept:,} {noun}. Esc clears it, / edits it.")
