@@ -39,10 +39,6 @@ def test_nodes(snap_compare, size: str) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(fixed_app(), press=["6"], terminal_size=SIZES[size])
 
 
-def test_events(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(fixed_app(), press=["9"], terminal_size=(120, 30))
-
-
 # NO_COLOR: Textual reads it once when the app is made; meaning moves to attributes + glyphs.
 def test_grid_no_color(snap_compare, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("NO_COLOR", "1")

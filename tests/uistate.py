@@ -13,7 +13,7 @@ from swarmtui.engine.disk import DiskFleet
 from swarmtui.engine.live import LiveSwarm
 from swarmtui.engine.target import EngineTarget
 from swarmtui.model.actions import Connected, NodesListed, ServicesListed, TasksListed
-from swarmtui.model.types import EngineInfo, Node, Service, SwarmInfo, Task
+from swarmtui.model.types import EngineEvent, EngineInfo, Node, Service, SwarmInfo, Task
 from swarmtui.runtime import Runtime, build_runtime
 from swarmtui.settings import Settings
 from swarmtui.shot import render_screen
@@ -146,3 +146,38 @@ async def wait_notice(pilot: Any, tries: int = 100) -> list[str]:
         if notices(pilot.app):
             break
     return notices(pilot.app)
+
+
+def fixed_events() -> tuple[EngineEvent, ...]:
+    """Events of the fixed swarm's last minutes, in the shapes the lab recorded
+    (tests/fixtures/engine/v1.41/events_updates.jsonl)."""
+    s = 10**9
+    web, bad = "svcweb00000000000000000001", "svcbad000000000000000000001"
+
+    def ev(kind: str, action: str, actor: str, attrs: dict[str, str], scope: str,
+           ago_s: int) -> EngineEvent:
+        return EngineEvent(kind, action, actor, tuple(sorted(attrs.items())), scope,
+                           NOW - ago_s * s)
+
+    task = {"com.docker.swarm.service.id": bad, "com.docker.swarm.service.name": "cron_backup",
+            "com.docker.swarm.node.id": "node02id", "image": "busybox:lab",
+            "com.docker.swarm.task.name": "cron_backup.1.taskbad1aaaaaaaaaaaaaaaaaa",
+            "name": "cron_backup.1.taskbad1aaaaaaaaaaaaaaaaaa"}
+    return (
+        ev("service", "update", web, {"name": "shop_web", "image.old": "busybox:lab",
+                                      "image.new": "busybox:lab2"}, "swarm", 300),
+        ev("service", "update", web, {"name": "shop_web", "updatestate.new": "updating"},
+           "swarm", 299),
+        ev("service", "update", web, {"name": "shop_web", "replicas.old": "2",
+                                      "replicas.new": "3"}, "swarm", 240),
+        ev("node", "update", "node03id", {"name": "lab-node3", "availability.old": "active",
+                                          "availability.new": "drain"}, "swarm", 200),
+        ev("container", "die", "c0ffee000001", {**task, "exitCode": "1"}, "local", 20),
+        ev("secret", "create", "sec00000000000000000001", {"name": "shop_db_password"},
+           "swarm", 15),
+        ev("network", "create", "net00000000000000000001", {"name": "shop_default"}, "swarm", 10),
+        ev("service", "update", web, {"name": "shop_web", "updatestate.old": "updating",
+                                      "updatestate.new": "completed"}, "swarm", 5),
+        ev("node", "update", "node04id", {"name": "lab-node4", "state.old": "ready",
+                                          "state.new": "down"}, "swarm", 2),
+    )

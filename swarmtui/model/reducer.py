@@ -21,10 +21,9 @@ from swarmtui.model.actions import (
     ServicesListed,
     TasksListed,
 )
+from swarmtui.model.events import EVENT_HISTORY
 from swarmtui.model.state import ClusterState, Connection
 from swarmtui.model.types import Task
-
-EVENT_FEED_LIMIT = 500
 
 
 class _HasId(Protocol):
@@ -137,6 +136,7 @@ def reduce(state: ClusterState, action: Action) -> ClusterState:
             return replace(state, configs=merge_listing(state.configs, items),
                            configs_listed_ns=at, revision=state.revision + 1)
         case EventReceived(event=event):
-            feed = (*state.events[-(EVENT_FEED_LIMIT - 1) :], event)
-            return replace(state, events=feed, revision=state.revision + 1)
+            feed = (*state.events[-(EVENT_HISTORY - 1) :], event)
+            return replace(state, events=feed, event_count=state.event_count + 1,
+                           revision=state.revision + 1)
     return state

@@ -34,6 +34,9 @@ class ClusterState:
     services: Mapping[str, Service] = field(default_factory=dict)
     tasks: Mapping[str, Task] = field(default_factory=dict)
     events: tuple[EngineEvent, ...] = ()
+    # The newest EVENT_HISTORY events are kept; how many arrived in all numbers them
+    # (the oldest kept is number event_count - len(events)), so a view appends only new ones.
+    event_count: int = 0
     # Metadata only (a secret's data never reaches the engine's listings, nor the model).
     secrets: Mapping[str, Secret] = field(default_factory=dict)
     configs: Mapping[str, Secret] = field(default_factory=dict)
