@@ -116,3 +116,16 @@ def test_prune_all_nodes_removes_what_each_preview_listed(lab_disk: Lab, probe: 
     assert f"Kept {late}: the engine refused: " in out, out
     assert "Kept swt-pn-late" not in out  # never in the preview: not even tried
     assert "Deleted Containers:" in out and "Total reclaimed space:" in out
+
+
+def test_prune_one_node_through_a_probe(lab_disk: Lab, probe: Any,  # noqa: F811
+                                        tmp_path: Path) -> None:
+    lab, flags, env = probe
+    made = {n.index: seed(lab, n.index, tmp_path) for n in lab.nodes}
+    res = swarmtui(*flags, "prune", "containers", "--node", lab.nodes[1].name, "--yes",
+                   env=env)
+    assert res.returncode == 0, res.stderr
+    assert "Probe 1 node(s) for a prune preview" in res.stderr
+    assert made[1]["container"] not in objects(lab, 1)
+    assert made[0]["container"] in objects(lab, 0) and made[2]["container"] in objects(lab, 2)
+    assert probe_services(lab) == []
