@@ -10,7 +10,9 @@ can fail the test.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from counting_proxy import CountingProxy
@@ -127,6 +129,12 @@ async def test_read_only_sends_no_mutating_request(swarm: Lab) -> None:
         for argv in CLI_PRUNES:
             assert await loop.run_in_executor(None, run_cli, [*host, *argv, "--yes"]) == 1
             assert await loop.run_in_executor(None, run_cli, [*host, *argv, "--dry-run"]) == 0
+        # On every node: the probe would create services, so even the preview is refused.
+        for extra in (["--yes"], ["--dry-run", "--yes"]):
+            argv = [*host, "prune", "images", "--all-nodes", *extra]
+            assert await loop.run_in_executor(None, run_cli, argv) == 1
+        assert not swarm.api("/services?filters=" + quote(json.dumps(
+            {"label": ["swarmtui.probe=1"]})))
         assert await loop.run_in_executor(None, run_cli, [*host, "df"]) == 0
         assert await loop.run_in_executor(None, run_cli, [*host, "logs", "swt-ro-web"]) == 0
         seen = proxy.seen()

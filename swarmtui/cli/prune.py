@@ -15,6 +15,17 @@ node2=unix:///…/docker.sock prune images``) and the ``[engines]`` table of
     before contacting any engine. ``--read-only`` refuses every prune (exit 1; a dry run is
     still allowed). After the prune: what the engine reported, as ``docker … prune`` prints
     it; errors and notes go to stderr (exit 1 on any error).
+
+``swarmtui prune KIND --all-nodes | --node NAME [--dry-run] [--yes] [--probe-timeout S]``
+    Every swarm node (or one), also those no engine is configured for, through node probes
+    (:mod:`swarmtui.ops.prune_nodes`): a read probe (a global service, previewed on stderr
+    and confirmed like ``df --all-nodes``; ``--yes`` confirms it too, also with ``--dry-run``)
+    reads each node's lists, then the preview lists per node what goes; after confirmation a
+    re-check probe and a delete probe run, and each node removes, object by object and
+    without force, only what is still unused and was listed. Nodes with a direct engine use
+    it; drained, paused and old nodes are listed as not covered. Per node: what was removed,
+    what was kept and why, the space reclaimed. ``--read-only`` refuses, also ``--dry-run``
+    (the read probe creates a service). Exit 1 when any node failed.
 """
 
 from __future__ import annotations
@@ -24,16 +35,20 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from swarmtui.cli.common import CliError, disk_fleet, engine_target
+from swarmtui.cli.common import CliError, arg_type, disk_fleet, engine_target
+from swarmtui.cli.df import probe_timeout
 from swarmtui.cli.opflow import refuse_early, run_operation
-from swarmtui.engine.disk import DiskEngine, DiskFleet
+from swarmtui.engine.disk import ClientTransport, DiskEngine, DiskFleet
+from swarmtui.engine.probe import DEFAULT_PROBE_TIMEOUT_S, PRUNE_READ_REQUESTS, ProbeConfig
 from swarmtui.model.disk.view import (
     CLI_KINDS,
     PruneOptions,
     model_kind,
 )
 from swarmtui.ops.executor import Executor
+from swarmtui.ops.probe import ProbeOperation, ProbeResult
 from swarmtui.ops.prune import PruneOperation
+from swarmtui.ops.prune_nodes import PruneNodesOperation
 from swarmtui.settings import Scope, Settings
 
 NAME = "prune"
@@ -66,6 +81,16 @@ def register(sub: Any) -> None:
         "--engine-name", metavar="NAME", help="the engine to prune (name, node hostname or node ID)"
     )
     where.add_argument("--all-engines", action="store_true", help="prune on every reachable engine")
+    where.add_argument("--all-nodes", action="store_true",
+                       help="prune on every swarm node, through probe services on the swarm "
+                       "(created and removed again; asks first)")
+    where.add_argument("--node", metavar="NAME",
+                       help="prune on one swarm node (hostname or ID), through a probe unless "
+                       "an engine is configured for it")
+    pr.add_argument("--probe-timeout", type=arg_type(probe_timeout), default=None,
+                    metavar="SECONDS",
+                    help=f"--all-nodes/--node: wait this long for every node's answer "
+                    f"(default {DEFAULT_PROBE_TIMEOUT_S:g})")
 
 
 def prune_options(args: argparse.Namespace) -> PruneOptions:
@@ -106,14 +131,32 @@ async def run(
     options = prune_options(args)
     executor = Executor(read_only=settings.read_only)
     isatty = stdin_isatty or (lambda: sys.stdin is not None and sys.stdin.isatty())
+    on_nodes = bool(args.all_nodes or args.node)
     # Refused before any engine is contacted: read-only, or no way to confirm.
-    refuse_early(executor, dry_run=args.dry_run, yes=args.yes, isatty=isatty(), what="prune")
+    if on_nodes:
+        if settings.read_only:
+            raise CliError(NODES_READ_ONLY_REFUSAL)
+        if not args.yes and not isatty():
+            raise CliError("refusing to create probe services without confirmation: stdin is "
+                           "not a terminal (use --yes to go ahead)")
+    else:
+        if args.probe_timeout is not None:
+            raise CliError("--probe-timeout goes with --all-nodes or --node", 2)
+        refuse_early(executor, dry_run=args.dry_run, yes=args.yes, isatty=isatty(),
+                     what="prune")
     async with engine_target(settings) as target:
         fleet = disk_fleet(settings, target)
         try:
-            await _prune(args, fleet, options, executor, ask)
+            if on_nodes:
+                await _prune_nodes(args, fleet, settings, options, executor, ask)
+            else:
+                await _prune(args, fleet, options, executor, ask)
         finally:
             await fleet.stop()
+
+
+NODES_READ_ONLY_REFUSAL = ("prune --all-nodes/--node needs to create probe services; refused "
+                           "in read-only")
 
 
 async def _prune(args: argparse.Namespace, fleet: DiskFleet, options: PruneOptions,
@@ -127,3 +170,49 @@ async def _prune(args: argparse.Namespace, fleet: DiskFleet, options: PruneOptio
         raise CliError("the prune did not complete on every engine (see above)")
     if plan.preview.problems:
         raise CliError("some engines could not be previewed")
+
+
+async def _prune_nodes(args: argparse.Namespace, fleet: DiskFleet, settings: Settings,
+                       options: PruneOptions, executor: Executor,
+                       ask: Callable[[str], str]) -> None:
+    await fleet.connect_all()
+    mgr = fleet.manager()
+    client = mgr.transport.client if mgr is not None and isinstance(
+        mgr.transport, ClientTransport) else None
+    if client is None:
+        raise CliError("--all-nodes/--node need a swarm manager: the engine is not one")
+    engines = fleet.reachable()
+    covered = fleet.covered_ids()
+    skip = set(covered)
+    if args.node:
+        engine = fleet.find(args.node)
+        engines = [engine] if engine is not None and engine.reachable else []
+        wanted = [n for n in fleet.nodes if args.node in (n.hostname, n.id) or (
+            len(args.node) >= 6 and n.id.startswith(args.node))]
+        if not wanted and engine is None:
+            names = ", ".join(n.hostname for n in fleet.nodes)
+            raise CliError(f"unknown node {args.node!r} (nodes: {names})", 2)
+        skip |= {n.id for n in fleet.nodes if n not in wanted}
+    config = ProbeConfig(settings.probe_image, settings.probe_socket,
+                         timeout_s=args.probe_timeout or DEFAULT_PROBE_TIMEOUT_S)
+    read: ProbeResult | None = None
+    if set(n.id for n in fleet.nodes) - skip:
+        probe = ProbeOperation(client, config, PRUNE_READ_REQUESTS,
+                               purpose="a prune preview", skip_node_ids=sorted(skip))
+        _, outcome = await run_operation(executor, probe, dry_run=False, yes=args.yes, ask=ask,
+                                         out=sys.stderr)
+        if outcome is not None:
+            if not isinstance(outcome.detail, ProbeResult):
+                raise CliError("; ".join(outcome.errors) or "the read probe did not run")
+            read = outcome.detail
+    operation = PruneNodesOperation(fleet, client, config, read, engines, args.kind, options)
+    plan, outcome = await run_operation(executor, operation, dry_run=args.dry_run,
+                                        yes=args.yes, ask=ask)
+    failed = [o.prune.engine for o in (outcome.detail if outcome is not None else ())
+              if not o.ok]
+    if failed:
+        raise CliError(f"the prune failed on {', '.join(failed)} (see above)")
+    if outcome is not None and not outcome.ok:
+        raise CliError("the prune did not complete on every node (see above)")
+    if plan.preview.problems:
+        raise CliError("some nodes could not be previewed")

@@ -45,6 +45,7 @@ from swarmtui.model.logs import FrameDecoder, sanitize
 from swarmtui.model.probe import (
     EXPIRES_LABEL,
     NAME_PREFIX,
+    NODE_ID_ENV,
     PROBE_LABEL,
     ProbeAnswerError,
     ProbeNode,
@@ -73,6 +74,14 @@ DF_REQUESTS = (
     ProbeRequest("df", "GET", "/v1.41/system/df"),
 )
 PROBE_API = "1.41"  # the requests above speak it (swarmtui needs it on every engine)
+# What a prune preview reads (DiskEngine.engine_state asks exactly these).
+PRUNE_READ_REQUESTS = (
+    *DF_REQUESTS,
+    ProbeRequest("containers", "GET", "/v1.41/containers/json", (("all", "1"),)),
+    ProbeRequest("images", "GET", "/v1.41/images/json", (("all", "1"),)),
+    ProbeRequest("volumes", "GET", "/v1.41/volumes"),
+    ProbeRequest("networks", "GET", "/v1.41/networks"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +134,14 @@ class NodeProbe:
         name: str | None = None,
         clock: Callable[[], float] = time.time,
         poll_s: float = POLL_S,
+        per_node: Mapping[str, Sequence[ProbeRequest]] | None = None,
     ) -> None:
         self.client = client
         self.config = config
         self.requests = tuple(requests)
+        # Requests of one node only (after ``requests``): the task picks its own by the node
+        # ID the service template puts in its environment.
+        self.per_node = {k: tuple(v) for k, v in (per_node or {}).items()}
         self.name = name or new_probe_name()
         self.clock = clock
         self.poll_s = poll_s
@@ -142,8 +155,8 @@ class NodeProbe:
         template: dict[str, Any] = {
             "ContainerSpec": {
                 "Image": self.config.image,
-                "Command": ["sh", "-c", probe_script(self.requests)],
-                "Env": ["HOME=/tmp"],
+                "Command": ["sh", "-c", probe_script(self.requests, per_node=self.per_node)],
+                "Env": ["HOME=/tmp", f"{NODE_ID_ENV}={{{{.Node.ID}}}}"],
                 "Labels": {PROBE_LABEL: "1"},
                 "StopGracePeriod": 1_000_000_000,
                 "Mounts": [{"Type": "bind", "Source": self.config.socket,
@@ -267,7 +280,8 @@ class NodeProbe:
         except EngineError as exc:
             return NodeAnswer(node, error=f"cannot read the probe's log: {exc}", task_id=task_id)
         got = reassemble(lines)
-        missing = [r.key for r in self.requests if r.key not in got.answers]
+        wanted = (*self.requests, *self.per_node.get(node.id, ()))
+        missing = [r.key for r in wanted if r.key not in got.answers]
         if state in ("running", "complete") and not missing:
             return NodeAnswer(node, got.answers, None, task_id)
         said = "; ".join(sanitize(t, max_chars=200) for t in got.other[-3:])
@@ -295,16 +309,17 @@ class NodeProbe:
 # A probed node as a DiskEngine transport
 # --------------------------------------------------------------------------------------------
 
-_PATH_KEYS = {"version": "version", "info": "info", "system/df": "df"}
-
-
 class AnsweredTransport:
     """A :class:`~swarmtui.engine.disk.DiskTransport` over one node's probe answers: the
-    requests the probe made, answered as the engine answered them; anything else is an
-    EngineError (one line)."""
+    requests the probe made (``requests``, default :data:`DF_REQUESTS`), answered as the
+    engine answered them; anything else is an EngineError (one line)."""
 
-    def __init__(self, answer: NodeAnswer) -> None:
+    def __init__(self, answer: NodeAnswer,
+                 requests: Sequence[ProbeRequest] = DF_REQUESTS) -> None:
         self.answer = answer
+        # (method, unversioned path, query) -> the key of the answer
+        self._keys = {(r.method, r.path.split("/", 2)[-1], tuple(sorted(r.query))): r.key
+                      for r in requests}
 
     @property
     def url(self) -> str:
@@ -321,7 +336,8 @@ class AnsweredTransport:
 
     async def call(self, method: str, path: str, params: Mapping[str, str] | None = None,
                    timeout: float = 0.0, permit: WritePermit | None = None) -> Any:
-        key = _PATH_KEYS.get(path.strip("/")) if method.upper() == "GET" else None
+        wanted = (method.upper(), path.strip("/"), tuple(sorted((params or {}).items())))
+        key = self._keys.get(wanted)
         raw = self.answer.answers.get(key) if key else None
         if raw is None:
             raise EngineError(f"{method} /{path.strip('/')} is not available through a probe")

@@ -23,6 +23,7 @@ import binascii
 import json
 import re
 import shlex
+import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ CHUNK_CHARS = 8000  # base64 characters per line: well under the 16 KiB log-line
 PROBE_LABEL = "swarmtui.probe"
 EXPIRES_LABEL = "swarmtui.probe.expires"
 NAME_PREFIX = "swarmtui-probe-"
+NODE_ID_ENV = "SWARMTUI_NODE_ID"  # set from the service template {{.Node.ID}}
 MIN_ENGINE = (20, 10)  # API 1.41, Docker 20.10: what swarmtui parses
 _FRAME_RE = re.compile(rf"^{FRAME_PREFIX} ([A-Za-z0-9_-]+) (\d+)/(\d+) ?([A-Za-z0-9+/=]*)\s*$")
 _KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -39,22 +41,57 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 @dataclass(frozen=True, slots=True)
 class ProbeRequest:
-    """One HTTP request the task sends to its node's engine (a versioned path)."""
+    """One HTTP request the task sends to its node's engine (a versioned path, and the query
+    it carries: ``(name, value)`` pairs, URL-encoded into the request line). No body: the
+    requests probes send (reads, ``DELETE``, ``POST /build/prune``) take none."""
 
     key: str
     method: str
     path: str
+    query: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not _KEY_RE.match(self.key):
             raise ValueError(f"invalid probe key {self.key!r}")
-        if not self.path.startswith("/") or any(c.isspace() for c in self.path):
+        if not self.path.startswith("/") or any(c.isspace() or c in "?#" for c in self.path):
             raise ValueError(f"invalid probe path {self.path!r}")
+        if not re.fullmatch(r"[A-Z]+", self.method):
+            raise ValueError(f"invalid probe method {self.method!r}")
+
+    @property
+    def target(self) -> str:
+        """The request line's target: the path, with the query URL-encoded."""
+        if not self.query:
+            return self.path
+        return self.path + "?" + urllib.parse.urlencode(self.query, quote_via=urllib.parse.quote)
 
 
-def probe_script(requests: Sequence[ProbeRequest], *, stay: bool = True) -> str:
+def _request_lines(i: str, r: ProbeRequest) -> list[str]:
+    fifo, out, enc = f'"$d/swtp-in{i}"', f'"$d/swtp-out{i}"', f'"$d/swtp-b64{i}"'
+    length = "Content-Length: 0\\r\\n" if r.method in ("POST", "PUT") else ""
+    req = (f"{r.method} {r.target} HTTP/1.1\\r\\nHost: docker\\r\\n{length}"
+           "Connection: close\\r\\n\\r\\n")
+    # printf's format is the request: a % in it (URL-encoded queries) must be doubled.
+    return [
+        f"rm -f {fifo}; mkfifo {fifo}; exec 3<>{fifo}",
+        f"printf {shlex.quote(req.replace('%', '%%'))} >&3",
+        f"docker system dial-stdio <&3 >{out} || echo 'dial-stdio failed for {r.key}' >&2",
+        "exec 3>&-",
+        f"n=$( (base64 {out} | tr -d '\\n' | fold -w {CHUNK_CHARS}; echo) | tee {enc} "
+        "| wc -l)",
+        f"awk -v n=\"$n\" '{{print \"{FRAME_PREFIX} {r.key} \" NR \"/\" n \" \" $0}}' {enc}",
+    ]
+
+
+_NODE_ID_RE = re.compile(r"^[A-Za-z0-9]+$")
+
+
+def probe_script(requests: Sequence[ProbeRequest], *, stay: bool = True,
+                 per_node: Mapping[str, Sequence[ProbeRequest]] | None = None) -> str:
     """The ``sh -c`` script of the task (busybox or alpine sh, docker CLI on PATH).
 
+    ``requests`` run on every node, in order; then the node's own ``per_node[node ID]``
+    (chosen by ``$SWARMTUI_NODE_ID``, which the service sets from ``{{.Node.ID}}``), in order.
     With ``stay`` the task then idles (a task that exits would be restarted or counted as
     failed by a global service) and stops at once on SIGTERM, when the service is removed.
 
@@ -64,17 +101,17 @@ def probe_script(requests: Sequence[ProbeRequest], *, stay: bool = True) -> str:
     the connection (``Connection: close``)."""
     lines = ["set -u", 'd="${TMPDIR:-/tmp}"']
     for i, r in enumerate(requests):
-        fifo, out, enc = f'"$d/swtp-in{i}"', f'"$d/swtp-out{i}"', f'"$d/swtp-b64{i}"'
-        req = f"{r.method} {r.path} HTTP/1.1\\r\\nHost: docker\\r\\nConnection: close\\r\\n\\r\\n"
-        lines += [
-            f"rm -f {fifo}; mkfifo {fifo}; exec 3<>{fifo}",
-            f"printf {shlex.quote(req)} >&3",
-            f"docker system dial-stdio <&3 >{out} || echo 'dial-stdio failed for {r.key}' >&2",
-            "exec 3>&-",
-            f"n=$( (base64 {out} | tr -d '\\n' | fold -w {CHUNK_CHARS}; echo) | tee {enc} "
-            "| wc -l)",
-            f"awk -v n=\"$n\" '{{print \"{FRAME_PREFIX} {r.key} \" NR \"/\" n \" \" $0}}' {enc}",
-        ]
+        lines += _request_lines(str(i), r)
+    if per_node:
+        lines.append(f'case "${{{NODE_ID_ENV}:-}}" in')
+        for node_id, own in per_node.items():
+            if not _NODE_ID_RE.match(node_id):
+                raise ValueError(f"invalid node ID {node_id!r}")
+            lines.append(f"{node_id})")
+            for j, r in enumerate(own):
+                lines += ["  " + line for line in _request_lines(f"n{j}", r)]
+            lines.append("  ;;")
+        lines.append("esac")
     if stay:
         lines.append("trap 'exit 0' TERM; while :; do sleep 1; done")
     return "\n".join(lines) + "\n"
