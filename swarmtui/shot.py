@@ -56,9 +56,16 @@ async def take_shot(runtime: Runtime, screen: str, output: Path, size: tuple[int
         for _ in range(3):
             await pilot.pause()
         shown = app.screen
-        if isinstance(shown, LogsScreen):
-            shown.flush()  # the lines of the last tick, without waiting for the next one
-            await pilot.pause()
+        session = app.runtime.log_session
+        if isinstance(shown, LogsScreen) and session is not None:
+            # Lines keep arriving while the flushed ones are painted: shoot once a flush has
+            # been painted with nothing new behind it (under load one pause is not enough).
+            for _ in range(20):
+                version = session.version
+                shown.flush()  # the lines of the last tick, without waiting for the next one
+                await pilot.pause()
+                if session.version == version:
+                    break
         text = render_screen(app, output.suffix.lower() == ".svg")
     # One small write at the end of a headless run; nothing else shares the loop by then.
     output.write_text(text, encoding="utf-8")  # noqa: ASYNC240
