@@ -133,8 +133,8 @@ def test_layered_against_its_base_marks_the_shared_entries() -> None:
     assert cmp.left_shared == (False, False, True) and cmp.right_shared == (True,)
     assert cmp.summary() == "1 shared base layer (1.98MB), marked ="
     rows = compare_rows(layered, cmp.left_shared, NOW_NS, 20)
-    assert [r[0] for r in rows] == [" ", " ", "="]
-    assert rows[0][3] == "sh -c echo hello > …"
+    assert [r[4] for r in rows] == ["", "", "="]
+    assert rows[0][2] == "sh -c echo hello > …"
 
 
 def test_entries_without_a_layer_follow_the_layer_above_them() -> None:

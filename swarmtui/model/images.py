@@ -250,16 +250,16 @@ def compare(left: ImageLayers, right: ImageLayers) -> Comparison:
     return Comparison(left, right, n, shared_entries(left, n), shared_entries(right, n))
 
 
-COMPARE_COLUMNS = ("", "IMAGE", "CREATED", "CREATED BY", "SIZE")
+COMPARE_COLUMNS = ("IMAGE", "CREATED", "CREATED BY", "SIZE", "BASE")
 
 
 def compare_rows(image: ImageLayers, shared: Sequence[bool], now_ns: int, width: int
                  ) -> list[tuple[str, ...]]:
-    """One side's rows: ``=`` for a shared base entry, IMAGE, CREATED, CREATED BY (cut to
-    ``width``), SIZE."""
+    """One side's rows: IMAGE, CREATED, CREATED BY (cut to ``width``), SIZE, and ``=`` for an
+    entry of the shared base (last: a line never starts with blanks)."""
     rows: list[tuple[str, ...]] = []
     for entry, base in zip(image.history, shared, strict=True):
         image_id, created, created_by, size, _ = history_row(entry, now_ns, width=width)
-        rows.append(("=" if base else " ", image_id, created, created_by, size))
+        rows.append((image_id, created, created_by, size, "=" if base else ""))
     return rows
 
