@@ -103,6 +103,7 @@ def default_views() -> ViewRegistry:
     from swarmtui.screens.disk import DiskScreen
     from swarmtui.screens.events import EventsScreen
     from swarmtui.screens.grid import GridScreen
+    from swarmtui.screens.images import ImagesScreen
     from swarmtui.screens.logs import LogsScreen
     from swarmtui.screens.nodes import NodesScreen
     from swarmtui.screens.secrets import ConfigsScreen, SecretsScreen
@@ -121,4 +122,5 @@ def default_views() -> ViewRegistry:
         ViewSpec.of(SecretsScreen, "8", "Secrets: metadata and the services using each"),
         ViewSpec.of(ConfigsScreen, "0", "Configs: metadata, content and the services using each"),
         ViewSpec.of(EventsScreen, "9", "The engine's event feed"),
+        ViewSpec.of(ImagesScreen, "f3", "Images: layers, services using each, side by side"),
     ])
