@@ -78,7 +78,7 @@ class EngineImages:
 PROBE_API_PREFIX = "/v1.41"
 LIST_REQUESTS = (
     ProbeRequest("images", "GET", f"{PROBE_API_PREFIX}/images/json"),
-    ProbeRequest("containers", "GET", f"{PROBE_API_PREFIX}/containers/json?all=1"),
+    ProbeRequest("containers", "GET", f"{PROBE_API_PREFIX}/containers/json", (("all", "1"),)),
     ProbeRequest("df", "GET", f"{PROBE_API_PREFIX}/system/df"),
 )
 
