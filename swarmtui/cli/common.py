@@ -71,6 +71,10 @@ def add_global_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--context", help="docker context to use")
     parser.add_argument("--read-only", action="store_true",
                         help="hide and refuse every action that changes the swarm")
+    parser.add_argument("--kiosk", action="store_true",
+                        help="wall display: cycle through views, read-only, high contrast, "
+                        "secret-looking values masked ([kiosk] in engines.toml: views, seconds, "
+                        "redact)")
     parser.add_argument("--demo", action="store_true",
                         help="run against a built-in simulated swarm, no engine needed")
     parser.add_argument("--demo-scenario", metavar="NAME",
