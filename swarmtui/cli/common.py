@@ -129,6 +129,34 @@ async def engine_target(settings: Settings) -> AsyncIterator[EngineTarget]:
         raise CliError(str(exc), 2) from exc
 
 
+def check_kiosk_views(settings: Settings) -> None:
+    """The ``[kiosk] views`` name registered views (one line naming the choices if not)."""
+    if settings.kiosk is None:
+        return
+    from swarmtui.views import default_views
+
+    views = default_views()
+    for name in settings.kiosk.views:
+        try:
+            views.get(name)
+        except KeyError as exc:
+            raise CliError(f"kiosk.views in {settings.config_path}: {exc.args[0]}", 2) from None
+
+
+async def preflight(target: EngineTarget) -> None:
+    """Fail fast, in one line, when there is no usable engine (before taking the terminal
+    or serving a page)."""
+    from swarmtui.engine.client import EngineClient, EngineError
+
+    client = EngineClient(target)
+    try:
+        await client.connect()
+    except EngineError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        await client.close()
+
+
 def disk_fleet(settings: Settings, target: EngineTarget) -> DiskFleet:
     """The engines for disk usage and prune: ``target`` and the settings' extra engines."""
     from swarmtui.engine.client import ssh_extra_missing
