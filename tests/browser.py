@@ -180,3 +180,38 @@ def png_pixels(data: bytes) -> tuple[int, int, list[tuple[int, ...]]]:
         pixels.extend(tuple(row[i:i + 3]) for i in range(0, stride, channels))
         previous = row
     return width, height, pixels
+
+
+# -- engine cost of served tabs ------------------------------------------------------------
+async def measure_tabs(socket_path: str, tabs: int, seconds: float, warmup: float = 15.0
+                       ) -> tuple[int, float, list[tuple[str, str]], list[tuple[str, str]]]:
+    """Serve the dashboard against the engine at ``socket_path`` through a counting proxy,
+    open ``tabs`` browser tabs, let them settle for ``warmup`` seconds, then count the engine
+    requests for ``seconds``. Returns (tabs connected, requests per minute, the window's
+    requests, everything before it)."""
+    import sys
+
+    from counting_proxy import CountingProxy
+
+    port = free_port()
+    with CountingProxy(socket_path) as proxy:
+        server = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "swarmtui", "-H", proxy.url, "serve", "--port", str(port),
+            stdout=asyncio.subprocess.PIPE)
+        try:
+            assert server.stdout is not None
+            line = (await asyncio.wait_for(server.stdout.readline(), 60)).decode()
+            assert "serving on" in line, line
+            async with Browser() as browser:
+                opened = [await browser.open(f"http://127.0.0.1:{port}/") for _ in range(tabs)]
+                for tab in opened:
+                    await wait_for_app(tab)
+                await asyncio.sleep(warmup)
+                before = proxy.seen()
+                proxy.reset()
+                await asyncio.sleep(seconds)
+                window = proxy.seen()
+        finally:
+            await stop_process(server)
+    connected = sum(1 for method, path in before if path.split("?")[0].endswith("/events"))
+    return connected, len(window) * 60.0 / seconds, window, before
