@@ -156,3 +156,17 @@ def test_kiosk_grid_snapshot(snap_compare, tmp_path: Path, size: str) -> None:  
         await pilot.pause()
 
     assert snap_compare(app, run_before=show_labels, terminal_size=SIZES[size])
+
+
+def test_an_unknown_kiosk_view_is_one_line_before_anything_starts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from swarmtui.cli import main
+
+    kiosk_settings(tmp_path, '[kiosk]\nviews = ["grid", "walls"]\n')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    for argv in (["--kiosk", "--demo"], ["--kiosk", "--demo", "serve"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "kiosk.views in " in err and "unknown view 'walls' (choose from: grid," in err
+        assert err.count("\n") == 1
