@@ -4,6 +4,11 @@ Everything long-lived (live swarm, disks, logs, executor, clock) is the
 :class:`~swarmtui.runtime.Runtime` handed in; the views come from a
 :class:`~swarmtui.views.ViewRegistry`. The app keeps the reactive ``state`` the screens
 follow and routes :class:`~swarmtui.messages.ViewRequest`\\s between views.
+
+On a wall (``--kiosk``, :attr:`~swarmtui.settings.Settings.kiosk`) it shows the chosen views
+in turn, in a high-contrast theme (``-kiosk`` class, ``styles/kiosk.tcss``), read-only (the
+executor refuses), with every snapshot redacted before any screen sees it, and it takes no
+keys or clicks but ``q`` and the view keys: nothing can open a dialog nobody can close.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import partial
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.theme import Theme
 
 from swarmtui.messages import OpenLogs, ShowInGrid, StateChanged, ViewRequest
 from swarmtui.model.state import EMPTY_STATE, ClusterState
@@ -23,6 +30,31 @@ from swarmtui.runtime import Runtime
 from swarmtui.screens.base import SwarmScreen
 from swarmtui.validate import InputError
 from swarmtui.views import ViewRegistry, default_views
+
+# High contrast for a projector or a wall: black, white, saturated signal colours, and no
+# muted or disabled greys (the theme's derived text-muted/text-disabled are pinned).
+KIOSK_THEME = Theme(
+    name="swarmtui-kiosk",
+    primary="#00d7ff",
+    secondary="#ffd700",
+    accent="#ffff00",
+    foreground="#ffffff",
+    background="#000000",
+    surface="#000000",
+    panel="#262626",
+    success="#00ff5f",
+    warning="#ffaf00",
+    error="#ff3030",
+    dark=True,
+    variables={
+        "text-muted": "#ffffff",
+        "text-disabled": "#d0d0d0",
+        "footer-key-foreground": "#ffff00",
+        "footer-description-foreground": "#ffffff",
+    },
+)
+# On a wall only these keys do anything (besides the view keys).
+KIOSK_KEYS = frozenset({"q", "ctrl+q", "ctrl+c", "question_mark"})
 
 
 class SwarmApp(App[None]):
@@ -48,8 +80,16 @@ class SwarmApp(App[None]):
         super().__init__()
         self.runtime = runtime
         self.views = default_views() if views is None else views
-        self._start_mode = start_mode or next(iter(self.views)).name
-        self.views.get(self._start_mode)  # an unknown view fails here, naming the choices
+        self.kiosk = runtime.settings.kiosk
+        if self.kiosk is not None:
+            self.ENABLE_COMMAND_PALETTE = False  # type: ignore[misc]  # its key is off on a wall
+        self._kiosk_views = self.kiosk.views if self.kiosk else ()
+        for name in self._kiosk_views:
+            self.views.get(name)  # an unknown view fails here, naming the choices
+        self._start_mode = start_mode or (
+            self._kiosk_views[0] if self._kiosk_views else next(iter(self.views)).name)
+        self.views.get(self._start_mode)
+        self._redacted: tuple[ClusterState, ClusterState] | None = None
         for spec in self.views:
             self.add_mode(spec.name, partial(spec.factory, runtime))
             self.bind(spec.key, f"switch_mode('{spec.name}')", description=spec.name.title(),
@@ -68,7 +108,12 @@ class SwarmApp(App[None]):
             self.post_message(StateChanged())
 
         self._unsubscribe = live.store.subscribe(changed)
-        self.state = live.store.state
+        if self.kiosk is not None:
+            self.register_theme(KIOSK_THEME)
+            self.theme = KIOSK_THEME.name
+            self.add_class("-kiosk")
+            self.set_interval(self.kiosk.seconds, self.next_kiosk_view)
+        self.state = self.shown_state()
         self.runtime.start()
 
     async def switch_context(self, name: str) -> None:
@@ -103,7 +148,47 @@ class SwarmApp(App[None]):
 
     def on_state_changed(self, _: StateChanged) -> None:
         with self.batch_update():
-            self.state = self.runtime.live.store.state
+            self.state = self.shown_state()
+
+    def shown_state(self) -> ClusterState:
+        """The store's snapshot as the screens may show it (redacted on a wall; unchanged
+        maps keep their identity, so the screens' diffs still skip them)."""
+        state = self.runtime.live.store.state
+        redactor = self.runtime.redactor
+        if redactor is None:
+            return state
+        if self._redacted is not None and self._redacted[0] is state:
+            return self._redacted[1]
+        shown = redactor.state(state, self._redacted)
+        self._redacted = (state, shown)
+        return shown
+
+    # -- the wall -----------------------------------------------------------------------
+    async def next_kiosk_view(self) -> None:
+        """Show the next of the wall's views (after the one shown, wherever that is)."""
+        names = self._kiosk_views
+        if not names:
+            return
+        current = self.current_mode
+        following = names[(names.index(current) + 1) % len(names)] if current in names \
+            else names[0]
+        if following != current:
+            await self.switch_mode(following)
+
+    async def on_event(self, event: events.Event) -> None:
+        # A wall takes no input but q and the view keys: a key or click that would open a
+        # dialog or a prompt does nothing (one line says so).
+        if self.kiosk is not None and not event.is_forwarded:
+            if isinstance(event, events.Key) and not self._kiosk_key(event.key):
+                self.notify("Kiosk mode: read-only wall display, keys are off (q quits).",
+                            severity="warning", timeout=3)
+                return
+            if isinstance(event, events.MouseDown | events.MouseUp | events.Click):
+                return
+        await super().on_event(event)
+
+    def _kiosk_key(self, key: str) -> bool:
+        return key in KIOSK_KEYS or any(spec.key == key for spec in self.views)
 
     # -- requests between views ----------------------------------------------------------
     async def on_open_logs(self, request: OpenLogs) -> None:

@@ -23,6 +23,7 @@ from swarmtui.engine.live import LiveSwarm
 from swarmtui.engine.logs import LogSession, task_log_tail
 from swarmtui.engine.target import ContextInfo, EngineTarget, list_contexts, resolve_target
 from swarmtui.engine.updates import UpdateRecorder
+from swarmtui.model.redact import Redactor
 from swarmtui.ops.executor import Executor
 from swarmtui.settings import Settings
 
@@ -50,6 +51,9 @@ class Runtime:
         """The log session once made (:attr:`logs` makes it); tests may set their own."""
         self.updates = UpdateRecorder(live.store, clock_ns)
         """Rolling updates of every service, recorded from the first snapshot on."""
+        kiosk = settings.kiosk
+        self.redactor: Redactor | None = Redactor.compile(kiosk.redact) if kiosk else None
+        """On a wall (``--kiosk``): what masks secret-looking values before they are shown."""
 
     @property
     def read_only(self) -> bool:

@@ -1,7 +1,7 @@
 """Every user setting, read once, in one frozen object.
 
 Sources, in this precedence: command-line flags, then environment variables, then the TOML
-config file (``$XDG_CONFIG_HOME/swarmtui/engines.toml``: ``[engines]`` and ``[probe]``).
+config file (``$XDG_CONFIG_HOME/swarmtui/engines.toml``: ``[engines]``, ``[probe]``, ``[kiosk]``).
 :meth:`Settings.load` is the one place they are read; every malformed value raises
 :class:`~swarmtui.validate.InputError` with one line (the parsers live in
 :mod:`swarmtui.validate` and, for engine addresses, :mod:`swarmtui.engine.disk` /
@@ -49,6 +49,22 @@ class Scope:
 
 EVERYTHING = Scope()
 
+KIOSK_VIEWS = ("grid", "services", "updates", "logs")
+KIOSK_SECONDS = 15.0
+KIOSK_REDACT = (r"(?i)(pass|secret|token|key|auth|credential)",)
+
+
+@dataclass(frozen=True, slots=True)
+class KioskSettings:
+    """``--kiosk``: the wall display (``[kiosk]`` in engines.toml)."""
+
+    views: tuple[str, ...] = KIOSK_VIEWS
+    """The views shown in turn (registry names)."""
+    seconds: float = KIOSK_SECONDS
+    """How long each view stays."""
+    redact: tuple[str, ...] = KIOSK_REDACT
+    """Regular expressions: a name (label, variable, flag) matching one has its value masked."""
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -78,6 +94,8 @@ class Settings:
     probe_socket: str = "/var/run/docker.sock"
     """The engine socket on every node, as the probe mounts it (``--probe-socket``,
     ``SWARMTUI_PROBE_SOCKET``, ``[probe] socket``); service templates allowed."""
+    kiosk: KioskSettings | None = None
+    """``--kiosk``: the wall display (implies :attr:`read_only`); None for the dashboard."""
     no_color: bool = False
     """``NO_COLOR`` is set and non-empty (https://no-color.org): no colour on stdout."""
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -97,10 +115,13 @@ class Settings:
         path: Path | None = None
         from_file: tuple[EngineSpec, ...] = ()
         probe: dict[str, str] = {}
+        kiosk: KioskSettings | None = None
+        want_kiosk = bool(getattr(args, "kiosk", False))
         if scope.engines:
             from swarmtui.engine.disk import (
                 config_path,
                 engines_from_config,
+                kiosk_from_config,
                 parse_engine_flag,
                 probe_from_config,
             )
@@ -110,6 +131,10 @@ class Settings:
             from_file = tuple(engines_from_config(path, env))
             _check_unique_names(extra + from_file)
             probe = probe_from_config(path)
+            if want_kiosk:
+                kiosk = KioskSettings(**kiosk_from_config(path))
+        if want_kiosk and kiosk is None:
+            kiosk = KioskSettings()
         image = _first(getattr(args, "probe_image", None), "--probe-image",
                        env.get(validate.PROBE_IMAGE_ENV), validate.PROBE_IMAGE_ENV,
                        validate.probe_image) or probe.get("image", "docker:cli")
@@ -119,7 +144,7 @@ class Settings:
         return cls(
             host=args.host,
             context=args.context,
-            read_only=bool(args.read_only),
+            read_only=bool(args.read_only) or kiosk is not None,  # a wall never changes
             demo=_demo_scenario(args.demo_scenario, bool(args.demo)),
             extra_engines=extra,
             config_path=path,
@@ -127,6 +152,7 @@ class Settings:
             log_lines=validate.log_lines(env) if scope.app_env else None,
             probe_image=image,
             probe_socket=socket,
+            kiosk=kiosk,
             no_color=bool(env.get(NO_COLOR_ENV)),
             env=env,
         )

@@ -136,6 +136,7 @@ def test_a_command_reads_only_what_it_uses(env: dict[str, str]) -> None:
         "df": Scope(engines=True, app_env=False),
         "prune": Scope(engines=True, app_env=False),
         "rollout": Scope(engines=False, app_env=False),
+        "serve": Scope(engines=True, app_env=True),  # checks once what every tab reads
     }
     rollout = load(["rollout", "status", "web"], bad_env, COMMANDS["rollout"].SCOPE)
     assert rollout.engines == () and rollout.log_lines is None

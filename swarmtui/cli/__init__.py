@@ -1,8 +1,8 @@
 """Command line: `swarmtui` opens the dashboard; subcommands work without a terminal UI.
 
 One module per command (:mod:`.dashboard` when no command is given, :mod:`.shot`,
-:mod:`.logs`, :mod:`.df`, :mod:`.prune`, :mod:`.rollout`), each with ``NAME``, ``SCOPE``
-(the settings it reads), ``register(subparsers)`` and ``async run(args, settings)`` (which
+:mod:`.logs`, :mod:`.df`, :mod:`.prune`, :mod:`.rollout`, :mod:`.serve`), each with ``NAME``,
+``SCOPE`` (the settings it reads), ``register(subparsers)`` and ``async run(args, settings)`` (which
 may return an exit status: ``rollout status``); :func:`main` dispatches through
 :data:`COMMANDS`. What they share is :mod:`.common`.
 
@@ -22,14 +22,14 @@ import sys
 from collections.abc import Sequence
 
 from swarmtui import __version__
-from swarmtui.cli import dashboard, df, logs, prune, rollout, shot
+from swarmtui.cli import dashboard, df, logs, prune, rollout, serve, shot
 from swarmtui.cli.common import PROG, CliError, Parser, add_global_flags, load_settings
 from swarmtui.validate import InputError
 
 __all__ = ["COMMANDS", "CliError", "build_parser", "main"]
 
 # The command name (None: no command given) -> its module.
-COMMANDS = {m.NAME: m for m in (dashboard, shot, logs, df, prune, rollout)}
+COMMANDS = {m.NAME: m for m in (dashboard, shot, logs, df, prune, rollout, serve)}
 
 
 def _views_epilog() -> str:

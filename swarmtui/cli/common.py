@@ -71,6 +71,10 @@ def add_global_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--context", help="docker context to use")
     parser.add_argument("--read-only", action="store_true",
                         help="hide and refuse every action that changes the swarm")
+    parser.add_argument("--kiosk", action="store_true",
+                        help="wall display: cycle through views, read-only, high contrast, "
+                        "secret-looking values masked ([kiosk] in engines.toml: views, seconds, "
+                        "redact)")
     parser.add_argument("--demo", action="store_true",
                         help="run against a built-in simulated swarm, no engine needed")
     parser.add_argument("--demo-scenario", metavar="NAME",
@@ -123,6 +127,34 @@ async def engine_target(settings: Settings) -> AsyncIterator[EngineTarget]:
         yield resolve_target(settings.host, settings.context, settings.env)
     except TargetError as exc:
         raise CliError(str(exc), 2) from exc
+
+
+def check_kiosk_views(settings: Settings) -> None:
+    """The ``[kiosk] views`` name registered views (one line naming the choices if not)."""
+    if settings.kiosk is None:
+        return
+    from swarmtui.views import default_views
+
+    views = default_views()
+    for name in settings.kiosk.views:
+        try:
+            views.get(name)
+        except KeyError as exc:
+            raise CliError(f"kiosk.views in {settings.config_path}: {exc.args[0]}", 2) from None
+
+
+async def preflight(target: EngineTarget) -> None:
+    """Fail fast, in one line, when there is no usable engine (before taking the terminal
+    or serving a page)."""
+    from swarmtui.engine.client import EngineClient, EngineError
+
+    client = EngineClient(target)
+    try:
+        await client.connect()
+    except EngineError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        await client.close()
 
 
 def disk_fleet(settings: Settings, target: EngineTarget) -> DiskFleet:

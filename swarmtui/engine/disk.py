@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -268,11 +269,12 @@ def _read_config(path: Path) -> dict[str, Any]:
         data = tomllib.loads(raw.decode("utf-8", "replace"))
     except tomllib.TOMLDecodeError as exc:
         raise EngineSpecError(f"{path}: invalid TOML: {exc}") from exc
-    unknown = sorted(set(data) - {"engines", "probe"})
+    unknown = sorted(set(data) - {"engines", "probe", "kiosk"})
     if unknown:
         raise EngineSpecError(
             f"{path}: unknown key(s) {', '.join(map(repr, unknown))}: the file holds "
-            '[engines] (NAME = "URL") and [probe] (image, socket)'
+            '[engines] (NAME = "URL"), [probe] (image, socket) and [kiosk] (views, seconds, '
+            "redact)"
         )
     return data
 
@@ -322,6 +324,43 @@ def probe_from_config(path: Path) -> dict[str, str]:
             out[key] = check(value, where)
         except InputError as exc:
             raise EngineSpecError(str(exc)) from None
+    return out
+
+
+KIOSK_KEYS = ("views", "seconds", "redact")
+
+
+def kiosk_from_config(path: Path) -> dict[str, Any]:
+    """The ``[kiosk]`` table: ``views`` (names), ``seconds`` (per view, > 0), ``redact``
+    (regular expressions), each checked for its type; {} when absent. The view names are
+    checked against the registry by the dashboard."""
+    table = _read_config(path).get("kiosk", {})
+    if not isinstance(table, dict):
+        raise EngineSpecError(f"{path}: [kiosk] must be a table (views, seconds, redact)")
+    unknown = sorted(set(table) - set(KIOSK_KEYS))
+    if unknown:
+        raise EngineSpecError(f"{path}: unknown key(s) in [kiosk]: "
+                              f"{', '.join(map(repr, unknown))} (known: {', '.join(KIOSK_KEYS)})")
+    out: dict[str, Any] = {}
+    for key in ("views", "redact"):
+        if key in table:
+            value = table[key]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise EngineSpecError(f"{path}: kiosk.{key} must be a list of strings")
+            out[key] = tuple(value)
+    for text in out.get("redact", ()):
+        try:
+            re.compile(text)
+        except re.error as exc:
+            raise EngineSpecError(f"{path}: kiosk.redact pattern {text!r} is not a regular "
+                                  f"expression: {exc}") from None
+    if "views" in out and not out["views"]:
+        raise EngineSpecError(f"{path}: kiosk.views must name at least one view")
+    if "seconds" in table:
+        seconds = table["seconds"]
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
+            raise EngineSpecError(f"{path}: kiosk.seconds must be a number above 0")
+        out["seconds"] = float(seconds)
     return out
 
 

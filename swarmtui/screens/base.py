@@ -64,7 +64,10 @@ class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
         pinned: list[Widget] = []
         palette: list[Widget] = []
+        wall = getattr(self.app, "kiosk", None) is not None  # a wall takes only q and ?
         for widget in super().compose():
+            if wall and not (isinstance(widget, FooterKey) and widget.action in PINNED_ACTIONS):
+                continue
             if isinstance(widget, FooterKey) and widget.has_class("-command-palette"):
                 palette.append(widget)
             elif isinstance(widget, FooterKey) and widget.action in PINNED_ACTIONS:

@@ -151,6 +151,8 @@ class LogsScreen(SwarmScreen):
         self.query_one("#logs-paused").display = False
         session = self.session = self.runtime.logs
         self.view.set_ring(session.ring)
+        if self.runtime.redactor is not None:  # a wall: KEY=value secrets masked
+            self.view.redact = self.runtime.redactor.text
         if not session.active:
             session.start(LogTargets(), FollowOptions(tail=DEFAULT_TAIL))
         super().on_mount()

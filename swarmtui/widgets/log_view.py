@@ -15,7 +15,8 @@ The text is already sanitised by the engine layer; nothing here interprets escap
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -99,6 +100,8 @@ class LogView(ScrollView, can_focus=True):
         self.task_focus: str | None = None  # show only this task's lines
         self.search: LineFilter | None = None
         self.current_match: int | None = None  # seq of the line the search cursor is on
+        self.redact: Callable[[str], str] | None = None
+        """Masks secret-looking values in every shown or exported line (on a wall)."""
         self._rows: list[tuple[int, int]] = []  # (seq, part), from index _row0 on
         self._row0 = 0
         self._next_seq = 0  # first ring seq not looked at yet
@@ -214,8 +217,11 @@ class LogView(ScrollView, can_focus=True):
             self._prefixes[key] = p
         return p
 
+    def _text(self, line: LogLine) -> str:
+        return line.text if self.redact is None else self.redact(line.text)
+
     def _full_cells(self, line: LogLine) -> int:
-        text = line.text
+        text = self._text(line)
         cells = len(text) if text.isascii() else cell_len(text)  # isascii: a C-speed scan
         if line.stream == "daemon":
             return 29 + cells
@@ -424,7 +430,7 @@ class LogView(ScrollView, can_focus=True):
         for line in lines:
             if line is not None:
                 yield format_line(
-                    line,
+                    line if self.redact is None else replace(line, text=self._text(line)),
                     timestamps=self.timestamps,
                     task_ids=self.task_ids,
                     replicas=self.replicas.get(line.service_id),
@@ -453,9 +459,8 @@ class LogView(ScrollView, can_focus=True):
         base = self._base_style
         segments: list[Segment] = []
         if line.stream == "daemon":
-            segments.append(
-                Segment(f"error from daemon in stream: {line.text}", base + self._style("daemon"))
-            )
+            text = f"error from daemon in stream: {self._text(line)}"
+            segments.append(Segment(text, base + self._style("daemon")))
         else:
             if self.timestamps:
                 segments.append(
@@ -472,7 +477,7 @@ class LogView(ScrollView, can_focus=True):
                 text_style = base
             if line.partial:
                 text_style += self._style("partial")
-            segments.extend(self._text_segments(line.text, text_style, current))
+            segments.extend(self._text_segments(self._text(line), text_style, current))
         strip = Strip(segments)
         self._cache[key] = strip
         if len(self._cache) > _CACHE_SIZE:
