@@ -78,6 +78,10 @@ class Settings:
     probe_socket: str = "/var/run/docker.sock"
     """The engine socket on every node, as the probe mounts it (``--probe-socket``,
     ``SWARMTUI_PROBE_SOCKET``, ``[probe] socket``); service templates allowed."""
+    metrics_urls: Mapping[str, str] = field(default_factory=dict)
+    """Node hostname -> its Prometheus URL (``dockerd --metrics-addr``), read directly by the
+    metrics view: ``--metrics NODE=HOST:PORT`` flags over ``[metrics]`` in engines.toml.
+    Nodes not listed are read through a node probe on the host network."""
     no_color: bool = False
     """``NO_COLOR`` is set and non-empty (https://no-color.org): no colour on stdout."""
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -97,10 +101,12 @@ class Settings:
         path: Path | None = None
         from_file: tuple[EngineSpec, ...] = ()
         probe: dict[str, str] = {}
+        metrics: dict[str, str] = {}
         if scope.engines:
             from swarmtui.engine.disk import (
                 config_path,
                 engines_from_config,
+                metrics_from_config,
                 parse_engine_flag,
                 probe_from_config,
             )
@@ -110,6 +116,8 @@ class Settings:
             from_file = tuple(engines_from_config(path, env))
             _check_unique_names(extra + from_file)
             probe = probe_from_config(path)
+            metrics = metrics_from_config(path)
+            metrics.update(_metrics_flag(t) for t in getattr(args, "metrics", None) or ())
         image = _first(getattr(args, "probe_image", None), "--probe-image",
                        env.get(validate.PROBE_IMAGE_ENV), validate.PROBE_IMAGE_ENV,
                        validate.probe_image) or probe.get("image", "docker:cli")
@@ -127,6 +135,7 @@ class Settings:
             log_lines=validate.log_lines(env) if scope.app_env else None,
             probe_image=image,
             probe_socket=socket,
+            metrics_urls=metrics,
             no_color=bool(env.get(NO_COLOR_ENV)),
             env=env,
         )
@@ -140,6 +149,17 @@ def _first(flag: str | None, flag_name: str, env_value: str | None, env_name: st
     if env_value:
         return check(env_value, env_name)
     return None
+
+
+def _metrics_flag(text: str) -> tuple[str, str]:
+    """``--metrics NODE=HOST:PORT`` (or ``NODE=http://HOST:PORT/metrics``)."""
+    node, sep, value = text.partition("=")
+    where = f"--metrics {text!r}"
+    if not sep or not node.strip():
+        raise InputError(f"invalid {where}: use NODE=HOST:PORT, e.g. "
+                         "node2=10.0.0.12:9323 (NODE is the swarm node's hostname)")
+    node = validate.engine_name(node.strip(), where)
+    return node, validate.metrics_url(value, f"--metrics {node}")
 
 
 def _demo_scenario(name: str | None, demo: bool) -> str | None:

@@ -85,7 +85,14 @@ from swarmtui.model.disk.view import (
 )
 from swarmtui.model.dockerfmt import parse_api_version
 from swarmtui.model.state import ClusterState
-from swarmtui.validate import NAME_RE, InputError, engine_name, probe_image, probe_socket
+from swarmtui.validate import (
+    NAME_RE,
+    InputError,
+    engine_name,
+    metrics_url,
+    probe_image,
+    probe_socket,
+)
 
 DF_TIMEOUT_S = 120.0
 LIST_TIMEOUT_S = 30.0
@@ -268,11 +275,12 @@ def _read_config(path: Path) -> dict[str, Any]:
         data = tomllib.loads(raw.decode("utf-8", "replace"))
     except tomllib.TOMLDecodeError as exc:
         raise EngineSpecError(f"{path}: invalid TOML: {exc}") from exc
-    unknown = sorted(set(data) - {"engines", "probe"})
+    unknown = sorted(set(data) - {"engines", "probe", "metrics"})
     if unknown:
         raise EngineSpecError(
             f"{path}: unknown key(s) {', '.join(map(repr, unknown))}: the file holds "
-            '[engines] (NAME = "URL") and [probe] (image, socket)'
+            '[engines] (NAME = "URL"), [probe] (image, socket) and [metrics] '
+            '(NODE = "HOST:PORT")'
         )
     return data
 
@@ -320,6 +328,24 @@ def probe_from_config(path: Path) -> dict[str, str]:
         check = probe_image if key == "image" else probe_socket
         try:
             out[key] = check(value, where)
+        except InputError as exc:
+            raise EngineSpecError(str(exc)) from None
+    return out
+
+
+def metrics_from_config(path: Path) -> dict[str, str]:
+    """The ``[metrics]`` table: swarm node hostname -> its Prometheus URL (``dockerd
+    --metrics-addr``), validated; {} when absent."""
+    table = _read_config(path).get("metrics", {})
+    if not isinstance(table, dict):
+        raise EngineSpecError(f'{path}: [metrics] must be a table of NODE = "HOST:PORT"')
+    out = {}
+    for node, value in table.items():
+        if not isinstance(value, str):
+            raise EngineSpecError(f"{path}: metrics.{node} must be a string (HOST:PORT)")
+        try:
+            engine_name(node, f"[metrics] in {path}")
+            out[node] = metrics_url(value, f"metrics.{node} in {path}")
         except InputError as exc:
             raise EngineSpecError(str(exc)) from None
     return out

@@ -35,21 +35,45 @@ NAME_PREFIX = "swarmtui-probe-"
 MIN_ENGINE = (20, 10)  # API 1.41, Docker 20.10: what swarmtui parses
 _FRAME_RE = re.compile(rf"^{FRAME_PREFIX} ([A-Za-z0-9_-]+) (\d+)/(\d+) ?([A-Za-z0-9+/=]*)\s*$")
 _KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+# http:// on the node's own loopback, a port, a plain path: nothing a shell would expand.
+_LOOPBACK_URL_RE = re.compile(
+    r"^http://(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}(/[A-Za-z0-9._~/-]*)?$")
 
 
 @dataclass(frozen=True, slots=True)
 class ProbeRequest:
-    """One HTTP request the task sends to its node's engine (a versioned path)."""
+    """One request of the task: an HTTP request to its node's engine (a versioned path), or
+    -- with ``url`` -- a GET of a loopback URL on the node (``dockerd --metrics-addr
+    127.0.0.1:9323``: only a task on the host network reaches it) with busybox ``wget``.
+
+    A loopback answer is framed like an engine answer, as an HTTP response: ``200`` with the
+    body wget fetched, or ``502`` with wget's error line, so :func:`parse_http` and
+    :func:`answer_text` read both kinds alike."""
 
     key: str
     method: str
     path: str
+    url: str | None = None
 
     def __post_init__(self) -> None:
         if not _KEY_RE.match(self.key):
             raise ValueError(f"invalid probe key {self.key!r}")
         if not self.path.startswith("/") or any(c.isspace() for c in self.path):
             raise ValueError(f"invalid probe path {self.path!r}")
+        if self.url is not None and not _LOOPBACK_URL_RE.match(self.url):
+            raise ValueError(f"invalid probe URL {self.url!r}: only http:// on the node's "
+                             "loopback (127.0.0.1, localhost, [::1])")
+
+    @classmethod
+    def loopback(cls, key: str, url: str) -> ProbeRequest:
+        """A GET of ``url`` (``http://127.0.0.1:9323/metrics``) from inside the node."""
+        path = "/" + url.split("://", 1)[-1].partition("/")[2]
+        return cls(key, "GET", path.split("?", 1)[0] or "/", url)
+
+    @property
+    def needs_engine(self) -> bool:
+        """It goes to the engine socket (the task needs the socket mounted)."""
+        return self.url is None
 
 
 def probe_script(requests: Sequence[ProbeRequest], *, stay: bool = True) -> str:
@@ -65,12 +89,19 @@ def probe_script(requests: Sequence[ProbeRequest], *, stay: bool = True) -> str:
     lines = ["set -u", 'd="${TMPDIR:-/tmp}"']
     for i, r in enumerate(requests):
         fifo, out, enc = f'"$d/swtp-in{i}"', f'"$d/swtp-out{i}"', f'"$d/swtp-b64{i}"'
-        req = f"{r.method} {r.path} HTTP/1.1\\r\\nHost: docker\\r\\nConnection: close\\r\\n\\r\\n"
+        if r.url is not None:
+            lines += _loopback_lines(r.url, out, f'"$d/swtp-err{i}"')
+        else:
+            req = (f"{r.method} {r.path} HTTP/1.1\\r\\nHost: docker\\r\\n"
+                   "Connection: close\\r\\n\\r\\n")
+            lines += [
+                f"rm -f {fifo}; mkfifo {fifo}; exec 3<>{fifo}",
+                f"printf {shlex.quote(req)} >&3",
+                f"docker system dial-stdio <&3 >{out} "
+                f"|| echo 'dial-stdio failed for {r.key}' >&2",
+                "exec 3>&-",
+            ]
         lines += [
-            f"rm -f {fifo}; mkfifo {fifo}; exec 3<>{fifo}",
-            f"printf {shlex.quote(req)} >&3",
-            f"docker system dial-stdio <&3 >{out} || echo 'dial-stdio failed for {r.key}' >&2",
-            "exec 3>&-",
             f"n=$( (base64 {out} | tr -d '\\n' | fold -w {CHUNK_CHARS}; echo) | tee {enc} "
             "| wc -l)",
             f"awk -v n=\"$n\" '{{print \"{FRAME_PREFIX} {r.key} \" NR \"/\" n \" \" $0}}' {enc}",
@@ -78,6 +109,19 @@ def probe_script(requests: Sequence[ProbeRequest], *, stay: bool = True) -> str:
     if stay:
         lines.append("trap 'exit 0' TERM; while :; do sleep 1; done")
     return "\n".join(lines) + "\n"
+
+
+def _loopback_lines(url: str, out: str, err: str) -> list[str]:
+    """Fetch ``url`` with wget into ``out`` as an HTTP answer: 200 and the body, or 502 and
+    wget's error (connection refused: no ``--metrics-addr`` on this node)."""
+    ok = shlex.quote("HTTP/1.0 200 OK\\r\\n\\r\\n")
+    bad = shlex.quote("HTTP/1.0 502 Bad Gateway\\r\\n\\r\\n")
+    return [
+        f"if wget -q -O- {shlex.quote(url)} >{out}.body 2>{err}; "
+        f"then {{ printf {ok}; cat {out}.body; }} >{out}; "
+        f"else {{ printf {bad}; cat {err}; }} >{out}; fi",
+        f"rm -f {out}.body {err}",
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,6 +263,18 @@ def answer_json(raw: bytes, what: str) -> Any:
         first = text.splitlines()[0] if text else ""
         raise ProbeAnswerError(f"{what}: HTTP {answer.status}" + (f": {first}" if first else ""))
     return data
+
+
+def answer_text(raw: bytes, what: str) -> str:
+    """The text of a 2xx answer; else ProbeAnswerError with the first line of the body (for
+    a loopback request: wget's error)."""
+    answer = parse_http(raw)
+    text = answer.body.decode("utf-8", "replace")
+    if answer.status >= 300:
+        first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        raise ProbeAnswerError(f"{what}: HTTP {answer.status}" + (f": {first[:200]}"
+                                                                  if first else ""))
+    return text
 
 
 def without_probe_containers(df: Any) -> Any:
