@@ -215,5 +215,5 @@ def socket_closed_port() -> Any:
                                  "http://127.0.0.1:9323/$(reboot)", "http://127.0.0.1/x",
                                  "http://127.0.0.1:9323/a b"])
 def test_a_loopback_request_takes_only_plain_loopback_urls(url: str) -> None:
-    with pytest.raises(ValueError, match="invalid probe (URL|path)"):
+    with pytest.raises(ValueError, match=r"invalid probe (URL|path)"):
         ProbeRequest.loopback("m", url)
