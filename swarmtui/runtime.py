@@ -20,6 +20,8 @@ from swarmtui.engine.client import EngineClient
 from swarmtui.engine.disk import DiskFleet
 from swarmtui.engine.live import LiveSwarm
 from swarmtui.engine.logs import LogSession, task_log_tail
+from swarmtui.engine.metrics import MetricsFleet
+from swarmtui.engine.probe import ProbeConfig
 from swarmtui.engine.target import EngineTarget
 from swarmtui.engine.updates import UpdateRecorder
 from swarmtui.ops.executor import Executor
@@ -47,6 +49,8 @@ class Runtime:
         self._fleet = fleet
         self.log_session: LogSession | None = None
         """The log session once made (:attr:`logs` makes it); tests may set their own."""
+        self.metrics_fleet: MetricsFleet | None = None
+        """The nodes' metrics once made (:attr:`metrics` makes it); tests may set their own."""
         self.updates = UpdateRecorder(live.store, clock_ns)
         """Rolling updates of every service, recorded from the first snapshot on."""
 
@@ -61,6 +65,16 @@ class Runtime:
         if self._fleet is None:
             self._fleet = DiskFleet.from_targets(self.live.client.target, self.settings.engines)
         return self._fleet
+
+    @property
+    def metrics(self) -> MetricsFleet:
+        """The nodes' Prometheus metrics (``--metrics`` endpoints, else node probes), made on
+        first use; it reads only when the metrics view asks."""
+        if self.metrics_fleet is None:
+            probe = ProbeConfig(self.settings.probe_image, self.settings.probe_socket)
+            self.metrics_fleet = MetricsFleet(self.settings.metrics_urls, probe,
+                                              clock=lambda: self.clock_ns() / 1e9)
+        return self.metrics_fleet
 
     @property
     def log_capacity(self) -> int:

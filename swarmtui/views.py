@@ -104,6 +104,7 @@ def default_views() -> ViewRegistry:
     from swarmtui.screens.events import EventsScreen
     from swarmtui.screens.grid import GridScreen
     from swarmtui.screens.logs import LogsScreen
+    from swarmtui.screens.metrics import MetricsScreen
     from swarmtui.screens.nodes import NodesScreen
     from swarmtui.screens.secrets import ConfigsScreen, SecretsScreen
     from swarmtui.screens.services import ServicesScreen
@@ -121,4 +122,5 @@ def default_views() -> ViewRegistry:
         ViewSpec.of(SecretsScreen, "8", "Secrets: metadata and the services using each"),
         ViewSpec.of(ConfigsScreen, "0", "Configs: metadata, content and the services using each"),
         ViewSpec.of(EventsScreen, "9", "The engine's event feed"),
+        ViewSpec.of(MetricsScreen, "f2", "Engine metrics per node: containers, health, swarm"),
     ])

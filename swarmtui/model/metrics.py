@@ -280,6 +280,8 @@ def format_seconds(s: float | None) -> str:
     """``850 µs``, ``12 ms``, ``1.5 s``; "-" when unknown."""
     if s is None or not math.isfinite(s):
         return "-"
+    if 0 < s < 1e-6:
+        return "<1 µs"
     if s < 1e-3:
         return f"{s * 1e6:.0f} µs"
     if s < 1:
