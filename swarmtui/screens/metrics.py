@@ -18,6 +18,7 @@ Nothing here talks to an engine: the runtime's
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
@@ -57,6 +58,11 @@ SPARK_WIDTH = 20
 RUNNING_FIRST = ("running", *(s for s in TASK_STATES if s != "running"))
 LABEL_WIDTH = 15
 FIGURES_WIDTH = 46  # the sparklines start in one column
+MIN_FIGURES = 34  # an action's count, mean and bucket strip
+NOTE_WIDTH = 11  # " failed/min"
+PANEL_GUTTER = 3  # a panel's border and padding (styles/metrics.tcss)
+STORE_NAMES = {"batch_latency": "batch", "lookup_latency": "lookup", "read_tx_latency": "read tx",
+               "write_tx_latency": "write tx", "memory_store_lock_duration": "lock"}
 PROBE_HINT = ("press p to read them through a node probe (a host-network service, "
               "previewed first), or give the node's endpoint with --metrics NODE=HOST:PORT")
 READ_ONLY_HINT = ("read-only mode: node probes are off; give the node's endpoint with "
@@ -68,15 +74,37 @@ def _age(now_s: float, at_s: float) -> str:
     return f"{secs}s ago" if secs < 120 else f"{secs // 60}m ago"
 
 
-def _line(label: str, figures: str, spark: str = "", note: str = "") -> Text:
-    out = Text("  ")
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Column widths of one panel: figures, sparkline (0: none) and its note."""
+
+    figures: int = FIGURES_WIDTH
+    spark: int = SPARK_WIDTH
+    notes: bool = True
+
+    @classmethod
+    def fit(cls, width: int | None) -> Layout:
+        """The widest layout for a panel ``width`` cells wide (None: not laid out yet). A
+        narrow panel drops the notes, then narrows the figures, then the sparklines."""
+        if width is None:
+            return cls()
+        room = width - 2 - LABEL_WIDTH
+        figures = min(FIGURES_WIDTH, max(room - 2 - SPARK_WIDTH - NOTE_WIDTH, MIN_FIGURES))
+        spark = max(min(SPARK_WIDTH, room - figures - 2), 0)
+        return cls(figures, spark if spark >= 6 else 0,
+                   room >= figures + 2 + spark + NOTE_WIDTH)
+
+
+def _line(label: str, figures: str, layout: Layout, spark: str = "", note: str = "") -> Text:
+    out = Text("  ", no_wrap=True, overflow="ellipsis")
     out.append(f"{label:<{LABEL_WIDTH}}", style="bold")
-    out.append(f"{figures:<{FIGURES_WIDTH}}" if spark else figures)
-    if spark:
-        out.append("  ")
-        out.append(spark, style="cyan")
-        if note:
+    if layout.spark and spark:
+        out.append(f"{figures:<{layout.figures}}  ")
+        out.append(spark[-layout.spark:], style="cyan")
+        if note and layout.notes:
             out.append(f" {note}", style="dim")
+    else:
+        out.append(figures)
     return out
 
 
@@ -88,8 +116,10 @@ def _states(values: Mapping[str, float], order: tuple[str, ...], always: int) ->
     return "  ".join(f"{s} {format_count(values[s])}" for s in shown)
 
 
-def node_panel(node: NodeMetrics, *, now_s: float, can_probe: bool) -> RenderableType:
-    """One node's panel (pure: the board's figures as text)."""
+def node_panel(node: NodeMetrics, *, now_s: float, can_probe: bool,
+               width: int | None = None) -> RenderableType:
+    """One node's panel, ``width`` cells wide (pure: the board's figures as text)."""
+    layout = Layout.fit(width)
     head = Text()
     head.append(node.hostname, style="bold")
     last = node.last
@@ -118,38 +148,39 @@ def node_panel(node: NodeMetrics, *, now_s: float, can_probe: bool) -> Renderabl
             parts.append(Text(f"  without an endpoint: {HOW_TO_ENABLE}", style="dim"))
         return Group(*parts)
     r = node.readings
-    parts.append(_line("containers", _states(last.containers, CONTAINER_STATES, 3),
+    parts.append(_line("containers", _states(last.containers, CONTAINER_STATES, 3), layout,
                        sparkline(gauge(r, "containers", "running"), SPARK_WIDTH), "running"))
     failed = rates(r, "health_checks_failed")
     parts.append(_line(
         "health checks",
         f"failed {format_rate(failed[-1] if failed else None)} "
         f"({format_count(last.health_checks_failed)} of {format_count(last.health_checks)})",
+        layout,
         sparkline(failed, SPARK_WIDTH), "failed/min"))
     for action, h in sorted(last.actions.items()):
         means = interval_means(r, "actions", action)
         parts.append(_line(
             f"  {action}", f"{format_count(h.count):>5} × {format_seconds(h.mean):>8}  "
-            f"[{bucket_strip(h)}]", sparkline(means, SPARK_WIDTH), "mean"))
+            f"[{bucket_strip(h)}]", layout, sparkline(means, SPARK_WIDTH), "mean"))
     if not last.is_manager:
         return Group(*parts)
-    parts.append(_line("swarm nodes", _states(last.swarm_nodes, NODE_STATES, 2),
+    parts.append(_line("swarm nodes", _states(last.swarm_nodes, NODE_STATES, 2), layout,
                        sparkline(gauge(r, "swarm_nodes", "ready"), SPARK_WIDTH), "ready"))
-    parts.append(_line("swarm tasks", _states(last.swarm_tasks, RUNNING_FIRST, 1),
+    parts.append(_line("swarm tasks", _states(last.swarm_tasks, RUNNING_FIRST, 1), layout,
                        sparkline(gauge(r, "swarm_tasks", "running"), SPARK_WIDTH), "running"))
     for label, pick in (("raft tx", "raft_transaction"), ("raft snapshot", "raft_snapshot")):
         h = getattr(last, pick)
         if h is not None:
             parts.append(_line(label, f"{format_count(h.count):>5} × {format_seconds(h.mean):>8}",
-                               sparkline(interval_means(r, pick), SPARK_WIDTH), "mean"))
-    store = "  ".join(f"{k.removesuffix('_latency')} {format_seconds(h.mean)}"
+                               layout, sparkline(interval_means(r, pick), SPARK_WIDTH), "mean"))
+    store = "  ".join(f"{STORE_NAMES.get(k, k)} {format_seconds(h.mean)}"
                       for k, h in sorted(last.store.items()))
     if store:
-        parts.append(_line("store", store))
+        parts.append(_line("store", store, layout))
     delay = plausible_seconds(last.scheduling_delay)
     if delay is not None:
         parts.append(_line("scheduling", f"{format_count(delay.count):>5} × "
-                                         f"{format_seconds(delay.mean):>8}"))
+                                         f"{format_seconds(delay.mean):>8}", layout))
     return Group(*parts)
 
 
@@ -242,6 +273,9 @@ class MetricsScreen(SwarmScreen):
             self._apply(outcome)
 
     # -- drawing ---------------------------------------------------------------------------
+    def on_resize(self) -> None:
+        self.call_after_refresh(lambda: self.show_board(self.fleet.board))
+
     def _sync_nodes(self, state: ClusterState) -> None:
         nodes = sorted(state.nodes.values(), key=lambda n: (n.role != "manager", n.hostname))
         self.fleet.set_nodes([(n.hostname, n.role) for n in nodes])
@@ -269,8 +303,10 @@ class MetricsScreen(SwarmScreen):
         now_s = self.runtime.clock_ns() / 1e9
         can_probe = self.runtime.executor.can_execute
         have = list(panels.query_children(Static))
+        inner = panels.scrollable_content_region.width - PANEL_GUTTER
+        width = inner if inner > 0 else None
         for i, node in enumerate(board.nodes):
-            content = node_panel(node, now_s=now_s, can_probe=can_probe)
+            content = node_panel(node, now_s=now_s, can_probe=can_probe, width=width)
             if i < len(have):
                 have[i].update(content)
             else:
