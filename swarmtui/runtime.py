@@ -101,7 +101,11 @@ class Runtime:
         self.live.start()
 
     async def stop(self) -> None:
-        """Stop everything that runs: the log followers, the live swarm, the disk engines."""
+        """Stop everything that runs: a metrics probe still under way (first: it needs the
+        live swarm's client to remove its service), the log followers, the live swarm, the
+        disk engines."""
+        if self.metrics_fleet is not None:
+            await self.metrics_fleet.stop()
         if self.log_session is not None:
             await self.log_session.stop()
         await self.live.stop()

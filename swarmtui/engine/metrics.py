@@ -16,9 +16,12 @@ period, only while it is shown.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any, TypeVar
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
@@ -34,6 +37,7 @@ from swarmtui.model.metrics import (
 )
 from swarmtui.model.probe import ProbeAnswerError, ProbeRequest, answer_text
 
+T = TypeVar("T")
 LOOPBACK_METRICS_URL = "http://127.0.0.1:9323/metrics"
 METRICS_KEY = "metrics"
 PROBE_REQUESTS = (ProbeRequest.loopback(METRICS_KEY, LOOPBACK_METRICS_URL),)
@@ -89,6 +93,7 @@ class MetricsFleet:
         self.board = MetricsBoard()
         self.reads = 0
         self.probe_runs = 0
+        self._in_flight: set[asyncio.Future[Any]] = set()
 
     def probe_config(self) -> ProbeConfig:
         """The probe's settings for metrics: host network (the node's loopback), no socket."""
@@ -142,6 +147,22 @@ class MetricsFleet:
             self.board = record(self.board, host, now, source="probe",
                                 error=f"not covered by the probe: {why}")
         return self.board
+
+    def keep(self, probe: Awaitable[T]) -> asyncio.Future[T]:
+        """Run a probe so that nothing cancels it halfway (it removes its service in a
+        ``finally``, which a cancelled worker or a closing app must not cut short): the
+        caller awaits the returned future under :func:`asyncio.shield`, :meth:`stop` waits
+        for it."""
+        task = asyncio.ensure_future(probe)
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        return task
+
+    async def stop(self, timeout: float = PROBE_TIMEOUT_S + 30.0) -> None:
+        """Wait for a probe still running (its service is removed when it ends)."""
+        if self._in_flight:
+            with contextlib.suppress(Exception):
+                await asyncio.wait(set(self._in_flight), timeout=timeout)
 
     def set_reading(self, reading: bool, note: str = "") -> MetricsBoard:
         self.board = replace(self.board, reading=reading, note=note)

@@ -17,6 +17,8 @@ Nothing here talks to an engine: the runtime's
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -198,6 +200,8 @@ class MetricsScreen(SwarmScreen):
         super().__init__(runtime)
         self._timer: Timer | None = None
         self._probing = False
+        self._reading = False
+        self._probed_at = 0.0
         """The user confirmed a metrics probe: every period probes again (no preview)."""
 
     @property
@@ -214,27 +218,47 @@ class MetricsScreen(SwarmScreen):
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
         if self._timer is None:
-            self._timer = self.set_interval(self.PERIOD_S, self.action_refresh)
-        self.action_refresh()
+            self._timer = self.set_interval(self.PERIOD_S, self._tick)
+        self._tick()
 
     def on_screen_suspend(self) -> None:
+        # No new reads while hidden; a read under way finishes (a probe must remove its
+        # service), it draws nothing while the view is hidden.
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        self.workers.cancel_group(self, "metrics-read")
 
     def action_refresh(self) -> None:
-        if self.is_current:
-            self._read()
+        """``r``: read now (the endpoints, and the probe once confirmed)."""
+        self._refresh(force=True)
 
-    @work(exclusive=True, group="metrics-read")
-    async def _read(self) -> None:
+    def _tick(self) -> None:
+        self._refresh(force=False)
+
+    def _refresh(self, *, force: bool) -> None:
+        if not self.is_current or self._reading:
+            return  # a slow probe: the next period starts after it, not beside it
+        self._reading = True
+        self._read(force)
+
+    @work(group="metrics-read")
+    async def _read(self, force: bool) -> None:
+        try:
+            await self._read_once(force)
+        finally:
+            self._reading = False
+
+    async def _read_once(self, force: bool) -> None:
         fleet = self.fleet
         self._sync_nodes(self.state)
         self.show_board(fleet.set_reading(True))
         try:
             await fleet.read_direct()
-            if self._probing and self.runtime.executor.can_execute:
+            # A probe is a service on the swarm: not again sooner than a period after the
+            # last one (back from its outcome, the view would probe twice at once).
+            due = time.monotonic() - self._probed_at >= self.PERIOD_S * 0.9
+            if self._probing and self.runtime.executor.can_execute and (force or due):
+                self._probed_at = time.monotonic()
                 await self._probe_again()
         finally:
             self.show_board(fleet.set_reading(False))
@@ -243,7 +267,7 @@ class MetricsScreen(SwarmScreen):
         executor = self.runtime.executor
         try:
             plan = await executor.plan(self._operation())
-            outcome = await executor.execute(plan)
+            outcome = await asyncio.shield(self.fleet.keep(executor.execute(plan)))
         except EngineError as exc:
             self.show_board(self.fleet.set_reading(True, f"probe failed: {exc}"))
             return
@@ -270,6 +294,7 @@ class MetricsScreen(SwarmScreen):
     def operation_done(self, outcome: Outcome) -> None:
         if isinstance(outcome.detail, ProbeResult):
             self._probing = True
+            self._probed_at = time.monotonic()
             self._apply(outcome)
 
     # -- drawing ---------------------------------------------------------------------------
@@ -285,9 +310,12 @@ class MetricsScreen(SwarmScreen):
         self.show_board(self.fleet.board)
 
     def show_board(self, board: MetricsBoard) -> None:
-        if not self.is_mounted:
-            return
-        info = self.query_one("#metrics-info", Static)
+        if not self.is_mounted or not self.is_current:
+            return  # drawn again when shown (on_screen_resume)
+        found = self.query("#metrics-info").results(Static)
+        info = next(found, None)
+        if info is None:
+            return  # not composed yet, or the app is closing
         direct = len(self.fleet.urls)
         how = f"{direct} endpoint(s) read directly; " if direct else ""
         if self._probing:
