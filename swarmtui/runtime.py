@@ -21,6 +21,8 @@ from swarmtui.engine.client import EngineClient
 from swarmtui.engine.disk import DiskFleet
 from swarmtui.engine.live import LiveSwarm
 from swarmtui.engine.logs import LogSession, task_log_tail
+from swarmtui.engine.metrics import MetricsFleet
+from swarmtui.engine.probe import ProbeConfig
 from swarmtui.engine.target import ContextInfo, EngineTarget, list_contexts, resolve_target
 from swarmtui.engine.updates import UpdateRecorder
 from swarmtui.model.redact import Redactor
@@ -49,6 +51,8 @@ class Runtime:
         self._fleet = fleet
         self.log_session: LogSession | None = None
         """The log session once made (:attr:`logs` makes it); tests may set their own."""
+        self.metrics_fleet: MetricsFleet | None = None
+        """The nodes' metrics once made (:attr:`metrics` makes it); tests may set their own."""
         self.updates = UpdateRecorder(live.store, clock_ns)
         """Rolling updates of every service, recorded from the first snapshot on."""
         kiosk = settings.kiosk
@@ -66,6 +70,16 @@ class Runtime:
         if self._fleet is None:
             self._fleet = DiskFleet.from_targets(self.live.client.target, self.settings.engines)
         return self._fleet
+
+    @property
+    def metrics(self) -> MetricsFleet:
+        """The nodes' Prometheus metrics (``--metrics`` endpoints, else node probes), made on
+        first use; it reads only when the metrics view asks."""
+        if self.metrics_fleet is None:
+            probe = ProbeConfig(self.settings.probe_image, self.settings.probe_socket)
+            self.metrics_fleet = MetricsFleet(self.settings.metrics_urls, probe,
+                                              clock=lambda: self.clock_ns() / 1e9)
+        return self.metrics_fleet
 
     @property
     def log_capacity(self) -> int:
@@ -108,7 +122,11 @@ class Runtime:
         self.live.start()
 
     async def stop(self) -> None:
-        """Stop everything that runs: the log followers, the live swarm, the disk engines."""
+        """Stop everything that runs: a metrics probe still under way (first: it needs the
+        live swarm's client to remove its service), the log followers, the live swarm, the
+        disk engines."""
+        if self.metrics_fleet is not None:
+            await self.metrics_fleet.stop()
         if self.log_session is not None:
             await self.log_session.stop()
         await self.live.stop()

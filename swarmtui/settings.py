@@ -96,6 +96,10 @@ class Settings:
     ``SWARMTUI_PROBE_SOCKET``, ``[probe] socket``); service templates allowed."""
     kiosk: KioskSettings | None = None
     """``--kiosk``: the wall display (implies :attr:`read_only`); None for the dashboard."""
+    metrics_urls: Mapping[str, str] = field(default_factory=dict)
+    """Node hostname -> its Prometheus URL (``dockerd --metrics-addr``), read directly by the
+    metrics view: ``--metrics NODE=HOST:PORT`` flags over ``[metrics]`` in engines.toml.
+    Nodes not listed are read through a node probe on the host network."""
     no_color: bool = False
     """``NO_COLOR`` is set and non-empty (https://no-color.org): no colour on stdout."""
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -117,11 +121,13 @@ class Settings:
         probe: dict[str, str] = {}
         kiosk: KioskSettings | None = None
         want_kiosk = bool(getattr(args, "kiosk", False))
+        metrics: dict[str, str] = {}
         if scope.engines:
             from swarmtui.engine.disk import (
                 config_path,
                 engines_from_config,
                 kiosk_from_config,
+                metrics_from_config,
                 parse_engine_flag,
                 probe_from_config,
             )
@@ -131,6 +137,8 @@ class Settings:
             from_file = tuple(engines_from_config(path, env))
             _check_unique_names(extra + from_file)
             probe = probe_from_config(path)
+            metrics = metrics_from_config(path)
+            metrics.update(_metrics_flag(t) for t in getattr(args, "metrics", None) or ())
             if want_kiosk:
                 kiosk = KioskSettings(**kiosk_from_config(path))
         if want_kiosk and kiosk is None:
@@ -153,6 +161,7 @@ class Settings:
             probe_image=image,
             probe_socket=socket,
             kiosk=kiosk,
+            metrics_urls=metrics,
             no_color=bool(env.get(NO_COLOR_ENV)),
             env=env,
         )
@@ -166,6 +175,17 @@ def _first(flag: str | None, flag_name: str, env_value: str | None, env_name: st
     if env_value:
         return check(env_value, env_name)
     return None
+
+
+def _metrics_flag(text: str) -> tuple[str, str]:
+    """``--metrics NODE=HOST:PORT`` (or ``NODE=http://HOST:PORT/metrics``)."""
+    node, sep, value = text.partition("=")
+    where = f"--metrics {text!r}"
+    if not sep or not node.strip():
+        raise InputError(f"invalid {where}: use NODE=HOST:PORT, e.g. "
+                         "node2=10.0.0.12:9323 (NODE is the swarm node's hostname)")
+    node = validate.engine_name(node.strip(), where)
+    return node, validate.metrics_url(value, f"--metrics {node}")
 
 
 def _demo_scenario(name: str | None, demo: bool) -> str | None:

@@ -103,6 +103,23 @@ def probe_image(text: str, where: str) -> str:
     return value
 
 
+_METRICS_URL_RE = re.compile(
+    r"(?:http://)?(?P<host>[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>\d{1,5})"
+    r"(?P<path>/[A-Za-z0-9._~/-]*)?")
+
+
+def metrics_url(text: str, where: str) -> str:
+    """A node's Prometheus endpoint (``dockerd --metrics-addr``): ``HOST:PORT`` as given to
+    dockerd, or ``http://HOST:PORT[/PATH]``; returns the URL (path ``/metrics`` by default).
+    Plain HTTP only: the engine's metrics listener has no TLS."""
+    value = text.strip()
+    m = _METRICS_URL_RE.fullmatch(value)
+    if m is None or not 0 < int(m.group("port")) < 65536:
+        raise InputError(f"invalid {where} {_one_line(text)}: HOST:PORT as given to dockerd "
+                         "--metrics-addr, or http://HOST:PORT/metrics")
+    return f"http://{m.group('host')}:{int(m.group('port'))}{m.group('path') or '/metrics'}"
+
+
 def probe_socket(text: str, where: str) -> str:
     """The node's engine socket as the probe mounts it: an absolute path on every node,
     service templates allowed (``/run/{{.Node.Hostname}}/docker.sock``)."""

@@ -105,6 +105,7 @@ def default_views() -> ViewRegistry:
     from swarmtui.screens.grid import GridScreen
     from swarmtui.screens.images import ImagesScreen
     from swarmtui.screens.logs import LogsScreen
+    from swarmtui.screens.metrics import MetricsScreen
     from swarmtui.screens.nodes import NodesScreen
     from swarmtui.screens.secrets import ConfigsScreen, SecretsScreen
     from swarmtui.screens.services import ServicesScreen
@@ -123,4 +124,5 @@ def default_views() -> ViewRegistry:
         ViewSpec.of(ConfigsScreen, "0", "Configs: metadata, content and the services using each"),
         ViewSpec.of(EventsScreen, "9", "The engine's event feed"),
         ViewSpec.of(ImagesScreen, "f3", "Images: layers, services using each, side by side"),
+        ViewSpec.of(MetricsScreen, "f2", "Engine metrics per node: containers, health, swarm"),
     ])

@@ -66,7 +66,9 @@ class Browser:
 
     def __init__(self, width: int = 1200, height: int = 700) -> None:
         self.size = (width, height)
-        self._folder = tempfile.TemporaryDirectory(prefix="swarmtui-chromium-")
+        # Chromium's helper processes may still write the profile as the main one exits.
+        self._folder = tempfile.TemporaryDirectory(prefix="swarmtui-chromium-",
+                                                   ignore_cleanup_errors=True)
         self._process: asyncio.subprocess.Process | None = None
         self._session: aiohttp.ClientSession | None = None
         self._sockets: list[aiohttp.ClientWebSocketResponse] = []

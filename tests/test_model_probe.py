@@ -9,6 +9,7 @@ import os
 import random
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from swarmtui.model.probe import (
     ProbeNode,
     ProbeRequest,
     answer_json,
+    answer_text,
     frame_lines,
     not_probeable,
     parse_http,
@@ -136,3 +138,82 @@ def test_df_without_the_probe_s_own_container() -> None:
     assert [i["Containers"] for i in out["Images"]] == [0, 1]
     assert df["Containers"][0]["Id"] == "c1"  # the answer itself is left alone
     assert without_probe_containers({"Containers": None}) == {"Containers": None}
+
+
+def _busybox_bin(tmp_path: Path, applets: tuple[str, ...]) -> Path:
+    busybox = next((p for p in ("/bin/busybox", "/usr/bin/busybox") if os.path.exists(p)), None)
+    if busybox is None:
+        pytest.skip("no busybox")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for applet in applets:
+        (bindir / applet).symlink_to(busybox)
+    return bindir
+
+
+LOOPBACK_APPLETS = ("sh", "rm", "base64", "tr", "fold", "tee", "wc", "awk", "cat", "printf",
+                    "wget")
+
+
+def test_a_loopback_request_is_fetched_with_wget_and_framed_as_http(tmp_path: Path) -> None:
+    """busybox wget against a loopback server: the body arrives as a 200 answer; a port with
+    nothing listening is a 502 whose text is wget's error."""
+    import http.server
+    import threading
+
+    body = b"# TYPE engine_daemon_engine_cpus_cpus gauge\nengine_daemon_engine_cpus_cpus 2\n"
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/metrics" else 404)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        with socket_closed_port() as closed:
+            requests = [ProbeRequest.loopback("metrics", f"http://127.0.0.1:{port}/metrics"),
+                        ProbeRequest.loopback("none", f"http://127.0.0.1:{closed}/metrics")]
+            assert not any(r.needs_engine for r in requests)
+            bindir = _busybox_bin(tmp_path, LOOPBACK_APPLETS)
+            res = subprocess.run([str(bindir / "sh"), "-c", probe_script(requests, stay=False)],
+                                 capture_output=True, text=True, timeout=20,
+                                 env={"PATH": str(bindir), "TMPDIR": str(tmp_path)})
+    finally:
+        server.shutdown()
+    assert res.returncode == 0, res.stderr
+    got = reassemble(res.stdout.splitlines())
+    assert answer_text(got.answers["metrics"], "metrics") == body.decode()
+    with pytest.raises(ProbeAnswerError, match=r"^none: HTTP 502: wget: can't connect"):
+        answer_text(got.answers["none"], "none")
+    assert sorted(os.listdir(tmp_path)) == ["bin", "swtp-b640", "swtp-b641", "swtp-out0",
+                                            "swtp-out1"]
+
+
+def socket_closed_port() -> Any:
+    """A context giving a loopback port nothing listens on."""
+    import contextlib
+    import socket
+
+    @contextlib.contextmanager
+    def closed() -> Any:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        yield port
+
+    return closed()
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.1:9323/metrics", "https://127.0.0.1:9323/",
+                                 "http://127.0.0.1:9323/$(reboot)", "http://127.0.0.1/x",
+                                 "http://127.0.0.1:9323/a b"])
+def test_a_loopback_request_takes_only_plain_loopback_urls(url: str) -> None:
+    with pytest.raises(ValueError, match=r"invalid probe (URL|path)"):
+        ProbeRequest.loopback("m", url)

@@ -175,3 +175,19 @@ async def test_operation_preview_read_only_and_outcome() -> None:
     outcome = await Executor().execute(plan)
     assert outcome.ok and isinstance(outcome.detail, ProbeResult)
     assert [m for m, _ in fake.writes] == ["POST", "DELETE"] and fake.services == {}
+
+
+def test_a_metrics_probe_runs_on_the_host_network_without_the_socket() -> None:
+    """Loopback requests need the node's network namespace, not its engine socket (root)."""
+    from swarmtui.engine.metrics import PROBE_REQUESTS, MetricsFleet
+
+    config = MetricsFleet({}, ProbeConfig(image="img:1", timeout_s=60)).probe_config()
+    assert (config.host_network, config.timeout_s) == (True, 30.0)
+    spec = NodeProbe(None, config, PROBE_REQUESTS).service_spec()  # type: ignore[arg-type]
+    template = spec["TaskTemplate"]
+    assert template["Networks"] == [{"Target": "host"}]
+    assert template["ContainerSpec"]["Mounts"] == []
+    assert "wget -q -O- http://127.0.0.1:9323/metrics" in template["ContainerSpec"]["Command"][2]
+    df = NodeProbe(None, ProbeConfig(), DF_REQUESTS).service_spec()  # type: ignore[arg-type]
+    assert "Networks" not in df["TaskTemplate"]
+    assert df["TaskTemplate"]["ContainerSpec"]["Mounts"][0]["Target"] == "/var/run/docker.sock"

@@ -177,3 +177,30 @@ def test_bad_probe_settings_are_one_line(env: dict[str, str], argv: list[str], t
     with pytest.raises(InputError) as exc:
         load(argv, env)
     assert message in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_metrics_endpoints_flag_over_config(env: dict[str, str]) -> None:
+    assert load([], env).metrics_urls == {}
+    write_config(env, '[metrics]\nn1 = "10.0.0.11:9323"\nn2 = "http://10.0.0.12:9400/m"\n')
+    s = load(["--metrics", "n2=127.0.0.1:9323", "--metrics", "n3=http://[::1]:9323"], env)
+    assert s.metrics_urls == {"n1": "http://10.0.0.11:9323/metrics",
+                              "n2": "http://127.0.0.1:9323/metrics",
+                              "n3": "http://[::1]:9323/metrics"}
+
+
+@pytest.mark.parametrize(("argv", "text", "message"), [
+    (["--metrics", "n2"], "", "invalid --metrics 'n2': use NODE=HOST:PORT"),
+    (["--metrics", "n2=https://h:9323"], "", "invalid --metrics n2 'https://h:9323'"),
+    (["--metrics", "n2=h:99999"], "", "invalid --metrics n2 'h:99999'"),
+    (["--metrics=.x=h:1"], "", "engine name '.x' is invalid"),
+    ([], '[metrics]\nn1 = 9323\n', "metrics.n1 must be a string"),
+    ([], '[metrics]\nn1 = "h"\n', "invalid metrics.n1 in"),
+    ([], 'metrics = 1\n', "[metrics] must be a table"),
+])
+def test_bad_metrics_settings_are_one_line(env: dict[str, str], argv: list[str], text: str,
+                                           message: str) -> None:
+    if text:
+        write_config(env, text)
+    with pytest.raises(InputError) as exc:
+        load(argv, env)
+    assert message in str(exc.value) and "\n" not in str(exc.value)

@@ -94,6 +94,12 @@ def add_global_flags(parser: argparse.ArgumentParser) -> None:
         "docker:cli (also $SWARMTUI_PROBE_IMAGE, [probe] image in engines.toml)",
     )
     parser.add_argument(
+        "--metrics", action="append", default=[], metavar="NODE=HOST:PORT",
+        help="a node's Prometheus endpoint (dockerd --metrics-addr) for the metrics view, "
+        "e.g. node2=10.0.0.12:9323 (repeatable; also [metrics] in engines.toml); nodes not "
+        "given are read through a node probe on the host network",
+    )
+    parser.add_argument(
         "--probe-socket", metavar="PATH",
         help="the engine socket on every node, mounted into the probe; default "
         "/var/run/docker.sock; service templates allowed, e.g. /run/{{.Node.Hostname}}.sock "

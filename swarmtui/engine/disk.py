@@ -86,7 +86,14 @@ from swarmtui.model.disk.view import (
 )
 from swarmtui.model.dockerfmt import parse_api_version
 from swarmtui.model.state import ClusterState
-from swarmtui.validate import NAME_RE, InputError, engine_name, probe_image, probe_socket
+from swarmtui.validate import (
+    NAME_RE,
+    InputError,
+    engine_name,
+    metrics_url,
+    probe_image,
+    probe_socket,
+)
 
 DF_TIMEOUT_S = 120.0
 LIST_TIMEOUT_S = 30.0
@@ -269,12 +276,12 @@ def _read_config(path: Path) -> dict[str, Any]:
         data = tomllib.loads(raw.decode("utf-8", "replace"))
     except tomllib.TOMLDecodeError as exc:
         raise EngineSpecError(f"{path}: invalid TOML: {exc}") from exc
-    unknown = sorted(set(data) - {"engines", "probe", "kiosk"})
+    unknown = sorted(set(data) - {"engines", "probe", "metrics", "kiosk"})
     if unknown:
         raise EngineSpecError(
             f"{path}: unknown key(s) {', '.join(map(repr, unknown))}: the file holds "
-            '[engines] (NAME = "URL"), [probe] (image, socket) and [kiosk] (views, seconds, '
-            "redact)"
+            '[engines] (NAME = "URL"), [probe] (image, socket), [metrics] (NODE = "HOST:PORT") '
+            "and [kiosk] (views, seconds, redact)"
         )
     return data
 
@@ -361,6 +368,24 @@ def kiosk_from_config(path: Path) -> dict[str, Any]:
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
             raise EngineSpecError(f"{path}: kiosk.seconds must be a number above 0")
         out["seconds"] = float(seconds)
+    return out
+
+
+def metrics_from_config(path: Path) -> dict[str, str]:
+    """The ``[metrics]`` table: swarm node hostname -> its Prometheus URL (``dockerd
+    --metrics-addr``), validated; {} when absent."""
+    table = _read_config(path).get("metrics", {})
+    if not isinstance(table, dict):
+        raise EngineSpecError(f'{path}: [metrics] must be a table of NODE = "HOST:PORT"')
+    out = {}
+    for node, value in table.items():
+        if not isinstance(value, str):
+            raise EngineSpecError(f"{path}: metrics.{node} must be a string (HOST:PORT)")
+        try:
+            engine_name(node, f"[metrics] in {path}")
+            out[node] = metrics_url(value, f"metrics.{node} in {path}")
+        except InputError as exc:
+            raise EngineSpecError(str(exc)) from None
     return out
 
 

@@ -146,6 +146,10 @@ class NodeProbe:
         self.clock = clock
         self.poll_s = poll_s
 
+    @property
+    def needs_socket(self) -> bool:
+        return any(r.needs_engine for r in self.requests)
+
     # -- the service --------------------------------------------------------------------
     def service_spec(self, skip_node_ids: Sequence[str] = ()) -> dict[str, Any]:
         """The service's ``ServiceSpec``; ``skip_node_ids`` are kept out by constraints (nodes
@@ -159,14 +163,18 @@ class NodeProbe:
                 "Env": ["HOME=/tmp", f"{NODE_ID_ENV}={{{{.Node.ID}}}}"],
                 "Labels": {PROBE_LABEL: "1"},
                 "StopGracePeriod": 1_000_000_000,
+                # Only requests to the engine need its socket (root on the node): a probe
+                # that only reads loopback URLs runs without it.
                 "Mounts": [{"Type": "bind", "Source": self.config.socket,
-                            "Target": SOCKET_IN_TASK}],
+                            "Target": SOCKET_IN_TASK}] if self.needs_socket else [],
             },
             # One try per node: a failure is an answer ("failed: …"), not a restart loop.
             "RestartPolicy": {"Condition": "none"},
             "Placement": {"Constraints": [f"node.id!={n}" for n in skip_node_ids]},
         }
         if self.config.host_network:
+            # The node's own network namespace (``--network host``): its 127.0.0.1 is the
+            # node's, where ``dockerd --metrics-addr 127.0.0.1:9323`` listens.
             template["Networks"] = [{"Target": "host"}]
         return {"Name": self.name, "Labels": labels, "TaskTemplate": template,
                 "Mode": {"Global": {}}}

@@ -37,18 +37,28 @@ NODE_ID_ENV = "SWARMTUI_NODE_ID"  # set from the service template {{.Node.ID}}
 MIN_ENGINE = (20, 10)  # API 1.41, Docker 20.10: what swarmtui parses
 _FRAME_RE = re.compile(rf"^{FRAME_PREFIX} ([A-Za-z0-9_-]+) (\d+)/(\d+) ?([A-Za-z0-9+/=]*)\s*$")
 _KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+# http:// on the node's own loopback, a port, a plain path: nothing a shell would expand.
+_LOOPBACK_URL_RE = re.compile(
+    r"^http://(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}(/[A-Za-z0-9._~/-]*)?$")
 
 
 @dataclass(frozen=True, slots=True)
 class ProbeRequest:
-    """One HTTP request the task sends to its node's engine (a versioned path, and the query
-    it carries: ``(name, value)`` pairs, URL-encoded into the request line). No body: the
-    requests probes send (reads, ``DELETE``, ``POST /build/prune``) take none."""
+    """One request of the task: an HTTP request to its node's engine (a versioned path, and
+    the query it carries: ``(name, value)`` pairs, URL-encoded into the request line; no body:
+    reads, ``DELETE`` and ``POST /build/prune`` take none), or -- with ``url`` -- a GET of a
+    loopback URL on the node (``dockerd --metrics-addr 127.0.0.1:9323``: only a task on the
+    host network reaches it) with busybox ``wget``.
+
+    A loopback answer is framed like an engine answer, as an HTTP response: ``200`` with the
+    body wget fetched, or ``502`` with wget's error line, so :func:`parse_http` and
+    :func:`answer_text` read both kinds alike."""
 
     key: str
     method: str
     path: str
     query: tuple[tuple[str, str], ...] = ()
+    url: str | None = None
 
     def __post_init__(self) -> None:
         if not _KEY_RE.match(self.key):
@@ -57,6 +67,9 @@ class ProbeRequest:
             raise ValueError(f"invalid probe path {self.path!r}")
         if not re.fullmatch(r"[A-Z]+", self.method):
             raise ValueError(f"invalid probe method {self.method!r}")
+        if self.url is not None and not _LOOPBACK_URL_RE.match(self.url):
+            raise ValueError(f"invalid probe URL {self.url!r}: only http:// on the node's "
+                             "loopback (127.0.0.1, localhost, [::1])")
 
     @property
     def target(self) -> str:
@@ -65,9 +78,22 @@ class ProbeRequest:
             return self.path
         return self.path + "?" + urllib.parse.urlencode(self.query, quote_via=urllib.parse.quote)
 
+    @classmethod
+    def loopback(cls, key: str, url: str) -> ProbeRequest:
+        """A GET of ``url`` (``http://127.0.0.1:9323/metrics``) from inside the node."""
+        path = "/" + url.split("://", 1)[-1].partition("/")[2]
+        return cls(key, "GET", path.split("?", 1)[0] or "/", url=url)
+
+    @property
+    def needs_engine(self) -> bool:
+        """It goes to the engine socket (the task needs the socket mounted)."""
+        return self.url is None
+
 
 def _request_lines(i: str, r: ProbeRequest) -> list[str]:
     fifo, out, enc = f'"$d/swtp-in{i}"', f'"$d/swtp-out{i}"', f'"$d/swtp-b64{i}"'
+    if r.url is not None:
+        return [*_loopback_lines(r.url, out, f'"$d/swtp-err{i}"'), *_frame_out_lines(r, out, enc)]
     length = "Content-Length: 0\\r\\n" if r.method in ("POST", "PUT") else ""
     req = (f"{r.method} {r.target} HTTP/1.1\\r\\nHost: docker\\r\\n{length}"
            "Connection: close\\r\\n\\r\\n")
@@ -77,6 +103,13 @@ def _request_lines(i: str, r: ProbeRequest) -> list[str]:
         f"printf {shlex.quote(req.replace('%', '%%'))} >&3",
         f"docker system dial-stdio <&3 >{out} || echo 'dial-stdio failed for {r.key}' >&2",
         "exec 3>&-",
+        *_frame_out_lines(r, out, enc),
+    ]
+
+
+def _frame_out_lines(r: ProbeRequest, out: str, enc: str) -> list[str]:
+    """Print the answer in ``out`` as numbered base64 frames (see :func:`frame_lines`)."""
+    return [
         f"n=$( (base64 {out} | tr -d '\\n' | fold -w {CHUNK_CHARS}; echo) | tee {enc} "
         "| wc -l)",
         f"awk -v n=\"$n\" '{{print \"{FRAME_PREFIX} {r.key} \" NR \"/\" n \" \" $0}}' {enc}",
@@ -115,6 +148,19 @@ def probe_script(requests: Sequence[ProbeRequest], *, stay: bool = True,
     if stay:
         lines.append("trap 'exit 0' TERM; while :; do sleep 1; done")
     return "\n".join(lines) + "\n"
+
+
+def _loopback_lines(url: str, out: str, err: str) -> list[str]:
+    """Fetch ``url`` with wget into ``out`` as an HTTP answer: 200 and the body, or 502 and
+    wget's error (connection refused: no ``--metrics-addr`` on this node)."""
+    ok = shlex.quote("HTTP/1.0 200 OK\\r\\n\\r\\n")
+    bad = shlex.quote("HTTP/1.0 502 Bad Gateway\\r\\n\\r\\n")
+    return [
+        f"if wget -q -O- {shlex.quote(url)} >{out}.body 2>{err}; "
+        f"then {{ printf {ok}; cat {out}.body; }} >{out}; "
+        f"else {{ printf {bad}; cat {err}; }} >{out}; fi",
+        f"rm -f {out}.body {err}",
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -256,6 +302,18 @@ def answer_json(raw: bytes, what: str) -> Any:
         first = text.splitlines()[0] if text else ""
         raise ProbeAnswerError(f"{what}: HTTP {answer.status}" + (f": {first}" if first else ""))
     return data
+
+
+def answer_text(raw: bytes, what: str) -> str:
+    """The text of a 2xx answer; else ProbeAnswerError with the first line of the body (for
+    a loopback request: wget's error)."""
+    answer = parse_http(raw)
+    text = answer.body.decode("utf-8", "replace")
+    if answer.status >= 300:
+        first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        raise ProbeAnswerError(f"{what}: HTTP {answer.status}" + (f": {first[:200]}"
+                                                                  if first else ""))
+    return text
 
 
 def without_probe_containers(df: Any) -> Any:

@@ -37,11 +37,13 @@ class ProbePlan:
     nodes: tuple[ProbeNode, ...]
 
 
-def probe_preview(config: ProbeConfig, purpose: str, p: ProbePlan) -> Preview:
+def probe_preview(config: ProbeConfig, purpose: str, p: ProbePlan,
+                  mounts_socket: bool = True) -> Preview:
     n = len(p.targets)
     lines = [
         f"Creates a global service {p.name} running {config.image} on {n} node(s) "
-        f"with {config.socket} mounted (root on each node)"
+        + (f"with {config.socket} mounted (root on each node)" if mounts_socket
+           else "without the engine socket")
         + (", on the host network" if config.host_network else "")
         + f"; it is removed when the answers are in (at most {config.timeout_s:g}s).",
     ]
@@ -84,7 +86,8 @@ class ProbeOperation(Operation[ProbePlan]):
                 targets.append(node)
         p = ProbePlan(new_probe_name(), tuple(targets), tuple(not_covered), tuple(skipped),
                       nodes)
-        return Plan(self, probe_preview(self.config, self.purpose, p), p)
+        mounts = any(r.needs_engine for r in self.requests)
+        return Plan(self, probe_preview(self.config, self.purpose, p, mounts), p)
 
     async def execute(self, plan: Plan[ProbePlan], permit: WritePermit) -> Outcome:
         p = plan.payload
