@@ -352,3 +352,241 @@ def test_the_sweep_reaches_the_engine(backend: Backend, tmp_path: Path) -> None:
     code, err = run_cli_case(Bad([*H, "logs", "nosuch-service"], 1, ""), backend.proxy.url,
                              tmp_path)
     assert code == 1 and backend.proxy.seen(), err
+
+
+# -- the app's prompts ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Prompted:
+    """A value typed into a view's prompt: ``says`` a piece of the one line it gives (a
+    notice), None when it is taken as it is (a filter word); either way no traceback, no
+    confirmation, nothing sent."""
+
+    view: str
+    key: str
+    value: str
+    says: str | None
+    select_service: bool = False  # the backend's replicated service selected first
+    compose: str | None = None  # a compose file written for the value's {file}
+
+    def __str__(self) -> str:
+        shown = self.value if len(self.value) < 30 else self.value[:12] + "…"
+        return f"{self.view} {self.key} {shown!r}" + (f" [{self.compose}]" if self.compose else "")
+
+
+LONG = "a" * 300
+BAD_COMPOSE = {
+    "yaml": "services: [\n",
+    "unknown-key": "services:\n  web:\n    image: busybox\n    bogus: 1\n",
+    "replicas-negative": "services:\n  web:\n    image: busybox\n    deploy:\n      replicas: -1\n",
+    "replicas-text": "services:\n  web:\n    image: busybox\n    deploy:\n      replicas: abc\n",
+    "image-spaces": "services:\n  web:\n    image: 'Bad Image'\n",
+    "image-colons": "services:\n  web:\n    image: 'busybox::1'\n",
+}
+PROMPTS = [
+    # services: scale, image, update config
+    Prompted("services", "s", "-1", "replicas must be a whole number of 0 or more, not '-1'",
+             True),
+    Prompted("services", "s", "1e9", "not '1e9'", True),
+    Prompted("services", "s", "abc", "not 'abc'", True),
+    Prompted("services", "s", "", "not ''", True),
+    Prompted("services", "s", "99999999999999999999999", "replicas must be at most", True),
+    Prompted("services", "i", "busy box", "it contains a space", True),
+    Prompted("services", "i", "Busybox:1", "the repository name must be lowercase", True),
+    Prompted("services", "i", "busybox::1", "invalid image reference 'busybox::1'", True),
+    Prompted("services", "i", "::", "invalid image reference '::'", True),
+    Prompted("services", "i", LONG, "longer than 255 characters", True),
+    Prompted("services", "i", "", "invalid image reference: it is empty", True),
+    Prompted("services", "u", "parallelism=abc", "parallelism", True),
+    Prompted("services", "u", "bogus=1", "bogus", True),
+    # nodes: labels
+    Prompted("nodes", "l", "", "label"),
+    Prompted("nodes", "l", "=x", "label"),
+    Prompted("nodes", "L", "", "label"),
+    # secrets and configs: names
+    Prompted("secrets", "c", "", "a secret needs a name"),
+    Prompted("secrets", "c", "bad name", "invalid secret name 'bad name'"),
+    Prompted("secrets", "c", "-x", "invalid secret name '-x'"),
+    Prompted("secrets", "c", "a/b", "invalid secret name 'a/b'"),
+    Prompted("secrets", "c", LONG, "longer than"),
+    Prompted("configs", "c", "bad name", "invalid config name 'bad name'"),
+    # filters: a bad regex is one line (or a plain word where the filter has no regex)
+    Prompted("grid", "slash", "[", None),
+    Prompted("grid", "slash", "service:~[ label:", None),
+    Prompted("events", "slash", "~[", "["),
+    Prompted("events", "slash", "type:bogus", "bogus"),
+    Prompted("logs", "ampersand", "[", "["),
+    Prompted("logs", "ampersand", "!(a", "(a"),
+    Prompted("logs", "slash", "[", "["),
+    Prompted("logs", "f", "~[", "["),
+    Prompted("logs", "s", "soon", "soon"),
+    Prompted("logs", "e", "/nonexistent/out.log", "cannot write /nonexistent/out.log"),
+    # stacks: the deploy prompt and malformed compose files
+    Prompted("stacks", "u", "only-one-word", "give the compose file and the stack name"),
+    Prompted("stacks", "u", "/nonexistent/stack.yml st", "/nonexistent/stack.yml"),
+    Prompted("stacks", "u", "{file} -bad", "invalid stack name", compose="unknown-key"),
+    *(Prompted("stacks", "u", "{file} swtbad", says, compose=kind) for kind, says in (
+        ("yaml", "did not find expected node content"),
+        ("unknown-key", "Additional property bogus is not allowed"),
+        ("replicas-negative", "-1 overflows uint"),
+        ("replicas-text", "replicas must be a integer"),
+        ("image-spaces", "invalid image reference 'Bad Image'"),
+        ("image-colons", "invalid image reference 'busybox::1'"),
+    )),
+]
+
+
+def _open_prompt(screen: Any) -> Any:
+    from swarmtui.widgets.prompt import Prompt
+
+    return next((p for p in screen.query(Prompt) if p.is_open), None)
+
+
+async def _select_service(app: Any, pilot: Any, name: str) -> None:
+    from textual.widgets import DataTable
+
+    for _ in range(100):
+        svc = next((s for s in app.runtime.live.store.state.services.values()
+                    if s.name == name), None)
+        if svc is not None:
+            break
+        await pilot.pause(0.05)
+    assert svc is not None, f"no service {name}"
+    table = app.screen.query_one(DataTable)
+    for _ in range(100):
+        try:
+            table.move_cursor(row=table.get_row_index(svc.id))
+            break
+        except Exception:  # the row is not drawn yet
+            await pilot.pause(0.05)
+    await pilot.pause()
+
+
+async def _try_prompt(app: Any, pilot: Any, case: Prompted, backend: Backend,
+                      folder: Path) -> str | None:
+    """Type the case's value; None when all is well, else what went wrong."""
+    from swarmtui.screens.operation import ConfirmOperationScreen
+
+    app.switch_mode(case.view)
+    await pilot.pause(0.2)
+    screen = app.screen
+    if case.select_service:
+        await _select_service(app, pilot, backend.services[0])
+    value = case.value
+    if case.compose is not None:
+        path = folder / f"{case.compose}.yml"
+        path.write_text(BAD_COMPOSE[case.compose])
+        value = value.replace("{file}", str(path))
+    app.clear_notifications()
+    backend.proxy.reset()
+    await pilot.press(case.key)
+    await pilot.pause(0.1)
+    prompt = _open_prompt(screen)
+    if prompt is None:
+        return f"no prompt opened (notices: {[n.message for n in app._notifications]})"
+    prompt.value = value
+    await pilot.press("enter")
+    said: list[str] = []
+    for _ in range(100):  # a preview is a worker: its one line comes later
+        await pilot.pause(0.05)
+        said = [n.message for n in app._notifications]
+        if said or case.says is None or isinstance(app.screen, ConfirmOperationScreen):
+            break
+    problems = []
+    if app._exception is not None:
+        problems.append(f"traceback: {app._exception!r}")
+    if isinstance(app.screen, ConfirmOperationScreen):
+        problems.append("a confirmation opened")
+        await pilot.press("escape")
+    if case.says is None:
+        if said:
+            problems.append(f"expected no notice, got {said}")
+    elif len(said) != 1 or "\n" in said[0] or case.says not in said[0]:
+        problems.append(f"expected one line with {case.says!r}, got {said}")
+    if backend.proxy.mutating():
+        problems.append(f"sent {backend.proxy.mutating()}")
+    for _ in range(4):  # close what is still open, as a user would
+        if app.screen is screen and _open_prompt(screen) is None:
+            break
+        await pilot.press("escape")
+        await pilot.pause(0.05)
+    if app.screen is not screen:
+        app.switch_mode(case.view)
+    return "; ".join(problems) or None
+
+
+async def _typed_volume_confirmation_wrong(app: Any, pilot: Any, backend: Backend) -> str | None:
+    """The volume prune's typed confirmation, typed wrong: the dialog's error line and one
+    notice, and nothing sent."""
+    from test_disk_ui import CHOICE_KEYS
+    from textual.widgets import Input
+
+    from swarmtui.screens.confirm_prune import PruneChooser
+    from swarmtui.screens.operation import ConfirmOperationScreen
+
+    app.switch_mode("disk")
+    for _ in range(100):
+        await pilot.pause(0.1)
+        if all(e.df.usage for e in app.runtime.fleet.engines):
+            break
+    app.clear_notifications()
+    backend.proxy.reset()
+    await pilot.press("p")
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if isinstance(app.screen, PruneChooser):
+            break
+    await pilot.press(*CHOICE_KEYS["volumes"], "enter")
+    for _ in range(200):
+        await pilot.pause(0.05)
+        if isinstance(app.screen, ConfirmOperationScreen):
+            break
+    dialog = app.screen
+    if not isinstance(dialog, ConfirmOperationScreen):
+        return f"no confirmation opened ({[n.message for n in app._notifications]})"
+    if not dialog.typed:
+        await pilot.press("escape")
+        return "the volume prune did not ask for a typed name"
+    dialog.query_one("#confirm-typed", Input).value = "not-the-engine"
+    await pilot.press("enter")
+    await pilot.pause(0.2)
+    problems = []
+    wrong = dialog.query_one("#confirm-typed-wrong")
+    if not wrong.display:
+        problems.append("no error line under the typed name")
+    said = [n.message for n in app._notifications]
+    if len(said) != 1 or "exactly to confirm" not in said[0]:
+        problems.append(f"notices: {said}")
+    await pilot.click("#confirm-yes")  # disabled: nothing may happen
+    await pilot.pause(0.2)
+    if app.screen is dialog:
+        await pilot.press("escape")
+    if backend.proxy.mutating():
+        problems.append(f"sent {backend.proxy.mutating()}")
+    return "; ".join(problems) or None
+
+
+async def test_malformed_prompt_values_are_one_line_and_change_nothing(
+        backend: Backend, tmp_path: Path) -> None:
+    from uistate import make_app
+
+    from swarmtui.engine.client import EngineClient
+    from swarmtui.engine.disk import DiskFleet
+    from swarmtui.engine.live import LiveSwarm
+    from swarmtui.engine.target import resolve_target
+
+    target = resolve_target(host=backend.proxy.url, env={})
+    app = make_app(LiveSwarm(EngineClient(target)),
+                   disk=DiskFleet.from_targets(target, ()), start_mode="grid")
+    failures: dict[str, str] = {}
+    async with app.run_test(size=(160, 50)) as pilot:
+        await app.runtime.live.wait_full_state(20)
+        await pilot.pause(0.3)
+        for case in PROMPTS:
+            problem = await _try_prompt(app, pilot, case, backend, tmp_path)
+            if problem:
+                failures[str(case)] = problem
+        problem = await _typed_volume_confirmation_wrong(app, pilot, backend)
+        if problem:
+            failures["disk: volume prune, typed name wrong"] = problem
+        assert app._exception is None
+    assert failures == {}
