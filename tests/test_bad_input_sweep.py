@@ -286,6 +286,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
         clean_swarm(lab)
         lab.docker("service", "create", "--name", "swt-bad-web", "--replicas", "2",
                    "--no-resolve-image", "--detach", "busybox:lab", "sleep", "3600")
+        lab.docker("volume", "create", "swt-bad-volume")  # so a volume prune asks for a name
         try:
             with CountingProxy(lab.manager.sock) as proxy:
                 yield Backend("lab", proxy, ("swt-bad-web",))
