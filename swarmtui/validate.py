@@ -13,6 +13,8 @@ import math
 import re
 from collections.abc import Mapping
 
+from swarmtui.model.imageref import image_ref_problem
+
 LOG_LINES_ENV = "SWARMTUI_LOG_LINES"
 LOG_LINES_RANGE = (100, 10_000_000)  # the pane keeps at least 100; the top bounds memory
 SIZE_COLS = (20, 1000)
@@ -91,15 +93,17 @@ def engine_name(name: str, where: str) -> str:
 
 PROBE_IMAGE_ENV = "SWARMTUI_PROBE_IMAGE"
 PROBE_SOCKET_ENV = "SWARMTUI_PROBE_SOCKET"
-_IMAGE_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._/:@+-]*")
 
 
 def probe_image(text: str, where: str) -> str:
-    """A node probe's image reference (``docker:cli``, ``registry:5000/team/cli:27``)."""
+    """A node probe's image reference (``docker:cli``, ``registry:5000/team/cli:27``), by
+    the engine's own grammar: a reference it would refuse must not reach a service create."""
     value = text.strip()
-    if not _IMAGE_RE.fullmatch(value):
-        raise InputError(f"invalid {where} {_one_line(text)}: an image reference such as "
-                         "docker:cli")
+    problem = image_ref_problem(value)
+    if problem is not None:
+        why = problem.partition(": ")[2] if ": " in problem else problem
+        raise InputError(f"invalid {where} {_one_line(text)}: {why} (an image reference such "
+                         "as docker:cli)")
     return value
 
 
@@ -128,4 +132,13 @@ def probe_socket(text: str, where: str) -> str:
             or "," in value:
         raise InputError(f"invalid {where} {_one_line(text)}: an absolute path on every "
                          "node, e.g. /var/run/docker.sock")
+    return value
+
+
+def not_empty(text: str, where: str) -> str:
+    """A name that selects something (``--node``, ``--engine-name``), stripped: an empty one
+    must not quietly select the default instead."""
+    value = text.strip()
+    if not value:
+        raise InputError(f"invalid {where} {_one_line(text)}: it is empty")
     return value

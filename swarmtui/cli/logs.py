@@ -192,7 +192,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
         try:
             since_ns = parse_since(args.since, time.time_ns(), local_offset_s=_local_offset_s())
         except ValueError as exc:
-            raise CliError(str(exc), 2) from exc
+            # The duration parser's message does not say which flag it read.
+            text = str(exc) if "--since" in str(exc) else f"--since: {exc}"
+            raise CliError(text, 2) from exc
     try:
         tail = parse_tail(args.tail)
     except ValueError as exc:

@@ -50,6 +50,7 @@ from swarmtui.ops.probe import ProbeOperation, ProbeResult
 from swarmtui.ops.prune import PruneOperation
 from swarmtui.ops.prune_nodes import PruneNodesOperation
 from swarmtui.settings import Scope, Settings
+from swarmtui.validate import not_empty
 
 NAME = "prune"
 SCOPE = Scope(engines=True, app_env=False)
@@ -78,19 +79,28 @@ def register(sub: Any) -> None:
     )
     where = pr.add_mutually_exclusive_group()
     where.add_argument(
-        "--engine-name", metavar="NAME", help="the engine to prune (name, node hostname or node ID)"
+        "--engine-name", metavar="NAME", type=arg_type(_engine_name),
+        help="the engine to prune (name, node hostname or node ID)",
     )
     where.add_argument("--all-engines", action="store_true", help="prune on every reachable engine")
     where.add_argument("--all-nodes", action="store_true",
                        help="prune on every swarm node, through probe services on the swarm "
                        "(created and removed again; asks first)")
-    where.add_argument("--node", metavar="NAME",
+    where.add_argument("--node", metavar="NAME", type=arg_type(_node_name),
                        help="prune on one swarm node (hostname or ID), through a probe unless "
                        "an engine is configured for it")
     pr.add_argument("--probe-timeout", type=arg_type(probe_timeout), default=None,
                     metavar="SECONDS",
                     help=f"--all-nodes/--node: wait this long for every node's answer "
                     f"(default {DEFAULT_PROBE_TIMEOUT_S:g})")
+
+
+def _engine_name(text: str) -> str:
+    return not_empty(text, "--engine-name")
+
+
+def _node_name(text: str) -> str:
+    return not_empty(text, "--node")
 
 
 def prune_options(args: argparse.Namespace) -> PruneOptions:

@@ -26,6 +26,7 @@ Spec = dict[str, Any]
 ORDERS: Final = ("stop-first", "start-first")
 FAILURE_ACTIONS: Final = ("pause", "continue", "rollback")
 _WHOLE: Final = re.compile(r"^\+?[0-9]+$")
+MAX_REPLICAS: Final = 2**64 - 1
 
 
 def service_mode(spec: Mapping[str, Any]) -> str:
@@ -51,6 +52,8 @@ def parse_replicas(text: str) -> int:
     value = text.strip()
     if not _WHOLE.match(value):
         raise ValueError(f"replicas must be a whole number of 0 or more, not {value!r}")
+    if int(value) > MAX_REPLICAS:  # the engine's field is a uint64: it would refuse the update
+        raise ValueError(f"replicas must be at most {MAX_REPLICAS}, not {value!r}")
     return int(value)
 
 

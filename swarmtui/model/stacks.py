@@ -300,3 +300,39 @@ def compose_service_names(text: str) -> tuple[str, ...]:
         if indent == level:
             names.append(match.group("key").strip("\"'"))
     return tuple(names)
+
+
+def compose_service_images(text: str) -> tuple[tuple[str, str], ...]:
+    """``(service, image)`` for each service of a compose file that names an image, read the
+    way :func:`compose_service_names` reads (block style, as ``docker stack config`` prints
+    it): the preview refuses a reference the engine would refuse on create."""
+    found: list[tuple[str, str]] = []
+    inside = False
+    level: int | None = None
+    service: str | None = None
+    child: int | None = None  # the indent of a service's own keys
+    for raw in text.splitlines():
+        line = raw.split(" #", 1)[0].rstrip()
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _KEY_RE.match(line)
+        indent = len(line) - len(line.lstrip())
+        if indent == 0:
+            inside = match is not None and match.group("key") == "services"
+            level, service = None, None
+            continue
+        if not inside or match is None:
+            continue
+        if level is None:
+            level = indent
+        if indent == level:
+            service, child = match.group("key").strip("\"'"), None
+            continue
+        if child is None:
+            child = indent
+        if service is not None and indent == child and match.group("key") == "image":
+            value = line[match.end():].strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            found.append((service, value))
+    return tuple(found)

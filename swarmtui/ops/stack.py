@@ -26,8 +26,9 @@ from pathlib import Path
 from swarmtui.engine.client import EngineError, WritePermit
 from swarmtui.engine.stacks import list_stack_objects, list_stack_services
 from swarmtui.engine.target import EngineTarget
+from swarmtui.model.imageref import image_ref_problem
 from swarmtui.model.jsonval import as_int, as_map, as_str
-from swarmtui.model.stacks import StackObject, compose_service_names
+from swarmtui.model.stacks import StackObject, compose_service_images, compose_service_names
 from swarmtui.model.types import STACK_LABEL
 from swarmtui.ops.base import Operation, Outcome, Plan, Preview
 from swarmtui.ops.service import ServiceClient
@@ -182,11 +183,14 @@ def cli_environment(target: EngineTarget, base: Mapping[str, str] | None = None
 
 
 def error_line(stderr: str, stdout: str, returncode: int) -> str:
-    """The CLI's own error, in one line."""
+    """The CLI's own error, in one line (a line that ends in ``:`` with the next one, as in
+    ``decoding failed due to the following error(s):`` and the error)."""
     for text in (stderr, stdout):
-        for line in text.splitlines():
-            if line.strip():
-                return line.strip()
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if lines:
+            if lines[0].endswith(":") and len(lines) > 1:
+                return f"{lines[0]} {lines[1]}"
+            return lines[0]
     return f"docker exited with status {returncode}"
 
 
@@ -280,6 +284,11 @@ class DeployStack(Operation[DeployRequest]):
         if code != 0 and not _unsupported(err):
             raise EngineError(f"{self.compose_file}: {error_line(err, out, code)}")
         names = compose_service_names(out if checked else text)
+        for service, image in compose_service_images(out if checked else text):
+            # The CLI sends any image string on to the engine, which refuses it on create.
+            problem = image_ref_problem(image)
+            if problem is not None:
+                raise EngineError(f"{self.compose_file}: services.{service}.image: {problem}")
         existing = {name for _, name, _ in
                     _service_entries(await list_stack_services(self.client, self.stack))}
         full = tuple(f"{self.stack}_{n}" for n in names)
