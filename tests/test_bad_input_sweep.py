@@ -176,6 +176,28 @@ SWEEP = [
     Bad([*H, "rollout", "status", "x", "--interval", "0.1"], 2, "invalid --interval '0.1'"),
     Bad([*H, "rollout", "status", "x", "--interval", "60"], 2, "invalid --interval '60'"),
     Bad([*H, "rollout", "status", "x", "--interval", ""], 2, "invalid seconds ''"),
+    # -- kiosk, metrics ---------------------------------------------------------------------
+    Bad(["--kiosk=1", "df"], 2, "argument --kiosk: ignored explicit argument '1'"),
+    Bad([*H, "--kiosk", "serve"], 2, "kiosk.seconds must be a number above 0",
+        config="[kiosk]\nseconds = 0\n"),
+    Bad([*H, "--kiosk", "serve"], 2, "kiosk.views must be a list of strings",
+        config='[kiosk]\nviews = "grid"\n'),
+    Bad([*H, "--kiosk", "serve"], 2, "is not a regular expression",
+        config='[kiosk]\nredact = ["("]\n'),
+    Bad([*H, "--metrics", "nodeonly", "df"], 2, "invalid --metrics 'nodeonly': use NODE=HOST:PORT"),
+    Bad([*H, "--metrics", "n1=:x", "df"], 2, "invalid --metrics n1 ':x'"),
+    Bad([*H, "df"], 2, "metrics.n1 must be a string", config="[metrics]\nn1 = 9323\n"),
+    # -- serve ------------------------------------------------------------------------------
+    Bad([*H, "serve", "--bind", "0.0.0.0"], 2, "refusing to serve on 0.0.0.0, which is not "
+        "loopback, without --public"),
+    Bad([*H, "serve", "--bind", "nosuch..host"], 2, "refusing to serve on nosuch..host"),
+    Bad([*H, "serve", "--port", "99999"], 2, "argument --port: invalid port '99999'"),
+    Bad([*H, "serve", "--port", "http"], 2, "argument --port: invalid port 'http'"),
+    Bad([*H, "serve", "--public=1"], 2, "argument --public: ignored explicit argument '1'"),
+    Bad([*H, "serve", "--public-url", "garbage"], 2, "argument --public-url: invalid URL"),
+    Bad([*H, "serve", "--public-url", "ftp://x/"], 2, "argument --public-url: invalid URL"),
+    Bad([*H, "serve", "--allow-writes=1"], 2,
+        "argument --allow-writes: ignored explicit argument '1'"),
 ]
 
 

@@ -15,6 +15,7 @@ import ipaddress
 import shlex
 import socket
 import sys
+import urllib.parse
 from typing import Any
 
 from swarmtui.cli.common import PROG, CliError, check_kiosk_views, engine_target, preflight
@@ -37,6 +38,17 @@ def _port(text: str) -> int:
     return port
 
 
+def _public_url(text: str) -> str:
+    """What browsers are sent to: an http(s) URL with a host (textual-serve builds the page's
+    websocket and asset addresses from it, so anything else gives a blank page per tab)."""
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or text != text.strip() \
+            or parts.query or parts.fragment:
+        raise argparse.ArgumentTypeError(
+            f"invalid URL {text!r}: use http://HOST[:PORT][/PATH] or https://…")
+    return text.rstrip("/")
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser(
         NAME, help="serve the dashboard to web browsers (textual-serve)",
@@ -51,7 +63,7 @@ def register(sub: Any) -> None:
     p.add_argument("--public", action="store_true",
                    help="allow listening on an address other hosts can reach (no "
                    "authentication: anyone who reaches it sees the swarm)")
-    p.add_argument("--public-url", metavar="URL",
+    p.add_argument("--public-url", metavar="URL", type=_public_url,
                    help="the URL browsers use, when it is not http://ADDRESS:PORT")
     p.add_argument("--allow-writes", action="store_true",
                    help="let the served dashboards change the swarm (read-only by default)")
@@ -88,6 +100,8 @@ def app_argv(args: argparse.Namespace, settings: Settings) -> list[str]:
         argv += ["--probe-image", args.probe_image]
     if args.probe_socket:
         argv += ["--probe-socket", args.probe_socket]
+    for metrics in getattr(args, "metrics", None) or ():
+        argv += ["--metrics", metrics]
     return argv
 
 
