@@ -37,7 +37,7 @@ class ProbePlan:
     nodes: tuple[ProbeNode, ...]
 
 
-def probe_preview(config: ProbeConfig, purpose: str, p: ProbePlan) -> Preview:
+def probe_preview(config: ProbeConfig, purpose: str, p: ProbePlan, note: str = "") -> Preview:
     n = len(p.targets)
     lines = [
         f"Creates a global service {p.name} running {config.image} on {n} node(s) "
@@ -48,6 +48,8 @@ def probe_preview(config: ProbeConfig, purpose: str, p: ProbePlan) -> Preview:
     lines += [f"  probe   {t.hostname}" for t in p.targets]
     lines += [f"  direct  {t.hostname} (an engine is configured for it)" for t in p.skipped]
     lines += [f"  not covered  {t.hostname}: {why}" for t, why in p.not_covered]
+    if note:
+        lines += ["", note]
     return Preview(
         title=f"Probe {n} node(s) for {purpose}",
         blocks=("\n".join(lines) + "\n",),
@@ -61,12 +63,13 @@ class ProbeOperation(Operation[ProbePlan]):
 
     def __init__(self, client: EngineClient, config: ProbeConfig,
                  requests: Sequence[ProbeRequest], *, purpose: str,
-                 skip_node_ids: Sequence[str] = ()) -> None:
+                 skip_node_ids: Sequence[str] = (), note: str = "") -> None:
         self.client = client
         self.config = config
         self.requests = tuple(requests)
         self.purpose = purpose
         self.skip_node_ids = frozenset(skip_node_ids)
+        self.note = note  # a line the preview adds (what confirming also agrees to)
         self.title = f"Probe nodes for {purpose}"
 
     async def plan(self) -> Plan[ProbePlan]:
@@ -84,7 +87,7 @@ class ProbeOperation(Operation[ProbePlan]):
                 targets.append(node)
         p = ProbePlan(new_probe_name(), tuple(targets), tuple(not_covered), tuple(skipped),
                       nodes)
-        return Plan(self, probe_preview(self.config, self.purpose, p), p)
+        return Plan(self, probe_preview(self.config, self.purpose, p, self.note), p)
 
     async def execute(self, plan: Plan[ProbePlan], permit: WritePermit) -> Outcome:
         p = plan.payload
