@@ -257,6 +257,8 @@ class DiskScreen(SwarmScreen):
             self.query_one("#disk-panels", VerticalScroll).mount_all(
                 new, before="#disk-uncovered")
             panels += new
+            # Drawn again once laid out: more panels may bring a scrollbar, less room.
+            self.call_after_refresh(self.render_panels)
         for panel in panels[count:]:
             panel.remove()
         return panels[:count]
@@ -418,7 +420,9 @@ class DiskScreen(SwarmScreen):
         if engine is None:
             self.notify("No engine to prune on.", severity="error")
             return
-        why_not = _cannot_prune(engine.snapshot())
+        shown = self.fleet.store.state.engines
+        why_not = _cannot_prune(shown[self.selected] if self.selected < len(shown)
+                                else engine.snapshot())
         if why_not:
             self.notify(f"Cannot prune on {engine.name}: {why_not}", severity="error")
             return
