@@ -190,3 +190,43 @@ def test_disk_after_probe_snapshot(snap_compare, size: tuple[int, int]) -> None:
 
 def test_preview_note_is_what_the_screen_says() -> None:
     assert "R" in PROBE_NOTE and "without asking again" in PROBE_NOTE
+
+
+# -- leftovers of a killed run, removed when the app connects ---------------------------------
+
+def _leave_probes(sim: ThreadedSim) -> None:
+    """An expired probe service (a killed run's) and a live one (another swarmtui's)."""
+    import time
+
+    from swarmtui.engine.probe import DF_REQUESTS, NodeProbe, ProbeConfig
+
+    expired = NodeProbe(None, ProbeConfig(), DF_REQUESTS, name="swarmtui-probe-dead0001",  # type: ignore[arg-type]
+                        clock=lambda: 1_000.0).service_spec()
+    running = NodeProbe(None, ProbeConfig(), DF_REQUESTS, name="swarmtui-probe-live0001",  # type: ignore[arg-type]
+                        clock=time.time).service_spec()
+    sim.call(sim.cluster.create_service, expired)
+    sim.call(sim.cluster.create_service, running)
+
+
+async def test_expired_leftover_probes_are_removed_on_connect(sim: ThreadedSim) -> None:
+    _leave_probes(sim)
+    app = demo_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: any("leftover" in n for n in notices(app)), "a notice")
+        assert ("Removed 1 leftover probe service(s) of an earlier run: swarmtui-probe-dead0001."
+                in notices(app))
+        assert sim.probe_services() == ["swarmtui-probe-live0001"]  # not expired: left alone
+        # Neither was ever shown as the user's.
+        assert not any(s.name.startswith("swarmtui-probe-")
+                       for s in app.runtime.live.store.state.services.values())
+
+
+async def test_read_only_only_says_leftovers_exist(sim: ThreadedSim) -> None:
+    _leave_probes(sim)
+    app = demo_app(sim, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: any("leftover" in n for n in notices(app)), "a notice")
+        assert ("Leftover probe service(s) of an earlier run remain: swarmtui-probe-dead0001 "
+                "(read-only: not removed)." in notices(app))
+        assert sorted(sim.probe_services()) == ["swarmtui-probe-dead0001",
+                                                "swarmtui-probe-live0001"]
