@@ -32,9 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from labtools import docker, lab_lock
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def timed(argv: list[str], env: dict[str, str]) -> float:

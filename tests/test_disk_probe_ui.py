@@ -212,7 +212,8 @@ async def test_expired_leftover_probes_are_removed_on_connect(sim: ThreadedSim) 
     _leave_probes(sim)
     app = demo_app(sim)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: any("leftover" in n.lower() for n in notices(app)), "a notice")
+        await wait_for(pilot, lambda: any("leftover" in n.lower() for n in notices(app)),
+                       "a notice")
         assert ("Removed 1 leftover probe service(s) of an earlier run: swarmtui-probe-dead0001."
                 in notices(app))
         assert sim.probe_services() == ["swarmtui-probe-live0001"]  # not expired: left alone
@@ -225,7 +226,8 @@ async def test_read_only_only_says_leftovers_exist(sim: ThreadedSim) -> None:
     _leave_probes(sim)
     app = demo_app(sim, read_only=True)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: any("leftover" in n.lower() for n in notices(app)), "a notice")
+        await wait_for(pilot, lambda: any("leftover" in n.lower() for n in notices(app)),
+                       "a notice")
         assert ("Leftover probe service(s) of an earlier run remain: swarmtui-probe-dead0001 "
                 "(read-only: not removed)." in notices(app))
         assert sorted(sim.probe_services()) == ["swarmtui-probe-dead0001",
