@@ -16,15 +16,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import partial
 
-from textual import events
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.theme import Theme
 
+from swarmtui.engine.client import EngineError
 from swarmtui.messages import OpenLogs, ShowInGrid, StateChanged, ViewRequest
 from swarmtui.model.state import EMPTY_STATE, ClusterState
+from swarmtui.ops.probe import LeftoverProbeCleanup
 from swarmtui.paths import stylesheets
 from swarmtui.runtime import Runtime
 from swarmtui.screens.base import SwarmScreen
@@ -95,6 +97,7 @@ class SwarmApp(App[None]):
             self.bind(spec.key, f"switch_mode('{spec.name}')", description=spec.name.title(),
                       show=False)
         self._unsubscribe: object = None
+        self._leftovers_checked = False
 
     def on_mount(self) -> None:
         self._follow_runtime()
@@ -149,6 +152,32 @@ class SwarmApp(App[None]):
     def on_state_changed(self, _: StateChanged) -> None:
         with self.batch_update():
             self.state = self.shown_state()
+        if not self._leftovers_checked and self.state.is_swarm_manager:
+            self._leftovers_checked = True
+            self.remove_leftover_probes()
+
+    @work(exclusive=True, group="leftover-probes")
+    async def remove_leftover_probes(self) -> None:
+        """Once connected to a manager: node probe services a killed run left behind, whose
+        time is up, are removed through the executor without asking (they are swarmtui's
+        own and expired: see LeftoverProbeCleanup); read-only only says they exist."""
+        executor = self.runtime.executor
+        operation = LeftoverProbeCleanup(self.runtime.live.client)
+        try:
+            plan = await executor.plan(operation)
+            if plan.preview.empty:
+                return
+            if not executor.can_execute:
+                names = ", ".join(name for _, name in plan.payload)
+                self.notify(f"Leftover probe service(s) of an earlier run remain: {names} "
+                            "(read-only: not removed).", severity="warning")
+                return
+            outcome = await executor.execute(plan)
+        except EngineError as exc:
+            self.notify(f"Leftover probe services: {exc}", severity="warning")
+            return
+        for line in (*outcome.notes, *outcome.errors):
+            self.notify(line[:1].upper() + line[1:] + ".")
 
     def shown_state(self) -> ClusterState:
         """The store's snapshot as the screens may show it (redacted on a wall; unchanged

@@ -87,3 +87,56 @@ def test_convergence_signals() -> None:
                                         else v for v in s.services.values()), 12))
     assert not service_converged(scaling, [])
     assert services_needing_attention(s2) == [peer.id]
+
+
+# -- swarmtui's node probes never enter a snapshot -------------------------------------------
+
+def _probe_json() -> tuple[dict, list[dict]]:
+    """A probe service and its tasks as the engine lists them (engine/probe.py's spec)."""
+    labels = {"swarmtui.probe": "1", "swarmtui.probe.expires": "1900000000"}
+    svc = {"ID": "probesvc1", "Version": {"Index": 50},
+           "Spec": {"Name": "swarmtui-probe-0a1b2c3d", "Labels": labels, "Mode": {"Global": {}},
+                    "TaskTemplate": {"ContainerSpec": {"Image": "docker:cli",
+                                                       "Labels": {"swarmtui.probe": "1"}}}}}
+    tasks = [{"ID": f"probetask{i}", "Version": {"Index": 51 + i}, "ServiceID": "probesvc1",
+              "NodeID": f"node{i}", "DesiredState": "running",
+              "Status": {"State": "running"},
+              "Spec": {"ContainerSpec": {"Image": "docker:cli",
+                                         "Labels": {"swarmtui.probe": "1"}}}}
+             for i in range(3)]
+    return svc, tasks
+
+
+def test_probe_services_and_tasks_are_hidden() -> None:
+    s = _loaded()
+    svc, tasks = _probe_json()
+    user_services = parse.parse_services(load_fixture("v1.41", "services_status.json"))
+    listed = (*user_services, parse.parse_service(svc))
+    s2 = reduce(s, ServicesListed(listed, 10))
+    assert "probesvc1" not in s2.services
+    assert set(s2.services) == {x.id for x in user_services}
+    user_tasks = parse.parse_tasks(load_fixture("v1.41", "tasks_w8.json"))
+    s3 = reduce(s2, TasksListed((*user_tasks, *parse.parse_tasks(tasks)), 11))
+    assert not any(t.service_id == "probesvc1" for t in s3.tasks.values())
+    assert set(s3.tasks) == {t.id for t in user_tasks}
+    # A partial listing of the probe's own service (before its service was listed) too.
+    s4 = reduce(s3, TasksListed(tuple(parse.parse_tasks(tasks)), 12, frozenset({"probesvc1"})))
+    assert s4.tasks is s3.tasks
+
+
+def test_probe_listing_keeps_identity() -> None:
+    """A listing that differs only by a probe is no change: the views repaint nothing."""
+    s = _loaded()
+    svc, tasks = _probe_json()
+    services = parse.parse_services(load_fixture("v1.41", "services_status.json"))
+    s2 = reduce(s, ServicesListed((*services, parse.parse_service(svc)), 10))
+    assert s2.services is s.services
+    all_tasks = parse.parse_tasks(load_fixture("v1.41", "tasks_w8.json"))
+    s3 = reduce(s2, TasksListed((*all_tasks, *parse.parse_tasks(tasks)), 3))
+    assert s3.tasks is s2.tasks
+
+
+def test_task_probe_flag_from_its_container_labels() -> None:
+    _, tasks = _probe_json()
+    assert all(t.probe for t in parse.parse_tasks(tasks))
+    assert not any(t.probe for t in parse.parse_tasks(load_fixture("v1.41", "tasks_w8.json")))

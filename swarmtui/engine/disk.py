@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from swarmtui.engine.client import EngineClient, EngineError, WritePermit
+from swarmtui.engine.probe import AnsweredTransport, NodeAnswer
 from swarmtui.engine.store import Store, SwarmStore
 from swarmtui.engine.target import EngineTarget, TargetError, address_target, resolve_target
 from swarmtui.model.disk.engine_state import (
@@ -451,10 +452,15 @@ class EngineSnapshot:
     df: DfState = DfState()
     connect_error: str | None = None
     duplicate_of: str | None = None
+    probed_ns: int | None = None  # read through a node probe at this time (source "probe")
 
     @property
     def reachable(self) -> bool:
         return self.identity is not None and self.connect_error is None
+
+    @property
+    def probed(self) -> bool:
+        return self.probed_ns is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,6 +473,9 @@ class FleetState:
     uncovered: tuple[SwarmNodeRef, ...] = ()
     config_error: str | None = None
     interval_s: float = 0.0
+    # node ID -> why the last node probe could not cover it (drained, paused, down, old)
+    not_probed: tuple[tuple[str, str], ...] = ()
+    probing: bool = False
 
     @property
     def active(self) -> tuple[EngineSnapshot, ...]:
@@ -570,6 +579,8 @@ class DiskEngine:
         self._df_task: asyncio.Task[DiskUsage] | None = None
         self._prune_lock = asyncio.Lock()
         self._listeners: list[Listener] = []
+        # The swarm node a probe read this engine's answers from ("" for a configured one).
+        self.probe_node_id = ""
 
     # -- identity -----------------------------------------------------------------------
     @property
@@ -879,6 +890,15 @@ class DiskFleet:
         self._seen_prune_ns = -1
         self._seen_events: object = None
         self._unfollow: Callable[[], None] | None = None
+        # The last node probe's answers, one DiskEngine over each (AnsweredTransport), when
+        # they were read, and why the nodes it could not reach stay uncovered.
+        self.probed: list[DiskEngine] = []
+        self.probed_ns: int | None = None
+        self.not_probed: dict[str, str] = {}
+        self.probing = False
+        # The user confirmed a probe preview that said R re-probes without asking again,
+        # for the rest of this session (the fleet lives as long as the app).
+        self.probe_confirmed = False
         for e in self.engines:
             e.subscribe(self._changed)
         self._changed()
@@ -936,14 +956,61 @@ class DiskFleet:
         return self.store.subscribe(lambda _state: listener())
 
     def snapshot(self) -> FleetState:
-        """The fleet as it is now, frozen."""
+        """The fleet as it is now, frozen: the configured engines, then the probed nodes no
+        configured engine covers (one engine configured directly wins for its node)."""
         nodes = self._swarm_nodes or self.nodes
+        probed = self.shown_probed()
+        probed_ids = {e.probe_node_id for e in probed}
         return FleetState(
-            engines=tuple(e.snapshot() for e in self.engines),
-            uncovered=tuple(self.uncovered(nodes)),
+            engines=(*(e.snapshot() for e in self.engines),
+                     *(replace(e.snapshot(), probed_ns=self.probed_ns) for e in probed)),
+            uncovered=tuple(n for n in self.uncovered(nodes) if n.id not in probed_ids),
             config_error=self.config_error,
             interval_s=self.interval_s,
+            not_probed=tuple(sorted(self.not_probed.items())),
+            probing=self.probing,
         )
+
+    # -- node probes --------------------------------------------------------------------
+    def shown_probed(self) -> list[DiskEngine]:
+        """Probed nodes no configured engine covers (those are shown by their engine)."""
+        covered = self.covered_ids()
+        return [e for e in self.probed if e.probe_node_id not in covered]
+
+    def all_engines(self) -> list[DiskEngine]:
+        """Every engine the disk screen shows a panel for, in :meth:`snapshot`'s order."""
+        return [*self.engines, *self.shown_probed()]
+
+    def set_probing(self, probing: bool) -> None:
+        self.probing = probing
+        self._changed()
+
+    async def apply_probe(self, answers: Sequence[NodeAnswer], not_probed: Mapping[str, str],
+                          *, clock_ns: Callable[[], int] = time.time_ns) -> None:
+        """Take a probe run's answers: each node's answers become a :class:`DiskEngine` over
+        an :class:`AnsweredTransport` (same parsers and arithmetic as a configured engine;
+        a node whose probe failed shows that error); they replace the previous run's."""
+        engines = []
+        for answer in answers:
+            engine = DiskEngine(AnsweredTransport(answer), name=answer.node.hostname or None,
+                                source="probe", clock_ns=clock_ns)
+            engine.probe_node_id = answer.node.id
+            engines.append(engine)
+
+        async def read(engine: DiskEngine) -> None:
+            with contextlib.suppress(EngineError):  # kept in the engine's state, shown
+                await engine.connect()
+                await engine.disk_usage()
+
+        await asyncio.gather(*(read(e) for e in engines))
+        old, self.probed = self.probed, engines
+        self.probed_ns = clock_ns()
+        self.not_probed = dict(not_probed)
+        for e in engines:
+            e.subscribe(self._changed)
+        for e in old:
+            await e.close()
+        self._changed()
 
     def _changed(self) -> None:
         """Publish a new snapshot when anything shown differs (else keep the old object)."""
@@ -999,7 +1066,7 @@ class DiskFleet:
         if self._unfollow is not None:
             self._unfollow()
             self._unfollow = None
-        for e in self.engines:
+        for e in (*self.engines, *self.probed):
             await e.close()
 
     async def connect_all(self) -> None:
@@ -1052,6 +1119,13 @@ class DiskFleet:
         for e in self.active_engines():
             if e.matches(name):
                 return e
+        return None
+
+    def manager_client(self) -> EngineClient | None:
+        """The client of a reachable manager engine (node probes run there), or None."""
+        mgr = self.manager()
+        if mgr is not None and isinstance(mgr.transport, ClientTransport):
+            return mgr.transport.client
         return None
 
     def manager(self) -> DiskEngine | None:

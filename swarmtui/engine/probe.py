@@ -118,6 +118,35 @@ class ProbeRun:
     leftovers_removed: tuple[str, ...] = ()
 
 
+async def expired_probe_services(client: EngineClient, now: float) -> list[tuple[str, str]]:
+    """(ID, name) of the probe services whose time is up at ``now`` (unix seconds): runs
+    killed before their ``finally``. A read; raises EngineError."""
+    params = {"filters": json.dumps({"label": [f"{PROBE_LABEL}=1"]})}
+    out = []
+    for svc in await client.request("GET", "services", params) or []:
+        spec = svc.get("Spec") or {}
+        labels = spec.get("Labels") or {}
+        try:
+            expires = float(labels.get(EXPIRES_LABEL, ""))
+        except ValueError:
+            expires = 0.0  # not one of ours as we write them: its time is up
+        if expires <= now:
+            out.append((str(svc["ID"]), str(spec.get("Name") or svc["ID"])))
+    return out
+
+
+async def remove_probe_services(client: EngineClient, services: Sequence[tuple[str, str]],
+                                permit: WritePermit) -> list[str]:
+    """Remove ``(ID, name)`` probe services; returns the names removed (one already gone,
+    or being removed, is skipped)."""
+    removed = []
+    for service_id, name in services:
+        with contextlib.suppress(EngineError):
+            await client.request("DELETE", f"services/{service_id}", permit=permit)
+            removed.append(name)
+    return removed
+
+
 def new_probe_name() -> str:
     return NAME_PREFIX + secrets.token_hex(4)
 
@@ -182,23 +211,8 @@ class NodeProbe:
     async def cleanup_leftovers(self, permit: WritePermit) -> list[str]:
         """Remove probe services whose time is up (runs killed before their ``finally``);
         returns their names. Raises EngineError."""
-        params = {"filters": json.dumps({"label": [f"{PROBE_LABEL}=1"]})}
-        services = await self.client.request("GET", "services", params)
-        now = self.clock()
-        removed = []
-        for svc in services or []:
-            spec = svc.get("Spec") or {}
-            labels = spec.get("Labels") or {}
-            try:
-                expires = float(labels.get(EXPIRES_LABEL, ""))
-            except ValueError:
-                expires = 0.0  # not one of ours as we write them: its time is up
-            if expires > now:
-                continue
-            with contextlib.suppress(EngineError):  # already gone, or being removed
-                await self.client.request("DELETE", f"services/{svc['ID']}", permit=permit)
-                removed.append(str(spec.get("Name") or svc["ID"]))
-        return removed
+        return await remove_probe_services(
+            self.client, await expired_probe_services(self.client, self.clock()), permit)
 
     # -- a run --------------------------------------------------------------------------
     async def run(self, nodes: Sequence[ProbeNode], permit: WritePermit,

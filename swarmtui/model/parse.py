@@ -15,6 +15,7 @@ from swarmtui.model.jsonval import as_int as _int
 from swarmtui.model.jsonval import as_labels as _labels
 from swarmtui.model.jsonval import as_map as _map
 from swarmtui.model.jsonval import as_str as _str
+from swarmtui.model.probe import PROBE_LABEL
 from swarmtui.model.types import (
     EngineEvent,
     EngineInfo,
@@ -236,6 +237,7 @@ def parse_task(raw: Json) -> Task:
         image=_str(_map(spec.get("ContainerSpec")).get("Image")),
         networks=tuple(networks),
         ports=_ports(_map(status.get("PortStatus")).get("Ports")),
+        probe=_map(_map(spec.get("ContainerSpec")).get("Labels")).get(PROBE_LABEL) is not None,
     )
 
 

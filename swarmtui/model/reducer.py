@@ -2,6 +2,11 @@
 
 Entities that did not change keep their identity (and so do whole maps when nothing in them
 changed), which lets the widgets repaint only what moved.
+
+swarmtui's own node probes (services labelled ``swarmtui.probe``, and their tasks) never
+enter a snapshot: they are the app's plumbing, not the user's services, so grid, services,
+updates, stacks and the header's counts never see them. This is the one place they are
+dropped (:func:`user_services`, :func:`user_tasks`).
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ from swarmtui.model.actions import (
     TasksListed,
 )
 from swarmtui.model.events import EVENT_HISTORY
+from swarmtui.model.probe import PROBE_LABEL
 from swarmtui.model.state import ClusterState, Connection
-from swarmtui.model.types import Task
+from swarmtui.model.types import Service, Task
 
 
 class _HasId(Protocol):
@@ -76,6 +82,21 @@ def _merge_tasks(
     return kept
 
 
+def is_probe_service(service: Service) -> bool:
+    """A node probe of swarmtui's (model/probe.py), whatever the label's value."""
+    return any(key == PROBE_LABEL for key, _ in service.labels)
+
+
+def user_services(services: Iterable[Service]) -> tuple[Service, ...]:
+    """The services a user sees: all but swarmtui's node probes."""
+    return tuple(s for s in services if not is_probe_service(s))
+
+
+def user_tasks(tasks: Iterable[Task]) -> tuple[Task, ...]:
+    """The tasks a user sees: all but those of swarmtui's node probes."""
+    return tuple(t for t in tasks if not t.probe)
+
+
 def reduce(state: ClusterState, action: Action) -> ClusterState:
     """Apply one action; returns ``state`` itself when nothing changed."""
     match action:
@@ -108,7 +129,7 @@ def reduce(state: ClusterState, action: Action) -> ClusterState:
                 revision=state.revision + 1,
             )
         case ServicesListed(services=services, at_ns=at):
-            merged = merge_listing(state.services, services)
+            merged = merge_listing(state.services, user_services(services))
             # Tasks of services that no longer exist are ghosts: drop them with the service.
             tasks = state.tasks
             if merged is not state.services and len(merged) < len(state.services):
@@ -122,7 +143,7 @@ def reduce(state: ClusterState, action: Action) -> ClusterState:
                 revision=state.revision + 1,
             )
         case TasksListed(tasks=tasks, at_ns=at, service_ids=sids):
-            merged_tasks = _merge_tasks(state.tasks, tasks, sids)
+            merged_tasks = _merge_tasks(state.tasks, user_tasks(tasks), sids)
             listed = at if sids is None else state.tasks_listed_ns
             if merged_tasks is state.tasks and listed == state.tasks_listed_ns:
                 return state

@@ -195,6 +195,9 @@ class Task:
     image: str = ""
     networks: tuple[NetworkAttachment, ...] = ()
     ports: tuple[PortMapping, ...] = ()
+    # A node probe's task (its container carries ``swarmtui.probe=1``): the reducer keeps
+    # it out of the snapshot, as it keeps the probe's service out (model/probe.py).
+    probe: bool = False
 
     @property
     def is_terminal(self) -> bool:

@@ -11,11 +11,19 @@ puts the :class:`~swarmtui.engine.probe.ProbeRun` in ``Outcome.detail``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from swarmtui.engine.client import EngineClient, EngineError, WritePermit
-from swarmtui.engine.probe import NodeProbe, ProbeConfig, ProbeRun, new_probe_name
+from swarmtui.engine.probe import (
+    NodeProbe,
+    ProbeConfig,
+    ProbeRun,
+    expired_probe_services,
+    new_probe_name,
+    remove_probe_services,
+)
 from swarmtui.model.probe import (
     ProbeNode,
     ProbeRequest,
@@ -38,7 +46,7 @@ class ProbePlan:
 
 
 def probe_preview(config: ProbeConfig, purpose: str, p: ProbePlan,
-                  mounts_socket: bool = True) -> Preview:
+                  mounts_socket: bool = True, note: str = "") -> Preview:
     n = len(p.targets)
     lines = [
         f"Creates a global service {p.name} running {config.image} on {n} node(s) "
@@ -50,6 +58,8 @@ def probe_preview(config: ProbeConfig, purpose: str, p: ProbePlan,
     lines += [f"  probe   {t.hostname}" for t in p.targets]
     lines += [f"  direct  {t.hostname} (an engine is configured for it)" for t in p.skipped]
     lines += [f"  not covered  {t.hostname}: {why}" for t, why in p.not_covered]
+    if note:
+        lines += ["", note]
     return Preview(
         title=f"Probe {n} node(s) for {purpose}",
         blocks=("\n".join(lines) + "\n",),
@@ -63,12 +73,13 @@ class ProbeOperation(Operation[ProbePlan]):
 
     def __init__(self, client: EngineClient, config: ProbeConfig,
                  requests: Sequence[ProbeRequest], *, purpose: str,
-                 skip_node_ids: Sequence[str] = ()) -> None:
+                 skip_node_ids: Sequence[str] = (), note: str = "") -> None:
         self.client = client
         self.config = config
         self.requests = tuple(requests)
         self.purpose = purpose
         self.skip_node_ids = frozenset(skip_node_ids)
+        self.note = note  # a line the preview adds (what confirming also agrees to)
         self.title = f"Probe nodes for {purpose}"
 
     async def plan(self) -> Plan[ProbePlan]:
@@ -87,7 +98,7 @@ class ProbeOperation(Operation[ProbePlan]):
         p = ProbePlan(new_probe_name(), tuple(targets), tuple(not_covered), tuple(skipped),
                       nodes)
         mounts = any(r.needs_engine for r in self.requests)
-        return Plan(self, probe_preview(self.config, self.purpose, p, mounts), p)
+        return Plan(self, probe_preview(self.config, self.purpose, p, mounts, self.note), p)
 
     async def execute(self, plan: Plan[ProbePlan], permit: WritePermit) -> Outcome:
         p = plan.payload
@@ -118,3 +129,38 @@ class ProbeResult:
         """node ID -> why it is not covered (planned out, or the node's probe error)."""
         out = {n.id: why for n, why in self.plan.not_covered}
         return out
+
+
+class LeftoverProbeCleanup(Operation[tuple[tuple[str, str], ...]]):
+    """Remove the expired probe services a killed run of swarmtui left behind.
+
+    The app runs it when it connects to a manager *without* a confirmation: these services
+    are swarmtui's own (label ``swarmtui.probe``) and their time is up (the expiry label
+    each probe writes, past its own timeout plus a margin, so a probe of another swarmtui
+    still running is never touched); a one-line notice says what was removed. It still goes
+    through the executor, so ``--read-only`` removes nothing (the app then only says that
+    leftovers exist)."""
+
+    title = "Remove leftover probe services"
+
+    def __init__(self, client: EngineClient, clock: Callable[[], float] = time.time) -> None:
+        self.client = client
+        self.clock = clock
+
+    async def plan(self) -> Plan[tuple[tuple[str, str], ...]]:
+        leftovers = tuple(await expired_probe_services(self.client, self.clock()))
+        names = ", ".join(name for _, name in leftovers)
+        preview = Preview(
+            title=f"Remove {len(leftovers)} leftover probe service(s) of an earlier run",
+            blocks=(names + "\n",) if leftovers else (),
+            summary=f"Total: {len(leftovers)} service(s) removed.",
+            changes=len(leftovers),
+        )
+        return Plan(self, preview, leftovers)
+
+    async def execute(self, plan: Plan[tuple[tuple[str, str], ...]],
+                      permit: WritePermit) -> Outcome:
+        removed = await remove_probe_services(self.client, plan.payload, permit)
+        return Outcome(plan.preview.title, notes=(
+            f"removed {len(removed)} leftover probe service(s) of an earlier run: "
+            f"{', '.join(removed)}",) if removed else ())

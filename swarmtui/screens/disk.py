@@ -6,12 +6,19 @@ a usage bar, the data's age, "refreshing…" while df runs; ``v`` shows the ``-v
 Swarm nodes that no engine covers are listed with how to add them. ``p`` prunes on the
 selected engine, ``P`` on every reachable one: choose, preview, confirm, result.
 
+``a`` probes every node (a node probe: a short-lived global service that asks each node's
+own engine, :mod:`swarmtui.ops.probe`): previewed and confirmed like any change; the
+preview says that ``R`` (and ``r`` on a probed panel) re-runs it for the rest of the session
+without asking again, which confirming agrees to. Probed nodes get panels like engines,
+marked "via probe" with the read time; the fleet keeps their answers.
+
 Nothing here talks to an engine: the runtime's :class:`~swarmtui.engine.disk.DiskFleet` does,
 in workers and background tasks.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -25,16 +32,20 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from swarmtui.engine.client import EngineError
 from swarmtui.engine.disk import DiskEngine, DiskFleet, EngineSnapshot, FleetState
+from swarmtui.engine.probe import DF_REQUESTS, ProbeConfig
 from swarmtui.model.disk.render import render_df_verbose
 from swarmtui.model.disk.view import (
     PanelRow,
     cli_style_for,
-    coverage_hint,
+    coverage_text,
     format_age_s,
     panel_rows,
 )
 from swarmtui.model.state import ClusterState
+from swarmtui.ops.base import Outcome
+from swarmtui.ops.probe import ProbeOperation, ProbeResult
 from swarmtui.ops.prune import PruneOperation
 from swarmtui.runtime import Runtime
 from swarmtui.screens.base import SwarmScreen, operation_binding
@@ -64,8 +75,20 @@ def bar_width(rows: list[PanelRow], room: int | None) -> int:
 
 
 
+PROBE_KEY = "a"
+PROBE_NOTE = ("Confirming also lets R (and r on a probed node) re-run this probe without "
+              "asking again for the rest of this session.")
+
+
+def probe_clock(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC).strftime("%H:%M:%S UTC")
+
+
 def _cannot_prune(engine: EngineSnapshot) -> str | None:
     """Why ``engine`` cannot be pruned now (None when it can)."""
+    if engine.probed:
+        return ("it was read through a node probe, which only reads; prune needs an engine "
+                "configured for the node (--engine NAME=URL)")
     if engine.duplicate_of is not None:
         return f"it is the same swarm node as {engine.duplicate_of}, prune there"
     if engine.connect_error is not None:
@@ -105,6 +128,8 @@ def panel_renderable(
         else:
             bits.append("not in a swarm")
     bits.append(engine.url)
+    if engine.probed_ns is not None:
+        bits.append(f"via probe {probe_clock(engine.probed_ns)}")
     if ident is not None:
         bits.append(f"Docker {ident.engine_version.split('+')[0]} · API {ident.api_version}")
     df = engine.df
@@ -178,6 +203,7 @@ class DiskScreen(SwarmScreen):
         Binding("v", "toggle_verbose", "-v tables"),
         operation_binding("p", "prune", "Prune"),
         operation_binding("P", "prune_all", "Prune every engine"),
+        operation_binding(PROBE_KEY, "probe_nodes", "Probe all nodes"),
     ]
 
     def __init__(self, runtime: Runtime) -> None:
@@ -223,13 +249,27 @@ class DiskScreen(SwarmScreen):
         # there is only the fleet's snapshot to draw.
         self.render_panels()
 
+    def _sync_panels(self, count: int) -> list[EnginePanel]:
+        """One panel per engine of the snapshot (a node probe adds engines)."""
+        panels = list(self.query(EnginePanel))
+        if len(panels) < count:
+            new = [EnginePanel(i) for i in range(len(panels), count)]
+            self.query_one("#disk-panels", VerticalScroll).mount_all(
+                new, before="#disk-uncovered")
+            panels += new
+            # Drawn again once laid out: more panels may bring a scrollbar, less room.
+            self.call_after_refresh(self.render_panels)
+        for panel in panels[count:]:
+            panel.remove()
+        return panels[:count]
+
     def render_panels(self) -> None:
         """Draw ``fleet.store.state``; sends nothing to any engine."""
         if not self.is_mounted or not self.is_current:
             return  # a hidden screen catches up when it is shown again (show_state)
         fleet: FleetState = self.fleet.store.state
         now = self.runtime.clock_ns()
-        panels = list(self.query(EnginePanel))
+        panels = self._sync_panels(len(fleet.engines))
         if panels:
             self.selected = max(0, min(self.selected, len(panels) - 1))
         room = self._panel_room(panels)
@@ -264,12 +304,20 @@ class DiskScreen(SwarmScreen):
             f"df every {format_age_s(fleet.interval_s)}",
             "-v tables on" if self.verbose else "-v tables off (v)",
         ]
+        probed = sum(1 for e in fleet.engines if e.probed)
+        if probed:
+            info.append(f"{probed} node(s) via probe")
+        if fleet.probing:
+            info.append("[b]probing nodes…[/b]")
         if self.busy:
             info.append(f"[b]{self.busy}[/b]")
         if fleet.config_error:
             info.append(f"[red]config: {fleet.config_error}[/red]")
         self.query_one("#disk-info", Static).update("  ·  ".join(info))
-        hint = coverage_hint(fleet.uncovered)
+        can_probe = self.runtime.executor.can_execute and self.state.is_swarm_manager
+        hint = coverage_text(fleet.uncovered, dict(fleet.not_probed),
+                             f"press {PROBE_KEY} to probe every node through the swarm"
+                             if can_probe else "")
         uncovered = self.query_one("#disk-uncovered", Static)
         uncovered.update(Text(hint))
         uncovered.display = bool(hint)
@@ -286,11 +334,11 @@ class DiskScreen(SwarmScreen):
 
     # -- actions ------------------------------------------------------------------------
     def _selected_engine(self) -> DiskEngine | None:
-        engines = self.fleet.engines
+        engines = self.fleet.all_engines()
         return engines[self.selected] if 0 <= self.selected < len(engines) else None
 
     def action_select(self, step: int) -> None:
-        count = len(self.fleet.engines)
+        count = len(self.fleet.all_engines())
         if count:
             self.selected = (self.selected + step) % count
             self.render_panels()
@@ -300,11 +348,68 @@ class DiskScreen(SwarmScreen):
 
     def action_refresh(self) -> None:
         engine = self._selected_engine()
-        if engine is not None:
+        if engine is not None and engine.probe_node_id:
+            self._reprobe() if self.fleet.probe_confirmed else self.notify(
+                f"{engine.name} was read through a node probe: press {PROBE_KEY} to probe again.")
+        elif engine is not None:
             engine.refresh()
 
     def action_refresh_all(self) -> None:
         self.fleet.refresh()
+        if self.fleet.probe_confirmed:
+            self._reprobe()
+
+    # -- node probes --------------------------------------------------------------------
+    def _probe_operation(self) -> ProbeOperation | None:
+        client = self.fleet.manager_client()
+        if client is None:
+            self.notify("No swarm manager among the engines: node probes run on a manager.",
+                        severity="error")
+            return None
+        settings = self.runtime.settings
+        return ProbeOperation(client, ProbeConfig(settings.probe_image, settings.probe_socket),
+                              DF_REQUESTS, purpose="disk usage",
+                              skip_node_ids=sorted(self.fleet.covered_ids()), note=PROBE_NOTE)
+
+    def action_probe_nodes(self) -> None:
+        """Preview -> confirm -> probe -> outcome; the answers go to the fleet."""
+        operation = self._probe_operation()
+        if operation is not None:
+            self.run_operation(operation, verb="Probe")
+
+    def operation_done(self, outcome: Outcome) -> None:
+        if isinstance(outcome.detail, ProbeResult):
+            self.fleet.probe_confirmed = True  # the preview said so (PROBE_NOTE)
+            self._apply_probe(outcome.detail)
+
+    @work(exclusive=True, group="probe-apply")
+    async def _apply_probe(self, result: ProbeResult) -> None:
+        await self.fleet.apply_probe(result.run.nodes, result.reasons(),
+                                     clock_ns=self.runtime.clock_ns)
+
+    @work(exclusive=True, group="probe")
+    async def _reprobe(self) -> None:
+        """Probe again without a preview: the user agreed to it this session (PROBE_NOTE).
+        Still through the executor, so read-only mode refuses it there too."""
+        operation = self._probe_operation()
+        if operation is None:
+            return
+        executor = self.runtime.executor
+        self.fleet.set_probing(True)
+        try:
+            plan = await executor.plan(operation)
+            outcome = await executor.execute(plan)
+        except EngineError as exc:
+            self.notify(f"Node probe: {exc}", severity="error")
+            return
+        finally:
+            self.fleet.set_probing(False)
+        if isinstance(outcome.detail, ProbeResult):
+            await self.fleet.apply_probe(outcome.detail.run.nodes, outcome.detail.reasons(),
+                                         clock_ns=self.runtime.clock_ns)
+        problems = ([outcome.refused] if outcome.refused else []) + list(outcome.errors)
+        if problems:
+            self.notify(f"Node probe: {'; '.join(problems)}", severity="error")
 
     def action_toggle_verbose(self) -> None:
         self.verbose = not self.verbose
@@ -315,7 +420,9 @@ class DiskScreen(SwarmScreen):
         if engine is None:
             self.notify("No engine to prune on.", severity="error")
             return
-        why_not = _cannot_prune(engine.snapshot())
+        shown = self.fleet.store.state.engines
+        why_not = _cannot_prune(shown[self.selected] if self.selected < len(shown)
+                                else engine.snapshot())
         if why_not:
             self.notify(f"Cannot prune on {engine.name}: {why_not}", severity="error")
             return

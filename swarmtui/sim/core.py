@@ -80,6 +80,8 @@ class SimCore:
         }
         self.local = LocalStore()  # the leader's non-task local objects
         self.daemon_id = ":".join(self.rng.token(4).upper() for _ in range(12))
+        # What each node probe task printed (sim.probe), fixed at its first read.
+        self.probe_logs: dict[str, list[str]] = {}
 
     # ------------------------------------------------------------------ clock & timers
     def stamp(self) -> int:

@@ -26,11 +26,13 @@ def image_id(ref: str) -> str:
     return "sha256:" + _sha("image:" + ref.split("@", 1)[0])
 
 
-def local_tasks(c: SimCore) -> list[SimTask]:
-    """Tasks of the leader whose container exists (not removed by a prune or delete)."""
+def local_tasks(c: SimCore, node_id: str | None = None) -> list[SimTask]:
+    """Tasks of the leader (or of ``node_id``) whose container exists (not removed by a
+    prune or delete)."""
+    node_id = c.local_node_id if node_id is None else node_id
     gone = c.local.removed_containers
     return [t for t in c.tasks.values()
-            if t.node_id == c.local_node_id and t.container_id and t.container_id not in gone]
+            if t.node_id == node_id and t.container_id and t.container_id not in gone]
 
 
 def container_state(t: SimTask) -> str:
@@ -59,19 +61,24 @@ def _volume_mounts(t: SimTask) -> list[Json]:
             and m.get("Source")]
 
 
-def df_json(c: SimCore) -> Json:
-    images, containers, vols = inventory(c)
+def df_json(c: SimCore, node_id: str | None = None) -> Json:
+    images, containers, vols = inventory(c, node_id)
     layers = sum(int(i["Size"]) for i in images)
     return {"LayersSize": layers, "Images": images, "Containers": containers, "Volumes": vols,
             "BuildCache": None, "BuilderSize": 0}
 
 
-def inventory(c: SimCore) -> tuple[list[Json], list[Json], list[Json]]:
+def inventory(c: SimCore, node_id: str | None = None
+              ) -> tuple[list[Json], list[Json], list[Json]]:
     """The leader's images, containers and volumes (``/system/df`` shapes): the one inventory
-    behind df, ``/info`` and the local list/prune endpoints (:mod:`swarmtui.sim.local`)."""
-    node = c.nodes.get(c.local_node_id)
-    local = local_tasks(c)
-    extra = container_entries(c)
+    behind df, ``/info`` and the local list/prune endpoints (:mod:`swarmtui.sim.local`).
+    With ``node_id``, another node's, as a node probe asks its own engine (the leftovers of
+    ``SimCore.local`` are the leader's only)."""
+    leader = node_id is None or node_id == c.local_node_id
+    node_id = c.local_node_id if node_id is None else node_id
+    node = c.nodes.get(node_id)
+    local = local_tasks(c, node_id)
+    extra = container_entries(c) if leader else []
     by_image: dict[str, list[SimTask]] = {}
     for t in local:
         by_image.setdefault(str(t.spec.get("ContainerSpec", {}).get("Image", "")), []).append(t)
@@ -163,8 +170,9 @@ def inventory(c: SimCore) -> tuple[list[Json], list[Json], list[Json]]:
                 "Size": 48_000_000 + int(_sha(name)[:6], 16) % 200_000_000,
             },
         })
-    images += image_entries(c)
-    vols += volume_entries(c)
+    if leader:
+        images += image_entries(c)
+        vols += volume_entries(c)
     return images, containers, sorted(vols, key=lambda v: str(v["Name"]))
 
 

@@ -12,6 +12,7 @@ import heapq
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from swarmtui.sim import probe as simprobe
 from swarmtui.sim.loggen import LineContext, index_range, line_time, render
 from swarmtui.sim.objects import SimTask
 from swarmtui.sim.util import rfc3339_fixed
@@ -91,6 +92,8 @@ def task_lines(cluster: SimCore, task: SimTask, lo_ns: int, hi_ns: int,
     if task.running_ns is None:
         return []
     end = hi_ns if task.ended_ns is None else min(hi_ns, task.ended_ns)
+    if simprobe.is_probe_task(task):
+        return _probe_lines(cluster, task, lo_ns, end, tail, opts)
     period = task.profile.period_ns
     first, last = index_range(task.running_ns, period, task.log_seed, lo_ns, end)
     if tail is not None:
@@ -105,6 +108,20 @@ def task_lines(cluster: SimCore, task: SimTask, lo_ns: int, hi_ns: int,
         stream, text = render(kind, task.log_seed, i, ts, ctx)
         if (stream == 1 and opts.stdout) or (stream == 2 and opts.stderr):
             out.append(LogLine(ts, stream, text, task.node_id, task.service_id, task.id))
+    return out
+
+
+def _probe_lines(cluster: SimCore, task: SimTask, lo_ns: int, end_ns: int,
+                 tail: int | None, opts: LogOptions) -> list[LogLine]:
+    """A node probe prints its framed answers right after it starts (one per µs here)."""
+    assert task.running_ns is not None
+    if not opts.stdout:
+        return []
+    out = [LogLine(task.running_ns + (i + 1) * 1000, 1, text, task.node_id, task.service_id,
+                   task.id) for i, text in enumerate(simprobe.probe_log(cluster, task))]
+    out = [line for line in out if lo_ns <= line.ts <= end_ns]
+    if tail is not None:
+        out = out[-tail:] if tail > 0 else []
     return out
 
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from swarmtui.sim.core import SimCore
@@ -49,7 +50,7 @@ def swarm_json(c: SimCore) -> Json:
     return out
 
 
-def version_json() -> Json:
+def version_json(engine_version: str = ENGINE_VERSION) -> Json:
     details = {
         "ApiVersion": "1.41", "Arch": "amd64", "BuildTime": "2026-05-07T21:09:36.000000000+00:00",
         "Experimental": "false", "GitCommit": "5d6db84", "GoVersion": "go1.19.8",
@@ -58,14 +59,14 @@ def version_json() -> Json:
     return {
         "Platform": {"Name": ""},
         "Components": [
-            {"Name": "Engine", "Version": ENGINE_VERSION, "Details": details},
+            {"Name": "Engine", "Version": engine_version, "Details": details},
             {"Name": "containerd", "Version": "1.6.20~ds1",
              "Details": {"GitCommit": "1.6.20~ds1-1+deb12u3"}},
             {"Name": "runc", "Version": "1.1.5+ds1",
              "Details": {"GitCommit": "1.1.5+ds1-1+deb12u1"}},
             {"Name": "docker-init", "Version": "0.19.0", "Details": {"GitCommit": ""}},
         ],
-        "Version": ENGINE_VERSION,
+        "Version": engine_version,
         "ApiVersion": "1.41",
         "MinAPIVersion": "1.12",
         "GitCommit": "5d6db84",
@@ -77,25 +78,34 @@ def version_json() -> Json:
     }
 
 
-def info_json(c: SimCore) -> Json:
-    node = c.nodes.get(c.local_node_id)
-    local = local_tasks(c)
+def info_json(c: SimCore, node_id: str | None = None) -> Json:
+    """``/info`` of the leader, or of ``node_id``'s own engine (a node probe asks that)."""
+    node_id = c.local_node_id if node_id is None else node_id
+    node = c.nodes.get(node_id)
+    local = local_tasks(c, node_id)
     running = sum(1 for t in local if container_state(t) == "running")
-    images, containers, _ = inventory(c)
+    images, containers, _ = inventory(c, node_id)
     managers = [n for n in c.nodes.values() if n.role == "manager"]
+    is_manager = bool(node and node.role == "manager")
     swarm: Json = {
-        "NodeID": c.local_node_id,
+        "NodeID": node_id,
         "NodeAddr": node.addr if node else "",
         "LocalNodeState": "active" if node else "inactive",
-        "ControlAvailable": bool(node and node.role == "manager"),
+        "ControlAvailable": is_manager,
         "Error": "",
         "RemoteManagers": [{"NodeID": n.id, "Addr": f"{n.addr}:2377"} for n in managers],
         "Nodes": len(c.nodes),
         "Managers": len(managers),
-        "Cluster": _cluster_head(c),
     }
+    if is_manager:  # a worker's engine knows no cluster object (dockerd omits it)
+        swarm["Cluster"] = _cluster_head(c)
+    else:
+        del swarm["Nodes"], swarm["Managers"]
+    daemon_id = c.daemon_id if node_id == c.local_node_id else ":".join(
+        hashlib.sha256(f"daemon:{node_id}".encode()).hexdigest()[i:i + 4].upper()
+        for i in range(0, 48, 4))
     return {
-        "ID": c.daemon_id,
+        "ID": daemon_id,
         "Containers": len(containers),
         "ContainersRunning": running,
         "ContainersPaused": 0,
@@ -139,7 +149,7 @@ def info_json(c: SimCore) -> Json:
         "Name": node.hostname if node else "",
         "Labels": [],
         "ExperimentalBuild": False,
-        "ServerVersion": ENGINE_VERSION,
+        "ServerVersion": node.engine_version if node else ENGINE_VERSION,
         "Runtimes": {"io.containerd.runc.v2": {"path": "runc"},
                      "io.containerd.runtime.v1.linux": {"path": "runc"}, "runc": {"path": "runc"}},
         "DefaultRuntime": "runc",

@@ -9,7 +9,7 @@ here; the CLI and the screens print them. May import every other module of the p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -228,6 +228,25 @@ def coverage_hint(missing: Sequence[SwarmNodeRef]) -> str:
         "(unix://…, tcp://HOST:2376, ssh://user@HOST, or a docker context name), "
         "or list them under [engines] in $XDG_CONFIG_HOME/swarmtui/engines.toml."
     )
+
+
+def coverage_text(
+    missing: Sequence[SwarmNodeRef], not_probed: Mapping[str, str], probe_hint: str = ""
+) -> str:
+    """The disk screen's paragraph on uncovered nodes: those the last node probe could not
+    reach with its reason (drained, paused, down, too old), then the others with how to add
+    them (and ``probe_hint``, how to probe them, when probing is possible)."""
+    if not missing:
+        return ""
+    explained = [n for n in missing if n.id in not_probed]
+    rest = [n for n in missing if n.id not in not_probed]
+    parts = []
+    if explained:
+        parts.append("Not covered by the node probe: " + "; ".join(
+            f"{n.hostname} ({n.role}, {n.state}): {not_probed[n.id]}" for n in explained) + ".")
+    if rest:
+        parts.append(coverage_hint(rest) + (f" Or {probe_hint}." if probe_hint else ""))
+    return "\n".join(parts)
 
 
 # --------------------------------------------------------------------------------------------
