@@ -707,7 +707,7 @@ async def test_real_docker_cli_local_engine(served: tuple[SimCluster, SimServer]
 # ============================================================================ scale
 
 
-async def test_scale_scenario_is_fast() -> None:
+async def test_scale_scenario_builds_and_serves_5000_tasks() -> None:
     t0 = time.perf_counter()
     c = build("scale", nodes=100, tasks=5000)
     built = time.perf_counter() - t0
@@ -724,8 +724,9 @@ async def test_scale_scenario_is_fast() -> None:
         await server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     assert len(tasks) == 5000
+    # Timing is benchmarks/grid_scale.py's job, not an assertion here (a loaded CI machine
+    # made a 3 s bound fail): print it for the log only.
     print(f"scale: build {built:.3f}s, GET /tasks {served:.3f}s")
-    assert built < 3 and served < 3  # measured ~0.3 s each; generous for slow CI
 
 
 def _sim_imports() -> dict[str, set[str]]:
