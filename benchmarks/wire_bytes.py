@@ -120,8 +120,9 @@ def measure(row: Row, seconds: float, settle: float, env: dict[str, str]) -> tup
             before, start = out.stat().st_size, time.monotonic()
             time.sleep(seconds)
             after, took = out.stat().st_size, time.monotonic() - start
-            if row.name == "logs" and os.environ.get("WIRE_DEBUG"):
-                print(capture(target))
+        keep = os.environ.get("WIRE_KEEP")  # a folder: keep each row's raw output there
+        if keep:
+            Path(keep, f"{row.name}.bin").write_bytes(out.read_bytes()[before:after])
         return (after - before) / took, out.stat().st_size
 
 

@@ -13,7 +13,7 @@ from functools import partial
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 
 from swarmtui.messages import OpenLogs, ShowInGrid, StateChanged, ViewRequest
@@ -34,8 +34,10 @@ class SwarmApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    state: reactive[ClusterState] = reactive(EMPTY_STATE, always_update=True, init=False)
-    """The latest snapshot from the store (identity-compared: a new object means a change)."""
+    state: var[ClusterState] = var(EMPTY_STATE, always_update=True, init=False)
+    """The latest snapshot from the store (identity-compared: a new object means a change).
+    A ``var``, not a ``reactive``: a reactive on the App repaints the whole screen on every
+    change (every row rewritten to the terminal); the screens' watchers repaint what changed."""
 
     def __init__(
         self,
