@@ -137,6 +137,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--settle", type=float, default=5)
     parser.add_argument("--rows", default="grid,services,demo,logs")
+    parser.add_argument("--idle-after", type=float, default=65,
+                        help="seconds between creating the services and the first row")
     parser.add_argument("--ssh", action="store_true",
                         help="run the app as under SSH (SSH_CONNECTION set)")
     args = parser.parse_args()
@@ -145,7 +147,7 @@ def main() -> None:
     env = {"TERM": "xterm-256color", "COLORTERM": "truecolor"}
     app_env = dict(env)
     if args.ssh:
-        app_env["SSH_CONNECTION"] = "127.0.0.1 50000 127.0.0.1 22"
+        app_env["SSH_CONNECTION"] = "127.0.0.1 50000 127.0.0.1 22"  # loopback, nothing sent
     # The app imports this checkout, whatever the current directory.
     app_env["PYTHONPATH"] = str(ROOT)
     rows = [
@@ -165,7 +167,9 @@ def main() -> None:
         docker(host, "service", "create", "--detach", "--no-resolve-image", "--name",
                CHATTY_NAME, "--replicas", "1", "busybox:lab", "sh", "-c", CHATTY)
         try:
-            time.sleep(5)  # both converged: the rows measure an idle swarm
+            # Idle: both converged and their tasks past a minute old (card ages then tick
+            # once a minute, not every 10 s).
+            time.sleep(args.idle_after)
             for row in rows:
                 if row.name not in wanted:
                     continue

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from swarmtui.engine.disk import EngineSpec
 
 NO_COLOR_ENV = "NO_COLOR"
+SSH_ENV = ("SSH_CONNECTION", "SSH_TTY")  # set by sshd in a login's environment
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,9 @@ class Settings:
     ``SWARMTUI_PROBE_SOCKET``, ``[probe] socket``); service templates allowed."""
     no_color: bool = False
     """``NO_COLOR`` is set and non-empty (https://no-color.org): no colour on stdout."""
+    low_bandwidth: bool = False
+    """``--low-bandwidth``/``--ssh``, or ``SSH_CONNECTION``/``SSH_TTY`` set: the terminal is
+    at the end of a network link, so the screens repaint less often (fewer bytes)."""
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     """The environment loaded from; engine selection reads its ``DOCKER_*`` variables."""
 
@@ -128,6 +132,8 @@ class Settings:
             probe_image=image,
             probe_socket=socket,
             no_color=bool(env.get(NO_COLOR_ENV)),
+            low_bandwidth=bool(getattr(args, "low_bandwidth", False))
+            or any(env.get(name) for name in SSH_ENV),
             env=env,
         )
 

@@ -90,3 +90,59 @@ def test_the_header_data_age_changes_every_ten_seconds_not_every_second() -> Non
     texts = {status_text(state, NOW + s * NS_PER_S, False, "grid") for s in range(10)}
     assert len(texts) == 1 and "data 0s old" in texts.pop()
     assert "data 10s old" in status_text(state, NOW + 15 * NS_PER_S, False, "grid")
+
+
+# -- the log pane ---------------------------------------------------------------------------
+def test_low_bandwidth_from_the_flag_or_an_ssh_login(tmp_path: Any) -> None:
+    from swarmtui.cli import build_parser
+    from swarmtui.settings import Settings
+
+    def load(argv: list[str], env: dict[str, str]) -> Settings:
+        env = {"XDG_CONFIG_HOME": str(tmp_path), **env}
+        return Settings.load(build_parser().parse_args(argv), env)
+
+    assert not load([], {}).low_bandwidth
+    assert load(["--low-bandwidth"], {}).low_bandwidth
+    assert load(["--ssh"], {}).low_bandwidth
+    assert load([], {"SSH_CONNECTION": "10.0.0.1 5000 10.0.0.2 22"}).low_bandwidth
+    assert load([], {"SSH_TTY": "/dev/pts/3"}).low_bandwidth
+    assert not load([], {"SSH_TTY": ""}).low_bandwidth
+
+
+async def test_a_paused_log_pane_does_not_repaint_for_lines_below_it() -> None:
+    from test_logs_ui import logs_app, open_logs, sample_lines
+
+    app = logs_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await open_logs(pilot)
+        view = screen.view
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert not view.following
+        meter = WireMeter(app)
+        app.runtime.logs.ingest(sample_lines(5, start=60))
+        screen.flush()
+        await pilot.pause()
+        assert "PAUSED  5 new lines" in text(app)
+        # The new-line count and the health line, not the pane (~10 KB at 160x45).
+        assert meter.bytes < 2500, meter.bytes
+
+
+async def test_following_over_ssh_takes_lines_in_once_a_second() -> None:
+    from test_logs_ui import logs_app, open_logs, sample_lines
+
+    from swarmtui.screens.logs import FLUSH_S, LOW_BANDWIDTH_FLUSH_S
+
+    app = logs_app()
+    app.runtime.settings = replace(app.runtime.settings, low_bandwidth=True)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await open_logs(pilot)
+        assert screen.frame_s == LOW_BANDWIDTH_FLUSH_S > FLUSH_S
+        frame = full_frame_bytes(app)
+        meter = WireMeter(app)
+        for i in range(30):  # ~20 lines/s for 1.5 s, the ticker alone moving them in
+            app.runtime.logs.ingest(sample_lines(1, start=60 + i))
+            await pilot.pause(0.05)
+        await pilot.pause(1.1)
+        assert "GET /api/orders/84 200" in text(app)  # every line arrived
+        assert meter.bytes < 3 * frame, (meter.bytes, frame)  # in 2-3 frames, not 30

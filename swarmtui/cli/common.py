@@ -71,6 +71,9 @@ def add_global_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--context", help="docker context to use")
     parser.add_argument("--read-only", action="store_true",
                         help="hide and refuse every action that changes the swarm")
+    parser.add_argument("--low-bandwidth", "--ssh", action="store_true", dest="low_bandwidth",
+                        help="repaint less often (on by itself when SSH_CONNECTION or SSH_TTY "
+                        "is set)")
     parser.add_argument("--demo", action="store_true",
                         help="run against a built-in simulated swarm, no engine needed")
     parser.add_argument("--demo-scenario", metavar="NAME",
