@@ -119,13 +119,17 @@ async def test_a_paused_log_pane_does_not_repaint_for_lines_below_it() -> None:
         await pilot.press("pageup")
         await pilot.pause()
         assert not view.following
+        screen.flush()
+        await pilot.pause()
+        assert "PAUSED  0 new lines" in text(app)  # the pause line laid out: not measured
+        frame = full_frame_bytes(app)
         meter = WireMeter(app)
         app.runtime.logs.ingest(sample_lines(5, start=60))
         screen.flush()
         await pilot.pause()
         assert "PAUSED  5 new lines" in text(app)
-        # The new-line count and the health line, not the pane (~10 KB at 160x45).
-        assert meter.bytes < 2500, meter.bytes
+        # The new-line count and the health line (a few rows), not the pane (~40 rows).
+        assert meter.bytes < frame / 3, (meter.bytes, frame)
 
 
 async def test_following_over_ssh_takes_lines_in_once_a_second() -> None:
@@ -145,4 +149,5 @@ async def test_following_over_ssh_takes_lines_in_once_a_second() -> None:
             await pilot.pause(0.05)
         await pilot.pause(1.1)
         assert "GET /api/orders/84 200" in text(app)  # every line arrived
-        assert meter.bytes < 3 * frame, (meter.bytes, frame)  # in 2-3 frames, not 30
+        # 2-3 frames of the pane in ~2.6 s (the 10 Hz local ticker would make ~25).
+        assert meter.bytes < 5 * frame, (meter.bytes, frame)
