@@ -19,7 +19,7 @@ from functools import partial
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 from textual.theme import Theme
 
@@ -69,8 +69,10 @@ class SwarmApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    state: reactive[ClusterState] = reactive(EMPTY_STATE, always_update=True, init=False)
-    """The latest snapshot from the store (identity-compared: a new object means a change)."""
+    state: var[ClusterState] = var(EMPTY_STATE, always_update=True, init=False)
+    """The latest snapshot from the store (identity-compared: a new object means a change).
+    A ``var``, not a ``reactive``: a reactive on the App repaints the whole screen on every
+    change (every row rewritten to the terminal); the screens' watchers repaint what changed."""
 
     def __init__(
         self,

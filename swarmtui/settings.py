@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from swarmtui.engine.disk import EngineSpec
 
 NO_COLOR_ENV = "NO_COLOR"
+SSH_ENV = ("SSH_CONNECTION", "SSH_TTY")  # set by sshd in a login's environment
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,9 @@ class Settings:
     Nodes not listed are read through a node probe on the host network."""
     no_color: bool = False
     """``NO_COLOR`` is set and non-empty (https://no-color.org): no colour on stdout."""
+    low_bandwidth: bool = False
+    """``--low-bandwidth``/``--ssh``, or ``SSH_CONNECTION``/``SSH_TTY`` set: the terminal is
+    at the end of a network link, so the screens repaint less often (fewer bytes)."""
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     """The environment loaded from; engine selection reads its ``DOCKER_*`` variables."""
 
@@ -163,6 +167,8 @@ class Settings:
             kiosk=kiosk,
             metrics_urls=metrics,
             no_color=bool(env.get(NO_COLOR_ENV)),
+            low_bandwidth=bool(getattr(args, "low_bandwidth", False))
+            or any(env.get(name) for name in SSH_ENV),
             env=env,
         )
 

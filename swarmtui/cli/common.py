@@ -75,6 +75,9 @@ def add_global_flags(parser: argparse.ArgumentParser) -> None:
                         help="wall display: cycle through views, read-only, high contrast, "
                         "secret-looking values masked ([kiosk] in engines.toml: views, seconds, "
                         "redact)")
+    parser.add_argument("--low-bandwidth", "--ssh", action="store_true", dest="low_bandwidth",
+                        help="repaint less often (on by itself when SSH_CONNECTION or SSH_TTY "
+                        "is set)")
     parser.add_argument("--demo", action="store_true",
                         help="run against a built-in simulated swarm, no engine needed")
     parser.add_argument("--demo-scenario", metavar="NAME",

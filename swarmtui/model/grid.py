@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from swarmtui.model.state import ClusterState
-from swarmtui.model.times import NS_PER_S, age_changes_at, format_age
+from swarmtui.model.times import NS_PER_S, coarse_age, coarse_age_changes_at
 from swarmtui.model.types import LIVE_DESIRED_STATES, Node, Service, Task
 
 DENSITIES = ("cards", "lines", "counts")
@@ -21,6 +21,7 @@ SHOW_MODES = ("running", "all", "failed")
 SERVICE_TINTS = 8  # well-separated hues, none near a state colour (styles/grid.tcss)
 UNASSIGNED = "~unassigned"
 ERROR_LINES = 3
+CARD_EXACT_AGE_S = 10  # card ages read to the second while a task is this young
 # States of a task that is (nearly) up, whatever its desired state.
 _UP_STATES = frozenset({"running", "starting", "preparing", "ready"})
 
@@ -300,7 +301,8 @@ def _card(
         state = "stopping"  # one line has no room for running→shutdown
     if opts.symbols:
         state = f"{STATE_SYMBOLS[style]} {state}"
-    age = format_age(now_ns, task.status_ns)
+    # Past 10 s a card's age row is rewritten every 10 s, not every second.
+    age = coarse_age(now_ns, task.status_ns, exact_below_s=CARD_EXACT_AGE_S)
     bar = Span("▌", "task-bar", tint)
     inner = width - 1
     if density == "lines":
@@ -526,7 +528,7 @@ class GridLayouter:
                 return cached[3]
         column = _column(key, title, node, tasks, services, opts, width, now_ns, self._tints[1])
         valid_until = min(
-            (age_changes_at(now_ns, t.status_ns) for t in task_tuple),
+            (coarse_age_changes_at(now_ns, t.status_ns, CARD_EXACT_AGE_S) for t in task_tuple),
             default=now_ns + 3600 * NS_PER_S,
         )
         self._columns[key] = (

@@ -49,6 +49,12 @@ from swarmtui.widgets.prompt import Prompt, prompt_focused
 
 DEFAULT_TAIL = 200
 FLUSH_S = 0.1
+"""The frame interval while following: new lines reach the view in one batch per frame, so
+the bytes written stay bounded (every visible row moves up) however fast lines arrive."""
+LOW_BANDWIDTH_FLUSH_S = 1.0
+"""The frame interval over SSH (``--low-bandwidth``): ~11 KB a frame at 160x45."""
+PAUSED_FLUSH_S = 1.0
+"""While paused, new lines are only counted (and the scrollbar moved) this often."""
 
 _STATE_MARKS = {
     LIVE: "[$success]●[/]",
@@ -135,6 +141,8 @@ class LogsScreen(SwarmScreen):
         self._health_markup = ""
         self._seen: tuple[int, int, int] = (-1, -1, -1)  # generation, version, health
         self._replicas: dict[str, int | None] = {}
+        self._flushed_at = 0.0  # time.monotonic() of the last flush
+        self._paused_markup = ""
 
     def body(self) -> ComposeResult:
         yield Static("", id="logs-info", markup=True)
@@ -156,12 +164,23 @@ class LogsScreen(SwarmScreen):
         if not session.active:
             session.start(LogTargets(), FollowOptions(tail=DEFAULT_TAIL))
         super().on_mount()
-        self.set_interval(FLUSH_S, self.flush)
+        self.set_interval(self.frame_s, self._tick)
         self.set_interval(1.0, self.refresh_health)  # idle is a matter of time passing
         self.view.focus()
 
+    @property
+    def frame_s(self) -> float:
+        return LOW_BANDWIDTH_FLUSH_S if self.runtime.settings.low_bandwidth else FLUSH_S
+
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
+        self.flush()
+
+    def _tick(self) -> None:
+        # A paused pane shows nothing new: count what arrived once a second, not each frame.
+        now = time.monotonic()
+        if not self.view.following and now - self._flushed_at < PAUSED_FLUSH_S:
+            return
         self.flush()
 
     def apply_request(self, request: ViewRequest) -> None:
@@ -197,13 +216,16 @@ class LogsScreen(SwarmScreen):
         session = self.session
         if session is None or not self.is_current:
             return
+        self._flushed_at = time.monotonic()
         generation, version, health = self._seen
         view = self.view
         if session.generation != generation:
             view.reset()
             self.refresh_info()
-        elif session.version != version:
-            view.sync()
+        elif view.following or view.evicted_in_view():
+            view.sync()  # nothing new: returns at once, nothing repainted
+        else:
+            view.count_new_lines()
         self._seen = (session.generation, session.version, session.health_version)
         if session.health_version != health or session.version != version:
             self.refresh_health()
@@ -214,10 +236,11 @@ class LogsScreen(SwarmScreen):
         paused = self.query_one("#logs-paused", Static)
         paused.display = not view.following
         if not view.following:
-            paused.update(
-                f"[reverse] PAUSED [/] [b]{view.new_lines:,}[/b] new lines · "
-                "[b]End[/b] follows the newest again"
-            )
+            markup = (f"[reverse] PAUSED [/] [b]{view.new_lines:,}[/b] new lines · "
+                      "[b]End[/b] follows the newest again")
+            if markup != self._paused_markup:  # an update repaints the line: only on a change
+                self._paused_markup = markup
+                paused.update(markup)
 
     def refresh_health(self) -> None:
         session = self.session

@@ -105,6 +105,7 @@ class LogView(ScrollView, can_focus=True):
         self._rows: list[tuple[int, int]] = []  # (seq, part), from index _row0 on
         self._row0 = 0
         self._next_seq = 0  # first ring seq not looked at yet
+        self._counted_seq = 0  # paused: lines before this seq are in new_lines already
         self._width = 0  # widest full line (cells), for horizontal scrolling
         self._cells: dict[int, int] = {}  # seq -> full line cells (wrap mode only)
         self._cache: OrderedDict[tuple[object, ...], Strip] = OrderedDict()
@@ -132,6 +133,7 @@ class LogView(ScrollView, can_focus=True):
         """Forget every row and re-read the ring (after the session restarted)."""
         self.current_match = None
         self.new_lines = 0
+        self._counted_seq = 0
         self._prefixes.clear()
         self._rebuild()
 
@@ -153,10 +155,13 @@ class LogView(ScrollView, can_focus=True):
         rows = self._rows
         wrap = self.wrap
         width = self._width
+        uncounted = 0  # added lines count_new_lines has not counted yet
+        counted = self._counted_seq
         for line in new:
             if not self._shows(line):
                 continue
             added += 1
+            uncounted += line.seq >= counted
             cells = self._full_cells(line)
             if cells > width:
                 width = cells
@@ -173,11 +178,29 @@ class LogView(ScrollView, can_focus=True):
         if self.following:
             self._scroll_to_end()
         elif not initial:
-            self.new_lines += added
+            self.new_lines += uncounted
             if removed:
                 self._scroll_by_rows(-removed)  # keep the lines being read in place
         self.refresh()
         return added
+
+    def count_new_lines(self) -> None:
+        """Paused: count the lines that arrived (those the filter shows) without taking them
+        in. Taking them in changes the virtual size, and Textual then repaints the whole
+        pane: every visible row rewritten to the terminal, for rows below the viewport."""
+        ring = self.ring
+        if ring is None:
+            return
+        start = max(self._counted_seq, self._next_seq, ring.first_seq)
+        if ring.total > start:
+            self.new_lines += sum(1 for line in ring.slice(start, ring.total)
+                                  if self._shows(line))
+        self._counted_seq = ring.total
+
+    def evicted_in_view(self) -> bool:
+        """The ring dropped lines the viewport shows (a paused view must then catch up)."""
+        top = self._top_seq()
+        return self.ring is not None and top is not None and top < self.ring.first_seq
 
     def _trim_evicted(self) -> int:
         """Drop rows whose lines the ring no longer holds; returns how many."""

@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from swarmtui.model.selectors import Attention, attention
 from swarmtui.model.state import EMPTY_STATE, ClusterState
-from swarmtui.model.times import format_age
+from swarmtui.model.times import coarse_age
 
 
 def attention_markup(needs: Attention) -> str:
@@ -58,7 +58,8 @@ def status_text(
     elif conn.status == "connecting" and engine is None:
         parts.append("connecting…")
     elif state.data_ns is not None:
-        parts.append(f"data {format_age(now_ns, state.data_ns)} old")
+        # Coarse: the header is rewritten only when this text changes (every 10 s at most).
+        parts.append(f"data {coarse_age(now_ns, state.data_ns)} old")
     if engine is not None:
         name = f"{engine.name} " if engine.name else ""
         parts.append(

@@ -98,8 +98,7 @@ class TaskGrid(ScrollView, can_focus=True):
         old = self.layout_model
         self.layout_model = layout
         self._keep_cursor_valid()
-        width = len(layout.columns) * (layout.column_width + GAP)
-        self.virtual_size = Size(width, layout.header_height + layout.body_height)
+        self._fit_virtual_size()
         self._check_view()
         if (
             old is None
@@ -110,27 +109,38 @@ class TaskGrid(ScrollView, can_focus=True):
             self.repainted_rows = layout.body_height + layout.header_height
             self.refresh()
             return
-        header_changed = [
-            y
-            for y in range(layout.header_height)
-            if any(
-                a.header[y : y + 1] != b.header[y : y + 1]
-                for a, b in zip(old.columns, layout.columns, strict=True)
-            )
-        ]
-        for y in header_changed:  # headers do not scroll: screen row == y
-            self.refresh(Region(0, y, self.size.width, 1))
-        # Unchanged columns are the same objects (GridLayouter): diff only the others.
-        changed: set[int] = set()
-        for a, b in zip(old.columns, layout.columns, strict=True):
+        # Unchanged columns are the same objects (GridLayouter): diff only the others, and
+        # repaint only the changed cells (one column wide), not whole rows: a row of a wide
+        # grid is hundreds of bytes on the terminal.
+        col_w = layout.column_width + GAP
+        scroll_x, scroll_y = (int(v) for v in self.scroll_offset)
+        header_rows: set[int] = set()
+        body_rows: set[int] = set()
+        for i, (a, b) in enumerate(zip(old.columns, layout.columns, strict=True)):
             if a is b:
                 continue
+            x = i * col_w - scroll_x
+            for y in range(layout.header_height):
+                if a.header[y : y + 1] != b.header[y : y + 1]:
+                    header_rows.add(y)  # headers do not scroll: screen row == y
+                    self.refresh(Region(x, y, col_w, 1))
             for y in range(max(len(a.body), len(b.body))):
                 if a.body[y : y + 1] != b.body[y : y + 1]:
-                    changed.add(y)
-        self.repainted_rows = len(changed) + len(header_changed)
-        for y in sorted(changed):
-            self.refresh_line(layout.header_height + y)
+                    body_rows.add(y)
+                    self.refresh(Region(x, layout.header_height + y - scroll_y, col_w, 1))
+        self.repainted_rows = len(header_rows) + len(body_rows)
+
+    def _fit_virtual_size(self) -> None:
+        """The grid's size, but never smaller than the viewport: Textual repaints a whole
+        widget (every row written to the terminal again) when its virtual size changes, so
+        a column growing or shrinking by a card must not change it while everything fits."""
+        layout = self.layout_model
+        if layout is None:
+            return
+        view = self.scrollable_content_region.size
+        width = len(layout.columns) * (layout.column_width + GAP)
+        height = layout.header_height + layout.body_height
+        self.virtual_size = Size(max(width, view.width), max(height, view.height))
 
     def columns_in_view(self) -> tuple[int, int]:
         """First and last column index wholly inside the viewport (last < first: none)."""
@@ -155,6 +165,7 @@ class TaskGrid(ScrollView, can_focus=True):
         self._check_view()
 
     def on_resize(self) -> None:
+        self._fit_virtual_size()
         self._check_view()
 
     def _row(self, body_y: int) -> tuple[Line, ...]:
