@@ -178,6 +178,7 @@ SWEEP = [
     Bad([*H, "rollout", "status", "x", "--interval", ""], 2, "invalid seconds ''"),
     # -- kiosk, metrics ---------------------------------------------------------------------
     Bad(["--kiosk=1", "df"], 2, "argument --kiosk: ignored explicit argument '1'"),
+    Bad(["--ssh=1", "df"], 2, "ignored explicit argument '1'"),
     Bad([*H, "--kiosk", "serve"], 2, "kiosk.seconds must be a number above 0",
         config="[kiosk]\nseconds = 0\n"),
     Bad([*H, "--kiosk", "serve"], 2, "kiosk.views must be a list of strings",
