@@ -157,3 +157,15 @@ async def test_nothing_essential_is_cut(view: str, size: str) -> None:
     shown = "\n".join(lines)
     for word in ESSENTIAL.get(view, ()):
         assert word in shown, (view, word, shown)
+
+
+def test_readme_gallery_shows_every_view() -> None:
+    """scripts/screenshots shoots every registered view into screenshots/; the README's
+    gallery shows each of them."""
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    gallery = readme.split("## Screenshots", 1)[1].split("\n## ", 1)[0]
+    for view in VIEWS:
+        assert (root / "screenshots" / f"{view}.svg").is_file(), f"run scripts/screenshots ({view})"
+        assert f"![{view}](screenshots/{view}.svg)" in gallery, f"README gallery lacks {view}"
+    assert "default_views().names" in (root / "scripts" / "screenshots").read_text()
