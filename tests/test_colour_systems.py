@@ -9,12 +9,14 @@ quantisation to xterm-256 in tests/test_tints.py.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from rich.console import Console
+from rich.color import ColorSystem
+from rich.console import Console, ConsoleOptions
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from uistate import fixed_app
 
 Cell = tuple[str, Style]
@@ -122,21 +124,37 @@ def test_a_256_colour_terminal_gets_256_colours(monkeypatch: pytest.MonkeyPatch)
     assert app.console.color_system == "256"
 
 
+class In256Colours:
+    """A renderable whose colours are those a 256-colour terminal shows: each mapped to the
+    nearest xterm-256 one, as Rich does when it writes for such a terminal. (Not by writing
+    ANSI with a 256-colour console and reading it back: Rich caches a style's escape codes
+    on the style, so one written in truecolour before stays truecolour.)"""
+
+    def __init__(self, renderable: Any) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+        for seg in console.render(self.renderable, options):
+            style = seg.style
+            if style is None or seg.control:
+                yield seg
+                continue
+            colour = style.color and style.color.downgrade(ColorSystem.EIGHT_BIT)
+            background = style.bgcolor and style.bgcolor.downgrade(ColorSystem.EIGHT_BIT)
+            yield Segment(seg.text, style + Style.from_color(colour, background))
+
+
 def in_256_colours(app: Any) -> Any:
-    """``app`` whose screenshots show what a 256-colour terminal shows: the screen is written
-    as a 256-colour terminal gets it (Rich downgrades every colour), then read back."""
+    """``app`` whose screenshots show what a 256-colour terminal shows."""
 
     def export_screenshot(*, title: str | None = None, simplify: bool = False) -> str:
         width, height = app.size
         update = app.screen._compositor.render_update(
             full=True, screen_stack=app._background_screens, simplify=simplify)
-        terminal = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
-                           color_system="256", legacy_windows=False, safe_box=False)
-        terminal.print(update)
         svg = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
                       color_system="truecolor", record=True, legacy_windows=False,
                       safe_box=False)
-        svg.print(Text.from_ansi(terminal.file.getvalue()), end="")  # type: ignore[attr-defined]
+        svg.print(In256Colours(update))
         return svg.export_svg(title=title or app.title)
 
     app.export_screenshot = export_screenshot
