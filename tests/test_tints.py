@@ -1,4 +1,6 @@
-"""Service tints: never mistaken for a task state's colour, and neighbours tell apart."""
+"""Service tints: never mistaken for a task state's colour, and neighbours tell apart, in
+truecolour and as a 256-colour terminal shows them (Rich maps every colour to the nearest
+xterm-256 one there, tints and state colours alike)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import re
 import zlib
 
 import pytest
+from rich.color import Color as RichColor
+from rich.color import ColorSystem
 from textual.app import App
 from textual.color import Color, rgb_to_lab
 
@@ -18,6 +22,7 @@ STATE_VARIABLES = ("error", "text-error", "warning", "text-warning", "success", 
 MIN_FROM_STATE = 30.0  # CIE76 delta E: clearly another colour
 MIN_STATE_HUE = 30.0  # degrees of Lab hue away from red/orange/green
 MIN_BETWEEN_TINTS = 28.0
+SYSTEMS = ("truecolor", "256")
 DEMO = ("monitoring_grafana", "monitoring_node-exporter", "ops_cron-backup", "ops_gpu-job",
         "shop_api", "shop_db", "shop_web", "whoami")
 
@@ -28,6 +33,15 @@ def palette(sheet: str, prefix: str) -> list[str]:
                        path.read_text())
     assert [int(i) for i, _ in found] == list(range(SERVICE_TINTS)), found
     return [c for _, c in found]
+
+
+def as_shown(colour: str, system: str) -> str:
+    """``colour`` as a terminal of colour ``system`` shows it (Rich's downgrade, which is
+    what Textual's console applies)."""
+    if system == "truecolor":
+        return colour
+    triplet = RichColor.parse(colour).downgrade(ColorSystem.EIGHT_BIT).get_truecolor()
+    return triplet.hex
 
 
 def delta_e(a: str, b: str) -> float:
@@ -54,18 +68,32 @@ def test_grid_and_logs_share_one_palette() -> None:
     assert palette("grid.tcss", "task-grid") == palette("logs.tcss", "log-view")
 
 
+@pytest.mark.parametrize("system", SYSTEMS)
 @pytest.mark.parametrize("tint", palette("grid.tcss", "task-grid"))
-def test_no_tint_near_a_state_colour(tint: str) -> None:
+def test_no_tint_near_a_state_colour(tint: str, system: str) -> None:
+    tint = as_shown(tint, system)
     for name, colour in state_colours().items():
+        colour = as_shown(colour, system)
         assert delta_e(tint, colour) >= MIN_FROM_STATE, (tint, name, colour)
         assert hue_gap(lab_hue(tint), lab_hue(colour)) >= MIN_STATE_HUE, (tint, name, colour)
 
 
-def test_tints_differ_from_each_other() -> None:
-    tints = palette("grid.tcss", "task-grid")
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_tints_differ_from_each_other(system: str) -> None:
+    tints = [as_shown(t, system) for t in palette("grid.tcss", "task-grid")]
     for i, a in enumerate(tints):
         for b in tints[i + 1 :]:
             assert delta_e(a, b) >= MIN_BETWEEN_TINTS, (a, b)
+
+
+def test_as_shown_is_the_xterm_palette() -> None:
+    assert as_shown("#25f4e9", "256") == "#00ffd7"  # xterm 50
+    assert as_shown("#5f87ff", "256") == "#5f87ff"  # an xterm colour stays itself
+
+
+def test_tints_are_xterm_colours_so_256_colours_show_them_unchanged() -> None:
+    for tint in palette("grid.tcss", "task-grid"):
+        assert as_shown(tint, "256") == tint.lower(), tint
 
 
 def services(names: list[str]) -> dict[str, Service]:

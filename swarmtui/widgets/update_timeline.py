@@ -40,6 +40,10 @@ class UpdateTimelineView(ScrollView, can_focus=True):
         & > .timeline--sel { color: $text-accent; text-style: bold; }
         & > .timeline--old { color: $text-muted; text-style: bold; }
     }
+    /* NO_COLOR greys orange out: what needs a look (paused, rolled back, replacing) in bold. */
+    UpdateTimelineView:nocolor {
+        & > .timeline--warn { text-style: bold; }
+    }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
