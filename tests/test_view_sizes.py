@@ -35,6 +35,8 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
                "test_events_snapshots/test_events[200x60].svg"),
     "images": ("test_images_ui/test_images_list_80x24.svg",
                "test_images_ui/test_images_list_200x60.svg"),
+    "metrics": ("test_metrics_snapshots/test_metrics_view_80x24.svg",
+                "test_metrics_snapshots/test_metrics_view_200x60.svg"),
 }
 
 # View -> what must be on screen at 80x24 besides its name and the footer's ? and q: the
@@ -51,6 +53,7 @@ ESSENTIAL: dict[str, tuple[str, ...]] = {
     "configs": ("ID", "NAME", "nginx_conf"),
     "events": ("TIME", "TYPE", "ACTION", "OBJECT", "shop_web", "ready → down"),
     "images": ("REPOSITORY:TAG", "IMAGE ID", "CREATED", "SIZE", "busybox:lab"),
+    "metrics": ("lab-node1", "manager, leader", "containers", "running 4", "swarm nodes"),
 }
 
 Before = Callable[[Any], Awaitable[None]]
@@ -78,6 +81,8 @@ def _setups() -> dict[str, Setup]:
     from test_images_ui import images_app
     from test_images_ui import settle as images_settle
     from test_logs_ui import logs_app, open_logs
+    from test_metrics_ui import metrics_app
+    from test_metrics_ui import settle as metrics_settle
     from test_secrets_ui import secrets_app
     from test_stacks_ui import stacks_app
     from timeline_state import timeline_app
@@ -110,6 +115,7 @@ def _setups() -> dict[str, Setup]:
         "configs": Setup(lambda: secrets_app("configs")[0]),
         "events": Setup(events_app, events),
         "images": Setup(images_app, images),
+        "metrics": Setup(metrics_app, metrics_settle),
     }
 
 
