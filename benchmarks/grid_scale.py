@@ -72,7 +72,8 @@ async def measure(url: str, nodes: int, changes: int, idle_s: float) -> dict[str
         if idle_s:
             out["idle_requests"] = await idle_window(live, idle_s)
             return out
-        # One task changes state, as a re-list would report it.
+        # One task changes state, as the reconciler learns it: its service's counts drop,
+        # and that service's tasks are listed (``GET /tasks?filters={"service":[id]}``).
         times: list[float] = []
         rows: list[int] = []
         running = [t for t in live.store.state.tasks.values() if t.state == "running"]
@@ -82,9 +83,11 @@ async def measure(url: str, nodes: int, changes: int, idle_s: float) -> dict[str
             changed = replace(task, state="failed", err=f"bench change {i}",
                               version=task.version + 1)
             state = live.store.state
-            new_tasks = tuple(changed if t.id == task.id else t for t in state.tasks.values())
+            new_tasks = tuple(changed if t.id == task.id else t for t in state.tasks.values()
+                              if t.service_id == task.service_id)
             t0 = time.perf_counter()
-            live.store.dispatch(TasksListed(new_tasks, time.time_ns()))
+            live.store.dispatch(TasksListed(new_tasks, time.time_ns(),
+                                            frozenset({task.service_id})))
             await pilot.pause()
             times.append(time.perf_counter() - t0)
             rows.append(grid.repainted_rows)
