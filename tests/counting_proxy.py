@@ -91,6 +91,7 @@ class CountingProxy:
         self.path = str(Path(self._folder.name) / "docker.sock")
         self.url = f"unix://{self.path}"
         self.requests: list[tuple[str, str]] = []
+        self.bytes_read = 0  # bytes the engine sent to the client (idle-cost benchmarks)
         self._bodies: list[tuple[str, str, bytearray]] = []
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
@@ -121,6 +122,7 @@ class CountingProxy:
         with self._lock:
             self.requests.clear()
             self._bodies.clear()
+            self.bytes_read = 0
 
     # -- serving --------------------------------------------------------------------------
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
@@ -129,6 +131,9 @@ class CountingProxy:
             while data := await reader.read(65536):
                 if parser is not None:
                     parser.feed(data)
+                else:
+                    with self._lock:
+                        self.bytes_read += len(data)
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError, ValueError):

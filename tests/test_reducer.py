@@ -61,6 +61,22 @@ def test_partial_task_listing_keeps_other_services() -> None:
     assert s3.tasks_listed_ns == s.tasks_listed_ns  # a partial listing is not a full refresh
 
 
+def test_node_task_listing_replaces_only_that_nodes_tasks() -> None:
+    """``GET /tasks?filters={"node":[id]}``: what it omits is gone from that node only."""
+    s = _loaded()
+    nid = next(t.node_id for t in s.tasks.values() if t.node_id)
+    on_node = [t for t in s.tasks.values() if t.node_id == nid]
+    others = {tid: t for tid, t in s.tasks.items() if t.node_id != nid}
+    assert reduce(s, TasksListed(tuple(replace(t) for t in on_node), 9,
+                                 node_ids=frozenset({nid}))).tasks is s.tasks
+    changed = replace(on_node[0], state="failed", version=on_node[0].version + 1)
+    s2 = reduce(s, TasksListed((changed,), 9, node_ids=frozenset({nid})))
+    assert s2.tasks[changed.id].state == "failed"
+    assert {tid for tid, t in s2.tasks.items() if t.node_id == nid} == {changed.id}
+    assert all(s2.tasks[tid] is t for tid, t in others.items())
+    assert s2.tasks_listed_ns == s.tasks_listed_ns
+
+
 def test_removed_service_drops_its_tasks() -> None:
     s = _loaded()
     sid = next(iter(s.tasks.values())).service_id

@@ -81,3 +81,44 @@ def test_update_status_and_previous_spec_shapes_hold_against_the_live_lab(swarm:
     assert_shape(tasks, sim.tasks_json({"service": ["upd"]}))
     sim.rollback_service("upd")
     assert_shape([rolled], [sim.service_json("upd")])
+
+
+def test_task_node_filter_matches_the_live_lab(swarm: Lab) -> None:
+    """The reconciler lists a node's tasks with ``{"node": [id]}`` after a node event: the
+    engine takes ids or hostnames (ORed), and answers 404 for a node it does not know (so the
+    reconciler never asks for a removed node). The sim behaves the same way."""
+    from swarmlab import api_request
+
+    from swarmtui.sim.util import SimError
+
+    _service(swarm, "--name", "spread", "--replicas", "6")
+    deadline = time.monotonic() + 60
+    while sum(t["Status"]["State"] == "running" for t in swarm.api("/tasks")) < 6:
+        assert time.monotonic() < deadline, "lab tasks did not start"
+        time.sleep(0.5)
+
+    def by_node(*refs: str) -> list[dict[str, Any]]:
+        flt = urllib.parse.quote(json.dumps({"node": list(refs)}))
+        data = swarm.api(f"/tasks?filters={flt}")
+        assert isinstance(data, list)
+        return data
+
+    nodes = swarm.api("/nodes")
+    first, second = nodes[0], nodes[1]
+    mine = by_node(first["ID"])
+    assert mine and {t["NodeID"] for t in mine} == {first["ID"]}
+    assert {t["ID"] for t in by_node(first["Description"]["Hostname"])} == {t["ID"] for t in mine}
+    both = by_node(first["ID"], second["ID"])
+    assert {t["NodeID"] for t in both} == {first["ID"], second["ID"]}
+    flt = urllib.parse.quote(json.dumps({"node": ["nosuchnode"]}))
+    status, _ = api_request(swarm.nodes[0].sock, "GET", f"/tasks?filters={flt}")
+    assert status == 404
+
+    sim = build("demo")
+    node = next(iter(sim.nodes.values()))
+    listed = sim.tasks_json({"node": [node.id]})
+    assert listed and {t["NodeID"] for t in listed} == {node.id}
+    assert sim.tasks_json({"node": [node.name]}) == listed
+    with pytest.raises(SimError) as err:
+        sim.tasks_json({"node": ["nosuchnode"]})
+    assert err.value.status == 404

@@ -6,6 +6,17 @@ soon after an event that concerns them, every ``converge_s`` while a service con
 polls every 200 ms: a replacement that starts and fails between two listings would be missed),
 and rarely at idle. Nodes are listed only when an event says they changed (and after reconnects).
 
+Only what may have changed is asked for (at 1,000 nodes a full ``GET /tasks`` is ~45 MB): the
+full task listing happens on (re)connect alone. At idle the services listing (one request, its
+live counts computed by the engine) runs every ``idle_services_s``: a task that crashes anywhere
+leaves its service one short for at least the restart delay (5 s by default), so the count
+shows it and the service's own tasks are then listed fast, as for any converging service. A
+sweep lists a slice of the services' tasks every ``idle_slice_s`` (the whole swarm once per
+``idle_sweep_s``) for what counts cannot show (a restart quicker than one services period, a
+task's message). A node event lists that node's tasks (the ``node`` filter) every
+``converge_s`` for ``converge_window_s``: its tasks stop or return there, and what is
+rescheduled elsewhere shows in its services' counts.
+
 Secrets and configs are kept in the snapshot like nodes, not polled by their views: the
 engine emits an event for every create, update and remove of each (``secret``/``config``
 events), so one listing after a (re)connect and one per event keep them exact at no idle
@@ -34,8 +45,8 @@ from swarmtui.model.actions import (
     ServicesListed,
     TasksListed,
 )
-from swarmtui.model.selectors import service_converged, services_needing_attention, tasks_of
-from swarmtui.model.types import EngineEvent
+from swarmtui.model.selectors import service_converged, services_needing_attention
+from swarmtui.model.types import EngineEvent, Task
 
 # Container actions that say nothing about a task's life; they only add noise.
 _QUIET_CONTAINER_ACTIONS = (
@@ -62,8 +73,9 @@ class Rates:
     update_s: float = 0.2
     converge_window_s: float = 30.0
     stuck_s: float = 5.0
-    idle_services_s: float = 10.0
-    idle_tasks_s: float = 30.0
+    idle_services_s: float = 5.0
+    idle_slice_s: float = 30.0
+    idle_sweep_s: float = 300.0
 
 
 SECRET_KINDS = ("secret", "config")
@@ -96,6 +108,9 @@ class Reconciler:
         self._wake = asyncio.Event()
         self._full = False
         self._nodes = False
+        self._node_hints: set[str] = set()
+        # node id -> monotonic deadline of listing the tasks on it every converge_s
+        self.node_watch: dict[str, float] = {}
         self._kinds: set[str] = set()  # "secret" / "config": list again
         self._services: set[str] = set()
         # service id -> monotonic deadline of its fast-polling window
@@ -104,16 +119,19 @@ class Reconciler:
         self.updating: set[str] = set()
         self._next_fast_services = 0.0
         self._next_idle_services = 0.0
-        self._next_idle_tasks = 0.0
+        self._next_slice = 0.0
         self._next_stuck = 0.0
+        self._sweep_after = ""  # the idle sweep resumes after this service id
 
     # -- hints -------------------------------------------------------------------------
     def request_full(self) -> None:
         self._full = True
         self._wake.set()
 
-    def hint_nodes(self) -> None:
+    def hint_nodes(self, node_id: str = "") -> None:
         self._nodes = True
+        if node_id:
+            self._node_hints.add(node_id)
         self._wake.set()
 
     def hint_service(self, service_id: str) -> None:
@@ -124,7 +142,7 @@ class Reconciler:
         if event.type == "service":
             self.hint_service(event.actor_id)
         elif event.type == "node":
-            self.hint_nodes()
+            self.hint_nodes(event.actor_id)
         elif event.type in SECRET_KINDS:
             self._kinds.add(event.type)
             self._wake.set()
@@ -136,8 +154,8 @@ class Reconciler:
     # -- loop --------------------------------------------------------------------------
     def _deadline(self) -> float:
         now = self.clock()
-        fast = [d for d in self.converging.values() if d > now]
-        candidates = [self._next_idle_services, self._next_idle_tasks]
+        fast = [d for d in (*self.converging.values(), *self.node_watch.values()) if d > now]
+        candidates = [self._next_idle_services, self._next_slice]
         if fast:
             step = self.rates.update_s if self.updating else self.rates.converge_s
             candidates.append(now + step)
@@ -170,19 +188,29 @@ class Reconciler:
             self._full = self._nodes = False
             self._services.clear()
             self._kinds.clear()
+            self._node_hints.clear()
             await self.list_everything()
             self._next_idle_services = now + rates.idle_services_s
-            self._next_idle_tasks = now + rates.idle_tasks_s
+            self._next_slice = now + rates.idle_slice_s
             self._track_attention(now)
             return
         for kind in sorted(self._kinds):
             self._kinds.discard(kind)
             await self._list_secrets(kind)
-        all_tasks = False
         if self._nodes:
             self._nodes = False
             await self._list_nodes()
-            all_tasks = True  # a node going down or draining reschedules its tasks
+            hinted_nodes, self._node_hints = self._node_hints, set()
+            if not hinted_nodes or not hinted_nodes <= set(self.store.state.nodes):
+                # A node event without a node, or a node removed (its tasks cannot be asked
+                # for by node any more): nothing narrower is known to be enough.
+                await self._list_tasks(None)
+                self._next_slice = now + rates.idle_slice_s
+            for nid in hinted_nodes:
+                self.node_watch[nid] = now + rates.converge_window_s
+        # Nodes that are gone have no tasks to list (the engine refuses the filter: 404).
+        self.node_watch = {nid: d for nid, d in self.node_watch.items()
+                           if d > now and nid in self.store.state.nodes}
         # A service event only says "look here": the next services listing (one request,
         # with live counts) settles what changed, including removals.
         hinted = bool(self._services)
@@ -195,20 +223,46 @@ class Reconciler:
         # even when tasks go faster during an update; an update's state change comes with a
         # service event, which lists them at once.
         if (hinted or stuck_due or now >= self._next_idle_services
-                or (fast and now >= self._next_fast_services)):
+                or ((fast or self.node_watch) and now >= self._next_fast_services)):
             await self._list_services()
             self._next_idle_services = now + rates.idle_services_s
             self._next_fast_services = now + rates.converge_s
-        if all_tasks or now >= self._next_idle_tasks:
-            await self._list_tasks(None)
-            self._next_idle_tasks = now + rates.idle_tasks_s
-        else:
-            watch = fast | (set(self.converging) if stuck_due else set())
-            if watch:
-                await self._list_tasks(watch)
+        if self.node_watch:
+            await self._list_node_tasks(set(self.node_watch))
+        watch = fast | (set(self.converging) if stuck_due else set())
+        if watch:
+            await self._list_tasks(watch)
+        if now >= self._next_slice:
+            self._next_slice = now + rates.idle_slice_s
+            sweep = self._sweep_slice() - watch
+            if sweep:
+                await self._list_tasks(sweep)
         if stuck_due:
             self._next_stuck = now + rates.stuck_s
         self._track_attention(now)
+
+    def _sweep_slice(self) -> set[str]:
+        """The next services of the idle sweep: about ``idle_slice_s / idle_sweep_s`` of all
+        tasks, whole services in id order, resuming where the last slice ended."""
+        state = self.store.state
+        counts: dict[str, int] = dict.fromkeys(state.services, 0)
+        for task in state.tasks.values():
+            if task.service_id in counts:
+                counts[task.service_id] += 1
+        if not counts:
+            return set()
+        budget = max(1, int(len(state.tasks) * self.rates.idle_slice_s / self.rates.idle_sweep_s))
+        ordered = sorted(counts)
+        start = next((i for i, sid in enumerate(ordered) if sid > self._sweep_after), 0)
+        picked: set[str] = set()
+        taken = 0
+        for sid in ordered[start:] + ordered[:start]:
+            if picked and taken + counts[sid] > budget:
+                break
+            picked.add(sid)
+            taken += counts[sid]
+            self._sweep_after = sid
+        return picked
 
     def _track_attention(self, now: float) -> None:
         """Start watching services whose counts are off; stop watching converged ones."""
@@ -222,9 +276,17 @@ class Reconciler:
         }
         for sid in self.updating:
             self.converging[sid] = now + self.rates.converge_window_s
-        for sid in list(self.converging):
+        if not self.converging:
+            return
+        # One pass over the tasks for all watched services (30,000 tasks at 1,000 nodes).
+        watched: dict[str, list[Task]] = {sid: [] for sid in self.converging}
+        for task in state.tasks.values():
+            group = watched.get(task.service_id)
+            if group is not None:
+                group.append(task)
+        for sid, tasks in watched.items():
             svc = state.services.get(sid)
-            if svc is None or service_converged(svc, tasks_of(state, sid)):
+            if svc is None or service_converged(svc, tasks):
                 del self.converging[sid]
 
     async def list_everything(self) -> None:
@@ -248,6 +310,11 @@ class Reconciler:
     async def _list_services(self) -> None:
         services = parse.parse_services(await self.client.services(status=True))
         self.store.dispatch(ServicesListed(tuple(services), time.time_ns()))
+
+    async def _list_node_tasks(self, node_ids: set[str]) -> None:
+        tasks = parse.parse_tasks(await self.client.tasks({"node": sorted(node_ids)}))
+        self.store.dispatch(TasksListed(tuple(tasks), time.time_ns(),
+                                        node_ids=frozenset(node_ids)))
 
     async def _list_tasks(self, service_ids: set[str] | None) -> None:
         filters = {"service": sorted(service_ids)} if service_ids else None

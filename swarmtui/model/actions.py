@@ -39,11 +39,13 @@ class ServicesListed:
 
 @dataclass(frozen=True, slots=True)
 class TasksListed:
-    """A task listing: all tasks (``service_ids`` None) or only those of some services."""
+    """A task listing: all tasks (``service_ids`` and ``node_ids`` None), or only those of
+    some services, or only those on some nodes (the engine's ``service``/``node`` filters)."""
 
     tasks: tuple[Task, ...]
     at_ns: int
     service_ids: frozenset[str] | None = None
+    node_ids: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ docker/go-units ``size.go`` (``HumanSizeWithPrecision``) and ``duration.go``
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime
 from typing import Final
@@ -49,20 +50,28 @@ def parse_rfc3339_ns(value: object) -> int | None:
     m = _RFC3339.fullmatch(value)
     if m is None:
         return None
-    year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
+    # 90,000 timestamps in a 30,000-task listing: one groups() call, days cached per date.
+    ys, mos, ds, hs, mis, ss, fraction, zone = m.groups()
+    hour, minute, second = int(hs), int(mis), int(ss)
     if hour > 23 or minute > 59 or second > 60:
         return None
-    try:
-        days = date(year, month, day).toordinal() - _EPOCH_ORDINAL
-    except ValueError:
+    days = _days_since_epoch(ys, mos, ds)
+    if days is None:
         return None
     seconds = days * 86400 + hour * 3600 + minute * 60 + second
-    zone = m.group(8)
     if zone != "Z":
         offset = int(zone[1:3]) * 3600 + int(zone[4:6]) * 60
         seconds -= offset if zone[0] == "+" else -offset
-    frac = (m.group(7) or "")[:9].ljust(9, "0")
+    frac = (fraction or "")[:9].ljust(9, "0")
     return seconds * NS + int(frac)
+
+
+@functools.lru_cache(maxsize=4096)
+def _days_since_epoch(year: str, month: str, day: str) -> int | None:
+    try:
+        return date(int(year), int(month), int(day)).toordinal() - _EPOCH_ORDINAL
+    except ValueError:
+        return None
 
 
 def parse_time_ns(value: object) -> int | None:

@@ -67,19 +67,28 @@ def merge_listing(
 
 
 def _merge_tasks(
-    old: Mapping[str, Task], new: tuple[Task, ...], service_ids: frozenset[str] | None
+    old: Mapping[str, Task],
+    new: tuple[Task, ...],
+    service_ids: frozenset[str] | None,
+    node_ids: frozenset[str] | None = None,
 ) -> Mapping[str, Task]:
-    if service_ids is None:
+    if service_ids is None and node_ids is None:
         return merge_listing(old, new, _task_unchanged)
-    # Partial listing: keep tasks of other services untouched, replace those of these services.
-    kept = {tid: t for tid, t in old.items() if t.service_id not in service_ids}
-    fresh = merge_listing(
-        {tid: t for tid, t in old.items() if t.service_id in service_ids}, new, _task_unchanged
-    )
-    if len(kept) + len(fresh) == len(old) and all(old.get(k) is v for k, v in fresh.items()):
+    # Partial listing: keep the tasks outside its scope untouched, replace those inside.
+    if service_ids is not None:
+        scoped = {tid: t for tid, t in old.items() if t.service_id in service_ids}
+    else:
+        assert node_ids is not None
+        scoped = {tid: t for tid, t in old.items() if t.node_id in node_ids}
+    fresh = merge_listing(scoped, new, _task_unchanged)
+    if fresh is scoped:
         return old
-    kept.update(fresh)
-    return kept
+    merged = dict(old)
+    for tid in scoped:
+        if tid not in fresh:
+            del merged[tid]
+    merged.update(fresh)
+    return merged
 
 
 def is_probe_service(service: Service) -> bool:
@@ -142,9 +151,9 @@ def reduce(state: ClusterState, action: Action) -> ClusterState:
                 services_listed_ns=at,
                 revision=state.revision + 1,
             )
-        case TasksListed(tasks=tasks, at_ns=at, service_ids=sids):
-            merged_tasks = _merge_tasks(state.tasks, user_tasks(tasks), sids)
-            listed = at if sids is None else state.tasks_listed_ns
+        case TasksListed(tasks=tasks, at_ns=at, service_ids=sids, node_ids=nids):
+            merged_tasks = _merge_tasks(state.tasks, user_tasks(tasks), sids, nids)
+            listed = at if sids is None and nids is None else state.tasks_listed_ns
             if merged_tasks is state.tasks and listed == state.tasks_listed_ns:
                 return state
             return replace(

@@ -61,18 +61,29 @@ def failing_services(state: ClusterState) -> list[str]:
     failed or was rejected (the current generation, not history), an update is paused, or
     fewer tasks run than desired while no update is rolling through. Tasks still running on
     a node that is down count as running: the node is the problem, reported once as such."""
-    newest: dict[tuple[str, str], Task] = {}
+    # Called for every snapshot (the header): at 30,000 tasks one cheap pass finds the
+    # services with a failed task and the tasks running on nodes that are down; the newest
+    # task of each slot is then looked for in those services only.
+    down = {nid for nid, node in state.nodes.items() if node.state != "ready"}
     on_down_nodes: dict[str, int] = {}
-    nodes = state.nodes
+    with_failures: set[str] = set()
     for task in state.tasks.values():
-        node = nodes.get(task.node_id) if task.node_id is not None else None
-        if node is not None and node.state != "ready" and task.state == "running":
+        st = task.state
+        if st in _FAILED_TASK_STATES:
+            with_failures.add(task.service_id)
+        elif st == "running" and down and task.node_id in down:
             on_down_nodes[task.service_id] = on_down_nodes.get(task.service_id, 0) + 1
-        key = (task.service_id, str(task.slot) if task.slot is not None else f"@{task.node_id}")
-        prev = newest.get(key)
-        if prev is None or (task.created_ns or 0) > (prev.created_ns or 0):
-            newest[key] = task
-    failed_now = {sid for (sid, _), t in newest.items() if t.state in _FAILED_TASK_STATES}
+    failed_now: set[str] = set()
+    if with_failures:
+        newest: dict[tuple[str, int | None, str | None], Task] = {}
+        for task in state.tasks.values():
+            if task.service_id not in with_failures:
+                continue
+            key = (task.service_id, task.slot, task.node_id if task.slot is None else None)
+            prev = newest.get(key)
+            if prev is None or (task.created_ns or 0) > (prev.created_ns or 0):
+                newest[key] = task
+        failed_now = {key[0] for key, t in newest.items() if t.state in _FAILED_TASK_STATES}
     out = []
     for sid, svc in state.services.items():
         update = svc.update_status

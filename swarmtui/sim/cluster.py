@@ -570,6 +570,20 @@ class SimCluster(Updater):
             self.resume_node_tasks(node)
         self.reconcile_all()
 
+    def crash_task(self, ref: str, exit_code: int = 137,
+                   err: str = "task: non-zero exit (137)") -> None:
+        """The task's container dies on its own (OOM-killed, a crash): the agent reports
+        ``failed`` and the restart supervisor replaces it after the restart delay."""
+        task = self.resolve_task(ref)
+        if task.state != "running":
+            raise invalid(f"task {task.id} is not running")
+        task.pid = 0
+        task.exit_code = exit_code
+        task.ended_ns = self.now_ns
+        self.container_event(task, "die", {"exitCode": str(exit_code)})
+        self.set_state(task, "failed", "started", err)
+        self.on_task_ended(task)
+
     # ================================================================== views
     def running_tasks(self, service: str) -> list[SimTask]:
         svc = self.resolve_service(service)

@@ -504,12 +504,18 @@ def main(argv: list[str] | None = None) -> None:
                              "'now' (the scenario's history ends at the wall clock)")
     parser.add_argument("--frozen", action="store_true", help="do not advance the clock")
     parser.add_argument("--speed", type=float, default=1.0, help="virtual seconds per second")
+    parser.add_argument("--nodes", type=int, help="scale scenario: how many nodes")
+    parser.add_argument("--tasks", type=int, help="scale scenario: how many running tasks")
     args = parser.parse_args(argv)
+    options = {key: value for key in ("nodes", "tasks")
+               if (value := getattr(args, key)) is not None}
+    if options and args.scenario != "scale":
+        parser.error("--nodes and --tasks apply to the scale scenario only")
     if args.start == "now":
-        cluster = build_ending_at(args.scenario, time.time_ns(), seed=args.seed)
+        cluster = build_ending_at(args.scenario, time.time_ns(), seed=args.seed, **options)
     else:
         start_ns = DEFAULT_START_NS if args.start == "default" else int(float(args.start) * NS)
-        cluster = build(args.scenario, seed=args.seed, start_ns=start_ns)
+        cluster = build(args.scenario, seed=args.seed, start_ns=start_ns, **options)
 
     async def run() -> None:
         import signal
