@@ -16,10 +16,14 @@ from urllib.parse import parse_qs, urlsplit
 from counting_proxy import CountingProxy
 
 from swarmtui.engine.client import EngineClient
-from swarmtui.engine.live import LiveSwarm
+from swarmtui.engine.live import LiveSwarm, Rates
 from swarmtui.engine.target import EngineTarget
 from swarmtui.sim.scenarios import build
 from swarmtui.sim.server import start_sim_server
+
+# These 240 tasks stand in for a big swarm: the reconciler treats any swarm above
+# small_swarm_tasks as big, so setting it to -1 tests the big swarm's idle polling cheaply.
+BIG = Rates(small_swarm_tasks=-1)
 
 
 def task_filters(requests: list[tuple[str, str]]) -> list[dict[str, list[str]]]:
@@ -40,7 +44,7 @@ async def test_a_crash_on_a_worker_at_idle_shows_within_10_s_without_full_listin
                                         tick_s=0.05)
         try:
             with CountingProxy(server.socket_path) as proxy:
-                live = LiveSwarm(EngineClient(EngineTarget(proxy.url, "test")))
+                live = LiveSwarm(EngineClient(EngineTarget(proxy.url, "test")), rates=BIG)
                 live.start()
                 try:
                     await live.wait_full_state(20)
@@ -82,7 +86,7 @@ async def test_a_node_event_lists_that_nodes_tasks_not_all() -> None:
                                         tick_s=0.05)
         try:
             with CountingProxy(server.socket_path) as proxy:
-                live = LiveSwarm(EngineClient(EngineTarget(proxy.url, "test")))
+                live = LiveSwarm(EngineClient(EngineTarget(proxy.url, "test")), rates=BIG)
                 live.start()
                 try:
                     await live.wait_full_state(20)
@@ -106,3 +110,43 @@ async def test_a_node_event_lists_that_nodes_tasks_not_all() -> None:
             await server.stop()
     assert {"node": [node.id]} in filters
     assert all(f.get("service") or f.get("node") for f in filters), filters
+
+
+async def test_a_small_swarm_at_idle_costs_under_7_requests_a_minute_and_shows_a_crash() -> None:
+    """Up to small_swarm_tasks, the idle poll is one full task listing every idle_tasks_s
+    (cheap at this size) and nothing else unless it changed something."""
+    cluster = build("scale", nodes=12, tasks=240)
+    with tempfile.TemporaryDirectory() as tmp:
+        server = await start_sim_server(cluster, os.path.join(tmp, "d.sock"), realtime=True,
+                                        tick_s=0.05)
+        try:
+            with CountingProxy(server.socket_path) as proxy:
+                live = LiveSwarm(EngineClient(EngineTarget(proxy.url, "test")))
+                live.start()
+                try:
+                    await live.wait_full_state(20)
+                    deadline = time.monotonic() + 20
+                    while live.reconciler.converging and time.monotonic() < deadline:
+                        await asyncio.sleep(0.1)
+                    assert not live.reconciler.converging
+                    proxy.reset()
+                    await asyncio.sleep(18.5)  # two idle periods of 9 s
+                    idle = [r for r in proxy.seen() if "/events" not in r[1]]
+                    victim = next(t for t in cluster.tasks.values()
+                                  if t.state == "running" and t.slot
+                                  and t.node_id != cluster.local_node_id)
+                    cluster.crash_task(victim.id)
+                    started = time.monotonic()
+                    while True:
+                        seen = live.store.state.tasks.get(victim.id)
+                        if seen is not None and seen.state == "failed":
+                            break
+                        assert time.monotonic() - started < 10, "crash not shown within 10 s"
+                        await asyncio.sleep(0.05)
+                finally:
+                    await live.stop()
+        finally:
+            await server.stop()
+    # 18.5 s of idle: at most 3 requests (2 expected), i.e. under 7 a minute.
+    assert 1 <= len(idle) <= 3, idle
+    assert all(r[1].split("?")[0].rstrip("/").endswith("/tasks") for r in idle), idle

@@ -55,7 +55,10 @@ def test_an_update_in_flight_lists_tasks_every_200_ms_until_it_ends() -> None:
     live = fixed_swarm()
     client = ListingClient("updating")
     clock = FakeClock()
-    rec = Reconciler(client, live.store, Rates(), clock)  # type: ignore[arg-type]
+    # small_swarm_tasks=-1 (never small): this fake swarm's few tasks stand in for a big one
+    # (a small swarm's idle poll is a full task listing: tests/test_idle_polling.py).
+    big = Rates(small_swarm_tasks=-1)
+    rec = Reconciler(client, live.store, big, clock)  # type: ignore[arg-type]
     assert UpdateStatus("updating").in_progress
 
     async def run(seconds: float) -> list[float]:

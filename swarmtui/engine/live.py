@@ -76,6 +76,13 @@ class Rates:
     idle_services_s: float = 5.0
     idle_slice_s: float = 30.0
     idle_sweep_s: float = 300.0
+    # Up to this many tasks a full task listing is small (~1.5 KB a task): at idle it is the
+    # one request, every idle_tasks_s, and services are listed only when it changed something
+    # (their counts follow the tasks; their specs come with events). Under 7 requests a
+    # minute, and a crash on a worker shows within idle_tasks_s. Bigger swarms use the
+    # services counts and the sweep above instead, never a full listing on a timer.
+    small_swarm_tasks: int = 1000
+    idle_tasks_s: float = 9.0
 
 
 SECRET_KINDS = ("secret", "config")
@@ -152,10 +159,18 @@ class Reconciler:
                 self.hint_service(sid)
 
     # -- loop --------------------------------------------------------------------------
+    def _small(self) -> bool:
+        return len(self.store.state.tasks) <= self.rates.small_swarm_tasks
+
+    def _idle_tasks_period(self) -> float:
+        return self.rates.idle_tasks_s if self._small() else self.rates.idle_slice_s
+
     def _deadline(self) -> float:
         now = self.clock()
         fast = [d for d in (*self.converging.values(), *self.node_watch.values()) if d > now]
-        candidates = [self._next_idle_services, self._next_slice]
+        candidates = [self._next_slice]
+        if not self._small():
+            candidates.append(self._next_idle_services)
         if fast:
             step = self.rates.update_s if self.updating else self.rates.converge_s
             candidates.append(now + step)
@@ -191,7 +206,7 @@ class Reconciler:
             self._node_hints.clear()
             await self.list_everything()
             self._next_idle_services = now + rates.idle_services_s
-            self._next_slice = now + rates.idle_slice_s
+            self._next_slice = now + self._idle_tasks_period()
             self._track_attention(now)
             return
         for kind in sorted(self._kinds):
@@ -205,7 +220,7 @@ class Reconciler:
                 # A node event without a node, or a node removed (its tasks cannot be asked
                 # for by node any more): nothing narrower is known to be enough.
                 await self._list_tasks(None)
-                self._next_slice = now + rates.idle_slice_s
+                self._next_slice = now + self._idle_tasks_period()
             for nid in hinted_nodes:
                 self.node_watch[nid] = now + rates.converge_window_s
         # Nodes that are gone have no tasks to list (the engine refuses the filter: 404).
@@ -222,7 +237,8 @@ class Reconciler:
         # Services (one request, with UpdateStatus) at most every converge_s while converging,
         # even when tasks go faster during an update; an update's state change comes with a
         # service event, which lists them at once.
-        if (hinted or stuck_due or now >= self._next_idle_services
+        small = self._small()
+        if (hinted or stuck_due or (now >= self._next_idle_services and not small)
                 or ((fast or self.node_watch) and now >= self._next_fast_services)):
             await self._list_services()
             self._next_idle_services = now + rates.idle_services_s
@@ -232,7 +248,14 @@ class Reconciler:
         watch = fast | (set(self.converging) if stuck_due else set())
         if watch:
             await self._list_tasks(watch)
-        if now >= self._next_slice:
+        if now >= self._next_slice and small:
+            self._next_slice = now + rates.idle_tasks_s
+            before = self.store.state.tasks
+            await self._list_tasks(None)
+            if self.store.state.tasks is not before:
+                await self._list_services()  # their running counts follow the tasks
+                self._next_fast_services = now + rates.converge_s
+        elif now >= self._next_slice:
             self._next_slice = now + rates.idle_slice_s
             sweep = self._sweep_slice() - watch
             if sweep:
