@@ -106,7 +106,7 @@ async def test_a_hung_engine_is_shown_disconnected_and_resynced(
 
 async def test_stop_while_following_events_is_a_clean_cancel(
         hanging: tuple[HangingEngine, LiveSwarm]) -> None:
-    fake, live = hanging
+    _fake, live = hanging
     await live.wait_full_state(10)
     await live.stop()  # must not hang nor raise
     assert all(t.done() for t in asyncio.all_tasks()
