@@ -1044,8 +1044,8 @@ class LogSession:
                     if n.state == "ready" and self._node_states.get(nid, "ready") != "ready"}
             self._node_states = {nid: n.state for nid, n in state.nodes.items()}
             if back:
-                for follower in self.followers.values():
-                    follower.nodes_returned(back)
+                for returning in self.followers.values():
+                    returning.nodes_returned(back)
                 self._changed()
         if state.tasks is not self._seen_tasks:
             self._seen_tasks = state.tasks
