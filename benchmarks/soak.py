@@ -10,6 +10,8 @@ at the end it prints the RSS slope (least squares, MiB/hour, the first sample, t
 the backlog is in, as the base), the fd count at the start and the end, the engine
 requests per minute, and checks ``docker service ps`` for leaked tasks: every service has
 exactly its replicas desired running, and no more history per slot than the engine keeps.
+The RSS slope over the whole run includes the log ring filling up (20,000 lines by default,
+about 11 minutes at this rate); the slope with the ring full is printed separately.
 Exits 1 when a check fails (fds grew by more than 10, leaked tasks).
 """
 
@@ -96,10 +98,12 @@ def leaked_tasks(host: str) -> list[str]:
     return problems
 
 
-async def soak(host: str, minutes: float, sample_s: float, update_s: float) -> int:
+async def soak(host: str, minutes: float, sample_s: float, update_s: float,
+               log_lines: int | None) -> int:
     live = LiveSwarm(EngineClient(EngineTarget(host, "soak")))
-    app = SwarmApp(build_runtime(Settings(), live), start_mode="logs")
+    app = SwarmApp(build_runtime(Settings(log_lines=log_lines), live), start_mode="logs")
     samples: list[tuple[float, float]] = []
+    full: list[tuple[float, float]] = []  # the samples once the ring is full (steady state)
     fds: list[int] = []
     async with app.run_test(headless=True, size=(160, 50)) as pilot:
         await live.wait_full_state(30)
@@ -115,6 +119,8 @@ async def soak(host: str, minutes: float, sample_s: float, update_s: float) -> i
         while (now := time.monotonic()) < start + minutes * 60:
             if now >= next_sample:
                 samples.append((now - start, rss_mib()))
+                if len(session.ring) >= session.ring.capacity:
+                    full.append(samples[-1])
                 fds.append(open_fds())
                 print(f"  {now - start:6.0f} s  RSS {samples[-1][1]:7.1f} MiB  fds {fds[-1]:4d}"
                       f"  ring {len(session.ring):6,}  dropped {session.dropped:8,}", flush=True)
@@ -132,7 +138,13 @@ async def soak(host: str, minutes: float, sample_s: float, update_s: float) -> i
     problems = await asyncio.to_thread(leaked_tasks, host)
     print(f"\nsoak: {elapsed / 60:.1f} min, {updates} rolling updates, {len(samples)} samples")
     print(f"RSS {samples[0][1]:.1f} -> {samples[-1][1]:.1f} MiB, slope "
-          f"{slope_per_hour(samples):+.1f} MiB/hour")
+          f"{slope_per_hour(samples):+.1f} MiB/hour (the log ring filling counts in it)")
+    if len(full) >= 2:
+        print(f"RSS with the ring full ({full[0][0]:.0f} s on, {len(full)} samples): "
+              f"{full[0][1]:.1f} -> {full[-1][1]:.1f} MiB, slope "
+              f"{slope_per_hour(full):+.1f} MiB/hour")
+    else:
+        print("the log ring never filled: no steady-state slope (use --log-lines)")
     print(f"open fds {fds[0]} at the start, {fds[-1]} at the end (max {max(fds)})")
     print(f"engine requests {requests / (elapsed / 60):.1f}/min; log streams at the end: {streams}")
     if fds[-1] - fds[0] > 10:
@@ -148,13 +160,17 @@ def main() -> int:
     parser.add_argument("--sample", type=float, default=30.0, help="seconds between samples")
     parser.add_argument("--update-every", type=float, default=180.0,
                         help="seconds between rolling updates of soak-tick")
+    parser.add_argument("--log-lines", type=int, default=None,
+                        help="the log pane's ring (default: the app's, 20,000 lines); a "
+                        "smaller one fills early, so the steady-state slope covers more")
     parser.add_argument("--lock", default="/tmp/swarmtui-lab-main.lock")
     args = parser.parse_args()
     with lab_lock(args.lock):
         remove(args.host)  # a soak that was interrupted
         create(args.host)
         try:
-            return asyncio.run(soak(args.host, args.minutes, args.sample, args.update_every))
+            return asyncio.run(soak(args.host, args.minutes, args.sample, args.update_every,
+                                    args.log_lines))
         finally:
             remove(args.host)
 

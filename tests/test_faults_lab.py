@@ -218,32 +218,35 @@ async def test_frozen_worker_hangs_its_lines_and_they_arrive_after_sigcont(swarm
         session = app.runtime.logs
         await until(pilot, lambda: len(ticks(session)) == 3, 30, "ticks from all three nodes")
         on_victim = next(t for t, h in running_on(app, "tick").items() if h == victim)
-        frozen_at = 0
         try:
             await asyncio.to_thread(swarm.freeze_daemon, 2)
             start = time.monotonic()
-            frozen_at = ticks(session).get(on_victim, [0])[-1]
             # Its lines stop; the manager notices the missed heartbeats and says it is down.
             took = await until(pilot, lambda: node_state(app, victim) == "down", FREEZE_MAX_S,
                                f"frozen {victim} shown down")
             print(f"worker frozen: {victim} down after {took:.1f}s")
-            want = f"tick 2/3 live · 1 node down ({victim})"
-            await until(pilot, lambda: want in health_strip(app), 10,
-                        lambda: f"{want!r} in the strip (it says {health_strip(app)!r})")
+            # The global orchestrator shuts down the task of a down node: the strip counts
+            # the tasks that should run (all streaming); the header counts the node down.
+            await until(pilot, lambda: "⚠ 1 down" in header(app), 10, "⚠ 1 down in the header")
             await asyncio.sleep(max(0.0, 5 - (time.monotonic() - start)))
         finally:
             await asyncio.to_thread(swarm.thaw_daemon, 2)
         await until(pilot, lambda: node_state(app, victim) == "ready", 90, f"{victim} ready")
         await agrees_with_cli(swarm, app.runtime.live, ("tick",), timeout=60)
-        # The same task goes on (its container never stopped): its lines resume after the
-        # number it had reached, none lost, none twice.
-        took = await until(pilot, lambda: ticks(session).get(on_victim, [0])[-1] > frozen_at + 20,
-                           60, f"{victim}'s lines after SIGCONT")
+        # Its lines flow again: the same task's if the orchestrator kept it, else those of
+        # the task the global service starts there anew.
+        def flowing_again() -> bool:
+            mine = [t for t, h in running_on(app, "tick").items() if h == victim]
+            have = ticks(session)
+            return any(len(have.get(t, [])) > thawed.get(t, 0) + 20 for t in mine)
+
+        thawed = {t: len(v) for t, v in ticks(session).items()}
+        took = await until(pilot, flowing_again, 60, f"{victim}'s lines after SIGCONT")
         print(f"worker thawed: its lines flow again after {took:.1f}s")
         await caught_up(swarm, pilot, session, "tick")
         await until(pilot, lambda: "tick live" in health_strip(app), 10,
                     lambda: f"'tick live' in the strip (it says {health_strip(app)!r})")
-        await assert_once_in_order(swarm, session, "tick")
+        await assert_once_in_order(swarm, session, "tick", known_gaps={on_victim})
 
 
 async def test_frozen_manager_is_shown_disconnected_then_resynced(swarm: Lab) -> None:
@@ -254,8 +257,9 @@ async def test_frozen_manager_is_shown_disconnected_then_resynced(swarm: Lab) ->
         await until(pilot, lambda: len(ticks(session)) == 2, 30, "ticks from both tasks")
         try:
             await asyncio.to_thread(swarm.freeze_daemon, 0)
-            # Nothing breaks: sockets stay open. The idle listing (every 10 s) times out.
-            took = await until(pilot, lambda: "DISCONNECTED" in header(app), FREEZE_MAX_S,
+            # Nothing breaks: sockets stay open, the event stream is silent.
+            # Worst case: 10 s to the next idle listing, then its 15 s timeout.
+            took = await until(pilot, lambda: "DISCONNECTED" in header(app), 35,
                                "DISCONNECTED while the manager hangs")
             print(f"manager frozen: DISCONNECTED shown after {took:.1f}s")
             assert "stopped answering" in header(app)
@@ -275,7 +279,8 @@ async def test_worker_off_the_network_goes_down_then_ready_on_the_nodes_screen(
     async with dashboard(swarm, mode="nodes") as (app, pilot):
 
         def row(hostname: str) -> str:
-            return next((" ".join(line.split()) for line in text(app).splitlines()
+            # a table row (the header line names the manager too)
+            return next((" ".join(line.split()) for line in text(app).splitlines()[1:]
                          if f" {hostname} " in line), "")
 
         def screen_agrees(cli: set[str]) -> bool:

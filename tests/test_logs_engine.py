@@ -220,6 +220,31 @@ async def test_watchdog_cuts_a_hung_stream_and_resumes(
         await session.stop()
 
 
+async def test_a_probe_without_an_answer_does_not_back_off(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    """Found by tests/test_faults_lab.py (manager SIGSTOPped): probes during the hang got no
+    answer and each doubled the interval, so the stream, still hung after SIGCONT, was
+    probed again only after 40-80 s. A failed probe now keeps the interval at stall_s."""
+    fake, client = engine
+    fake.scripts["s1"] = [send(frame(payload(BASE, "only line")), then="hang")]
+    fake.probe["s1"] = send(then="cut")  # the body breaks off: no answer
+    store = make_store([svc("s1", "web")], [task("t1", "s1")])
+    session = LogSession(client, store, watchdog_s=3600, options=FollowOptions(stall_s=0.1))
+    session.start()
+    follower = session.followers["s1"]
+    try:
+        await until(lambda: len(session.ring) == 1)
+        for _ in range(3):
+            assert not await follower.probe()
+        assert follower.probe_interval_s == 0.1
+        fake.probe["s1"] = send()  # an answer with nothing newer: now it backs off
+        assert not await follower.probe()
+        assert follower.probe_interval_s == 0.2
+    finally:
+        await session.stop()
+
+
 async def test_quiet_stream_is_probed_with_backoff_not_cut(
     engine: tuple[FakeEngine, EngineClient],
 ) -> None:

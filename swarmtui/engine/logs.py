@@ -863,7 +863,7 @@ class LogFollower:
             "tail": "1",
             "since": format_since(since),
         }
-        hung = False
+        hung = failed = False
         try:
             async with asyncio.timeout(15):
                 async with self.client.stream(
@@ -872,6 +872,7 @@ class LogFollower:
                     body = await resp.read()
         except (TimeoutError, *_STREAM_ERRORS):
             body = b""
+            failed = True
         decoder = FrameDecoder(raw=self.service.tty)
         margin = self.options.lookback_ns // 2
         for frame in decoder.feed(body) + decoder.flush():
@@ -890,6 +891,10 @@ class LogFollower:
             resp_now = self._resp
             if resp_now is not None:
                 resp_now.close()  # the read loop ends; run() resumes with since=
+            self.probe_interval_s = self.options.stall_s
+        elif failed:
+            # No answer says nothing about the stream (a hung manager): ask again soon, so
+            # a stream that stays hung once it answers again is found within stall_s.
             self.probe_interval_s = self.options.stall_s
         else:
             self.probe_interval_s = min(
