@@ -233,6 +233,15 @@ def _pid_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
+def _proc_state(pid: int) -> str:
+    """The one-letter state in /proc/PID/stat ("T": stopped by a signal), "" if gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
 def _read_pid(pidfile: Path) -> int | None:
     try:
         return int(pidfile.read_text().strip())
@@ -526,17 +535,72 @@ class Lab:
         _wait_ping(self.nodes[i], timeout)
         self.wait_ready(timeout)
 
+    def kill_daemon(self, i: int, sig: int = signal.SIGKILL, timeout: float = 10) -> None:
+        """Send node i's dockerd ``sig``; for SIGKILL wait until it is gone. Unlike
+        :meth:`stop_daemon` nothing is cleaned up: containerd, the shims and the containers
+        live on, as after a real crash (``start_daemon`` picks them up again)."""
+        pid = self.daemon_pid(i)
+        if pid is None:
+            raise LabError(f"{self.nodes[i].name}: dockerd not running")
+        os.kill(pid, sig)
+        if sig == signal.SIGKILL and not _wait_exit(pid, timeout):
+            raise LabError(f"{self.nodes[i].name}: dockerd {pid} survived SIGKILL")
+
+    def freeze_daemon(self, i: int) -> None:
+        """SIGSTOP node i's dockerd: its sockets stay open and answer nothing (a real hang)."""
+        self.kill_daemon(i, signal.SIGSTOP)
+
+    def thaw_daemon(self, i: int) -> None:
+        """SIGCONT node i's dockerd (harmless when it was not frozen)."""
+        pid = self.daemon_pid(i)
+        if pid is not None:
+            os.kill(pid, signal.SIGCONT)
+
+    def daemon_frozen(self, i: int) -> bool:
+        pid = self.daemon_pid(i)
+        return pid is not None and _proc_state(pid) in ("T", "t")
+
+    def link_down(self, i: int) -> None:
+        """Cut node i off the lab network (the host end of its veth down); its unix socket
+        still answers, but the other nodes cannot reach it."""
+        _ip("link", "set", _veth(self.nodes[i]), "down")
+
+    def link_up(self, i: int) -> None:
+        _ip("link", "set", _veth(self.nodes[i]), "up")
+
+    def link_is_up(self, i: int) -> bool | None:
+        """Whether node i's veth (host end) is up; None when it does not exist."""
+        out = _ip("-o", "link", "show", _veth(self.nodes[i]), check=False).stdout
+        if "<" not in out:
+            return None
+        return "UP" in out.split("<", 1)[1].split(">", 1)[0].split(",")
+
+    def heal(self) -> bool:
+        """Undo what fault tests do (frozen daemons, links down); True if anything was."""
+        healed = False
+        for n in self.nodes:
+            if self.daemon_frozen(n.index):
+                self.thaw_daemon(n.index)
+                healed = True
+            if self.link_is_up(n.index) is False:
+                self.link_up(n.index)
+                healed = True
+        if healed:
+            _log("healed a fault a test left behind (frozen dockerd or link down)")
+        return healed
+
     def ensure_running(self, timeout: float = 60) -> bool:
-        """Start every daemon that is not running (e.g. a test stopped it) and wait until
-        the swarm is Ready; returns True if any had to be started."""
+        """Undo faults (:meth:`heal`), start every daemon that is not running (e.g. a test
+        stopped it) and wait until the swarm is Ready; returns True if anything was done."""
+        healed = self.heal()
         down = [n for n in self.nodes if not self.daemon_running(n.index)]
         for n in down:
             self.stop_daemon(n.index)  # clears a half-dead daemon's leftovers
             _start_dockerd(n)
         _parallel(lambda n: _wait_ping(n, timeout), down)
-        if down:
+        if down or healed:
             self.wait_ready(timeout)
-        return bool(down)
+        return bool(down) or healed
 
     def restart_daemon(self, i: int, timeout: float = 60) -> float:
         """Stop and start node i's dockerd, wait until the swarm is Ready; returns seconds."""
@@ -592,6 +656,7 @@ class Lab:
         every other user)."""
         if any(self.daemon_pid(i) is None for i in range(len(self.nodes))):
             return False
+        self.heal()  # a fault test that was killed mid-fault: thaw, links up
         if self.is_ready(deep=False):
             return True
         try:

@@ -6,7 +6,7 @@ import asyncio
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -58,36 +58,68 @@ def cli_lines(lab: Lab, *args: str) -> set[str]:
     return {" ".join(line.split()) for line in out.splitlines() if line.strip()}
 
 
+Picture = dict[str, set[str]]
+
+
+def cli_picture(lab: Lab, services: Iterable[str]) -> Picture:
+    """``docker node ls``, ``service ls`` and ``service ps NAME`` for each of ``services``,
+    in the fields the app shows, as sets of normalised lines."""
+    picture = {
+        "nodes": cli_lines(lab, "node", "ls", "--format",
+                           "{{.Hostname}} {{.Status}} {{.Availability}} {{.ManagerStatus}}"),
+        "services": cli_lines(lab, "service", "ls", "--format",
+                              "{{.Name}} {{.Mode}} {{.Replicas}}"),
+    }
+    for name in services:
+        picture[f"ps {name}"] = cli_lines(lab, "service", "ps", name, "--no-trunc", "--format",
+                                          "{{.ID}} {{.Node}} {{.DesiredState}}")
+    return picture
+
+
+def app_picture(state: ClusterState, services: Iterable[str]) -> Picture:
+    """The same picture from the app's snapshot (see :func:`cli_picture`)."""
+    picture = {
+        "nodes": {
+            " ".join(f"{n.hostname} {n.state.title()} {n.availability.title()} "
+                     f"{'Leader' if n.leader else (n.reachability or '').title()}".split())
+            for n in state.nodes.values()
+        },
+        "services": {f"{s.name} {s.mode} {s.replicas_text}" for s in state.services.values()},
+    }
+    for name in services:
+        svc = state.service_by_name(name)
+        picture[f"ps {name}"] = set() if svc is None else {
+            f"{t.id} {state.nodes[t.node_id].hostname if t.node_id in state.nodes else '?'} "
+            f"{t.desired_state.title()}"
+            for t in state.tasks.values() if t.service_id == svc.id and t.node_id}
+    return picture
+
+
+async def agrees_with_cli(lab: Lab, live: LiveSwarm, services: Iterable[str],
+                          timeout: float = 30.0) -> None:
+    """Wait until the app's picture equals the CLI's (both settle after a change);
+    on timeout fail showing what differs."""
+    names = tuple(services)
+    deadline = time.monotonic() + timeout
+    while True:
+        cli = await asyncio.to_thread(cli_picture, lab, names)
+        app = app_picture(live.store.state, names)
+        if app == cli:
+            return
+        if time.monotonic() > deadline:
+            diff = {k: {"app only": sorted(app[k] - cli[k]), "cli only": sorted(cli[k] - app[k])}
+                    for k in cli if app.get(k) != cli[k]}
+            raise AssertionError(f"the app disagrees with the docker CLI after {timeout}s: {diff}")
+        await asyncio.sleep(0.5)
+
+
 async def test_state_matches_docker_cli(swarm: Lab, live: LiveSwarm) -> None:
     service_create(swarm, "web", "--replicas", "3")
     service_create(swarm, "agent", "--mode", "global")
     await wait_for(live, lambda s: running_tasks(s, "web") == 3 and running_tasks(s, "agent") == 3)
     await asyncio.sleep(1.0)  # let the idle/converge loop settle the counts too
     await wait_for(live, lambda s: all(v.running == v.desired for v in s.services.values()))
-    state = live.store.state
-
-    nodes_cli = cli_lines(swarm, "node", "ls", "--format",
-                          "{{.Hostname}} {{.Status}} {{.Availability}} {{.ManagerStatus}}")
-    nodes_app = {
-        " ".join(f"{n.hostname} {n.state.title()} {n.availability.title()} "
-                 f"{'Leader' if n.leader else (n.reachability or '').title()}".split())
-        for n in state.nodes.values()
-    }
-    assert nodes_app == nodes_cli
-
-    services_cli = cli_lines(swarm, "service", "ls", "--format",
-                             "{{.Name}} {{.Mode}} {{.Replicas}}")
-    services_app = {f"{s.name} {s.mode} {s.replicas_text}" for s in state.services.values()}
-    assert services_app == services_cli
-
-    for name in ("web", "agent"):
-        ps_cli = cli_lines(swarm, "service", "ps", name, "--no-trunc", "--format",
-                           "{{.ID}} {{.Node}} {{.DesiredState}}")
-        svc = state.service_by_name(name)
-        assert svc is not None
-        ps_app = {f"{t.id} {state.nodes[t.node_id].hostname} {t.desired_state.title()}"
-                  for t in state.tasks.values() if t.service_id == svc.id and t.node_id}
-        assert ps_app == ps_cli
+    assert app_picture(live.store.state, ("web", "agent")) == cli_picture(swarm, ("web", "agent"))
 
 
 async def test_scale_shows_up_live(swarm: Lab, live: LiveSwarm) -> None:

@@ -220,6 +220,31 @@ async def test_watchdog_cuts_a_hung_stream_and_resumes(
         await session.stop()
 
 
+async def test_a_probe_without_an_answer_does_not_back_off(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    """Found by tests/test_faults_lab.py (manager SIGSTOPped): probes during the hang got no
+    answer and each doubled the interval, so the stream, still hung after SIGCONT, was
+    probed again only after 40-80 s. A failed probe now keeps the interval at stall_s."""
+    fake, client = engine
+    fake.scripts["s1"] = [send(frame(payload(BASE, "only line")), then="hang")]
+    fake.probe["s1"] = send(then="cut")  # the body breaks off: no answer
+    store = make_store([svc("s1", "web")], [task("t1", "s1")])
+    session = LogSession(client, store, watchdog_s=3600, options=FollowOptions(stall_s=0.1))
+    session.start()
+    follower = session.followers["s1"]
+    try:
+        await until(lambda: len(session.ring) == 1)
+        for _ in range(3):
+            assert not await follower.probe()
+        assert follower.probe_interval_s == 0.1
+        fake.probe["s1"] = send()  # an answer with nothing newer: now it backs off
+        assert not await follower.probe()
+        assert follower.probe_interval_s == 0.2
+    finally:
+        await session.stop()
+
+
 async def test_quiet_stream_is_probed_with_backoff_not_cut(
     engine: tuple[FakeEngine, EngineClient],
 ) -> None:
@@ -425,6 +450,46 @@ async def test_health_is_per_task_one_down_node_does_not_condemn_a_service(
             "node unavailable", 2, 1, ("node-two",))
         assert web.detail == "node node-two is down"
         assert (db.tasks, db.unreachable) == (1, 1), "nothing of db can stream"
+    finally:
+        await session.stop()
+
+
+async def test_a_down_node_whose_tasks_moved_is_named_not_condemning_and_forgotten_on_return(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    """Found by tests/test_faults_lab.py: a worker killed, its tasks moved or shut down, the
+    daemon says "node … is not available" on the follow stream. The strip showed every
+    service red (nothing streams) although all its tasks streamed, and kept saying so after
+    the node came back."""
+    fake, client = engine
+    err = (b"warning: incomplete log stream. some logs could not be retrieved: "
+           b"node n2 is not available")
+    fake.scripts["s1"] = [send(frame(payload(BASE, "hi", task="t1")), frame(err, stream=3),
+                               then="hang")]
+    store = Store()
+    now = time.time_ns()
+
+    def nodes(two: str) -> NodesListed:
+        return NodesListed(tuple(parse.parse_nodes([
+            {"ID": nid, "Description": {"Hostname": name}, "Status": {"State": st},
+             "Spec": {"Role": "worker"}}
+            for nid, name, st in (("n1", "node-one", "ready"), ("n2", "node-two", two))
+        ])), time.time_ns())
+
+    store.dispatch(nodes("down"))
+    store.dispatch(ServicesListed(tuple(parse.parse_services([svc("s1", "web")])), now))
+    moved = {**task("t2", "s1"), "NodeID": "n2", "DesiredState": "shutdown"}
+    store.dispatch(TasksListed(tuple(parse.parse_tasks([task("t1", "s1"), moved])), now))
+    session = LogSession(client, store)
+    session.start()
+    try:
+        await until(lambda: any(h.nodes_down for h in session.health()))
+        (web,) = session.health()
+        assert (web.state, web.tasks, web.unreachable, web.nodes_down) == (
+            "node unavailable", 1, 0, ("node-two",)), "named, but all of web streams"
+        store.dispatch(nodes("ready"))
+        (web,) = session.health()
+        assert web.state in ("live", "idle") and not web.nodes_down
     finally:
         await session.stop()
 

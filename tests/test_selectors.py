@@ -75,3 +75,20 @@ def test_paused_node_and_lost_connection() -> None:
     needs = attention(state)
     assert needs == Attention(disconnected=True, nodes_down=1, nodes_paused=1)
     assert needs.summary() == "disconnected, 1 down, 1 paused"
+
+
+def test_a_reconnect_attempt_after_a_loss_still_reads_disconnected() -> None:
+    """A reconnect to a hung engine sits in "connecting" for its whole timeout (15 s): the
+    header must keep saying DISCONNECTED, not show the stale picture as if it were live."""
+    from swarmtui.engine.store import Store
+    from swarmtui.model.actions import Connecting, Disconnected
+    from swarmtui.widgets.status_bar import status_text
+
+    store = Store()
+    store.dispatch(Connecting(NOW, 0))
+    assert not attention(store.state).disconnected  # the very first connect: not lost yet
+    store.dispatch(Disconnected("the engine stopped answering: GET /services timed out", NOW))
+    store.dispatch(Connecting(NOW, 1))
+    assert attention(store.state).disconnected
+    line = status_text(store.state, NOW, False, "grid")
+    assert "DISCONNECTED" in line and "stopped answering" in line and "reconnecting…" in line

@@ -98,6 +98,11 @@ def since_param(time_ns: int) -> str:
     return f"{time_ns // 1_000_000_000}.{time_ns % 1_000_000_000:09d}"
 
 
+def unreachable(exc: EngineError) -> bool:
+    """The request got no answer (timeout, refused, broken off), not an engine's refusal."""
+    return exc.status is None or exc.status == 900
+
+
 class Reconciler:
     """Decides when to re-list what, and does it. One instance per engine connection."""
 
@@ -129,6 +134,9 @@ class Reconciler:
         self._next_slice = 0.0
         self._next_stuck = 0.0
         self._sweep_after = ""  # the idle sweep resumes after this service id
+        # Told when a listing could not reach the engine (LiveSwarm cuts its event stream:
+        # a hung engine keeps that stream open and silent, so only a request notices).
+        self.on_unreachable: Callable[[EngineError], None] | None = None
 
     # -- hints -------------------------------------------------------------------------
     def request_full(self) -> None:
@@ -191,8 +199,11 @@ class Reconciler:
                 self._wake.clear()
             try:
                 await self.step()
-            except EngineError:
-                # The event pump notices the broken connection and reconnects; wait for it.
+            except EngineError as exc:
+                # The event pump reconnects; a stream that broke tells it by itself, but a
+                # hung engine (no answer, socket open) is noticed here only: tell it.
+                if unreachable(exc) and self.on_unreachable is not None:
+                    self.on_unreachable(exc)
                 await asyncio.sleep(self.rates.converge_s)
 
     async def step(self) -> None:
@@ -363,7 +374,10 @@ class LiveSwarm:
         self.backlog_s = backlog_s
         self.store = store or Store()
         self.reconciler = Reconciler(client, self.store, rates)
+        self.reconciler.on_unreachable = self._cut_events
         self.connected = asyncio.Event()
+        self._events_task: asyncio.Task[None] | None = None
+        self._cut_reason: str | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._last_event_ns: int | None = None
         self._seen: set[tuple[int, str, str, str]] = set()
@@ -432,15 +446,47 @@ class LiveSwarm:
                 self.connected.set()
                 if self.store.state.is_swarm_manager:
                     self.reconciler.request_full()
-                async for raw in self.client.events(since=self._since()):
-                    self._on_event(raw)
-                raise EngineError("the engine closed its event stream")
+                await self._follow_events()
             except EngineError as exc:
                 self.connected.clear()
                 self.store.dispatch(Disconnected(str(exc), time.time_ns()))
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 attempt += 1
+
+    async def _follow_events(self) -> None:
+        """Read the event stream until it breaks, ends, or :meth:`_cut_events` cuts it;
+        always raises EngineError (the reason shown while reconnecting)."""
+        self._cut_reason = None
+        self._events_task = asyncio.create_task(self._read_events(), name="swarmtui-events-read")
+        try:
+            await self._events_task
+        except asyncio.CancelledError:
+            me = asyncio.current_task()
+            if self._cut_reason is None or (me is not None and me.cancelling()):
+                raise  # we are being stopped, not cut
+            raise EngineError(self._cut_reason) from None
+        finally:
+            task, self._events_task = self._events_task, None
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, EngineError):
+                    await task
+        raise EngineError("the engine closed its event stream")
+
+    async def _read_events(self) -> None:
+        async for raw in self.client.events(since=self._since()):
+            self._on_event(raw)
+
+    def _cut_events(self, exc: EngineError) -> None:
+        """A request found the engine unreachable while the event stream still looked open:
+        a hung engine (SIGSTOPped, or a dead peer whose socket never closes). Cut the stream
+        so the pump shows "disconnected" and reconnects, resyncing once the engine answers."""
+        task = self._events_task
+        if task is None or task.done() or self._cut_reason is not None:
+            return
+        self._cut_reason = f"the engine stopped answering: {exc}"
+        task.cancel()
 
     def _since(self) -> str | None:
         """Resume after the last event seen; the first time, start ``backlog_s`` back. The

@@ -815,6 +815,15 @@ class LogFollower:
             -1, 0, "", "daemon", self.service.id, self.service.name, "", None, "", "", text
         )
 
+    def nodes_returned(self, node_ids: Collection[str]) -> None:
+        """Nodes the store saw come back (down, then ready): the daemon's old word that they
+        are not available no longer holds (a follow stream is not reopened to learn it)."""
+        if not self.unavailable_nodes & set(node_ids):
+            return
+        self.unavailable_nodes -= set(node_ids)
+        left = sorted(self.unavailable_nodes)
+        self.node_problem = f"node {self.names.node_name(left[0])} is not available" if left else ""
+
     def _note_unavailable(self, text: str) -> bool:
         """Remember the nodes a daemon error says it cannot read from; True if it named any."""
         ids = [m.group(1) for m in _NOT_AVAILABLE_RE.finditer(text)]
@@ -854,7 +863,7 @@ class LogFollower:
             "tail": "1",
             "since": format_since(since),
         }
-        hung = False
+        hung = failed = False
         try:
             async with asyncio.timeout(15):
                 async with self.client.stream(
@@ -863,6 +872,7 @@ class LogFollower:
                     body = await resp.read()
         except (TimeoutError, *_STREAM_ERRORS):
             body = b""
+            failed = True
         decoder = FrameDecoder(raw=self.service.tty)
         margin = self.options.lookback_ns // 2
         for frame in decoder.feed(body) + decoder.flush():
@@ -881,6 +891,10 @@ class LogFollower:
             resp_now = self._resp
             if resp_now is not None:
                 resp_now.close()  # the read loop ends; run() resumes with since=
+            self.probe_interval_s = self.options.stall_s
+        elif failed:
+            # No answer says nothing about the stream (a hung manager): ask again soon, so
+            # a stream that stays hung once it answers again is found within stall_s.
             self.probe_interval_s = self.options.stall_s
         else:
             self.probe_interval_s = min(
@@ -939,6 +953,8 @@ class LogSession:
         self._unsubscribe: Callable[[], None] | None = None
         self._seen_services: object = None
         self._seen_tasks: object = None
+        self._seen_nodes: object = None
+        self._node_states: dict[str, str] = {}  # node id -> its state in the last snapshot
         self._running: dict[str, list[Task]] = {}
         self._wanted: dict[str, list[Task]] = {}
         self._watchdog: asyncio.Task[None] | None = None
@@ -1027,6 +1043,15 @@ class LogSession:
 
     # -- store -------------------------------------------------------------------------
     def _on_state(self, state: ClusterState) -> None:
+        if state.nodes is not self._seen_nodes:
+            self._seen_nodes = state.nodes
+            back = {nid for nid, n in state.nodes.items()
+                    if n.state == "ready" and self._node_states.get(nid, "ready") != "ready"}
+            self._node_states = {nid: n.state for nid, n in state.nodes.items()}
+            if back:
+                for returning in self.followers.values():
+                    returning.nodes_returned(back)
+                self._changed()
         if state.tasks is not self._seen_tasks:
             self._seen_tasks = state.tasks
             running: dict[str, list[Task]] = {}
@@ -1224,7 +1249,12 @@ class LogSession:
                 down[t.node_id] = (name, f"node {name} is not available")
         cut = sum(1 for t in wanted if t.node_id in down)
         if not cut:
-            return h  # a daemon error about a node none of the known tasks is on: as is
+            if h.state == NODE_UNAVAILABLE and wanted and unavailable:
+                # The daemon names nodes none of the tasks that should run is on (theirs
+                # were moved or shut down when the node went): every wanted task streams.
+                names = tuple(sorted({self.names.node_name(n) for n in unavailable}))
+                return replace(h, tasks=len(wanted), unreachable=0, nodes_down=names)
+            return h  # tasks not known yet: the daemon's word as is
         names = tuple(sorted(name for name, _ in down.values()))
         detail = next(iter(down.values()))[1] if len(down) == 1 else f"{len(down)} nodes down"
         return replace(h, state=NODE_UNAVAILABLE, detail=detail, tasks=len(wanted),

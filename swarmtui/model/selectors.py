@@ -142,7 +142,7 @@ def attention(state: ClusterState) -> Attention:
         elif node.availability == "pause":
             paused += 1
     return Attention(
-        disconnected=state.connection.status == "disconnected",
+        disconnected=state.connection.lost,
         nodes_down=down,
         nodes_drained=drained,
         nodes_paused=paused,

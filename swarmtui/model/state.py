@@ -20,6 +20,12 @@ class Connection:
     since_ns: int = 0
     attempts: int = 0
 
+    @property
+    def lost(self) -> bool:
+        """Disconnected, or trying again after losing it (a reconnect attempt to a hung
+        engine lasts as long as its timeout: the picture is stale all that time)."""
+        return self.status == "disconnected" or (self.status == "connecting" and bool(self.error))
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class ClusterState:

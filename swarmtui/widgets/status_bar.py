@@ -55,6 +55,8 @@ def status_text(
             parts.append("not in a swarm: swarm views need a manager (docker swarm init)")
     if conn.status == "disconnected":
         parts.append(f"{conn.error} · retrying")
+    elif conn.lost:
+        parts.append(f"{conn.error} · reconnecting…")
     elif conn.status == "connecting" and engine is None:
         parts.append("connecting…")
     elif state.data_ns is not None:
