@@ -191,3 +191,14 @@ def test_a_metrics_probe_runs_on_the_host_network_without_the_socket() -> None:
     df = NodeProbe(None, ProbeConfig(), DF_REQUESTS).service_spec()  # type: ignore[arg-type]
     assert "Networks" not in df["TaskTemplate"]
     assert df["TaskTemplate"]["ContainerSpec"]["Mounts"][0]["Target"] == "/var/run/docker.sock"
+
+
+def test_a_probe_with_only_per_node_requests_mounts_the_engine_socket() -> None:
+    """A prune's delete probe has no common request, only each node's own deletes: they go
+    to the engine, so the socket is mounted (without it every delete had no HTTP answer)."""
+    from swarmtui.model.probe import ProbeRequest
+
+    deletes = {"abc123": (ProbeRequest("d0", "DELETE", "/v1.41/containers/x"),)}
+    probe = NodeProbe(None, ProbeConfig(), (), per_node=deletes)  # type: ignore[arg-type]
+    spec = probe.service_spec()
+    assert spec["TaskTemplate"]["ContainerSpec"]["Mounts"][0]["Target"] == "/var/run/docker.sock"

@@ -177,7 +177,9 @@ class NodeProbe:
 
     @property
     def needs_socket(self) -> bool:
-        return any(r.needs_engine for r in self.requests)
+        """Some request, common or of one node only (a prune's deletes), goes to the engine."""
+        own = (r for reqs in self.per_node.values() for r in reqs)
+        return any(r.needs_engine for r in (*self.requests, *own))
 
     # -- the service --------------------------------------------------------------------
     def service_spec(self, skip_node_ids: Sequence[str] = ()) -> dict[str, Any]:
