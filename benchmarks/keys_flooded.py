@@ -5,9 +5,11 @@ Usage (the lab must be up: `python tests/swarmlab.py up`; takes the lab's lock; 
     .venv/bin/python benchmarks/keys_flooded.py --switches 20
 
 Load: ``bench-flood`` (2 replicas on the workers, each ``seq`` at full speed) followed by the
-logs view, and 20 one-replica services whose tasks exit after 3 s and restart after 1 s (so
-they never converge: the reconciler keeps listing their tasks at its converging rate, and
-the engine keeps starting containers). Measured: a view key (``2``, services) and back
+logs view, and 20 one-replica services whose tasks exit after ``--churn`` seconds and
+restart after as long (so they never converge: the reconciler keeps listing their tasks at
+its converging rate; the engine starts 20 containers per 2 x churn seconds, which is most of
+the machine's load: at churn 3 s the load average passed 17 on the 2 cores). Measured: a view
+key (``2``, services) and back
 (``3``, logs), each from the key sent to the first pane capture (every 10 ms) whose status
 bar names the new view.
 """
@@ -28,7 +30,6 @@ from tmuxapp import Tmux, summary
 FLOOD = "bench-flood"
 CHURN = "bench-churn-{}"
 FLOOD_CMD = "trap 'exit 0' TERM; seq 1 100000000; while :; do sleep 1; done"
-CHURN_CMD = "sleep 3; exit 1"
 
 
 def view_shown(name: str) -> object:
@@ -70,6 +71,7 @@ def main() -> None:
     parser.add_argument("--lock", default="/tmp/swarmtui-lab-main.lock")
     parser.add_argument("--switches", type=int, default=20)
     parser.add_argument("--services", type=int, default=20, help="converging services")
+    parser.add_argument("--churn", type=float, default=10.0, help="task life and restart delay")
     parser.add_argument("--warm", type=float, default=10.0, help="seconds flooded before")
     parser.add_argument("--period", type=float, default=0.01, help="pane sampling (s)")
     args = parser.parse_args()
@@ -83,8 +85,8 @@ def main() -> None:
                    "sh", "-c", FLOOD_CMD)
             for name in names:
                 docker(host, "service", "create", "--detach", "--no-resolve-image", "--name",
-                       name, "--replicas", "1", "--restart-delay", "1s", "busybox:lab",
-                       "sh", "-c", CHURN_CMD)
+                       name, "--replicas", "1", "--restart-delay", f"{args.churn}s", "busybox:lab",
+                       "sh", "-c", f"sleep {args.churn}; exit 1")
             took = run(args)
         finally:
             docker(host, "service", "rm", FLOOD, *names)
