@@ -9,9 +9,8 @@ logs view, and 20 one-replica services whose tasks exit after ``--churn`` second
 restart after as long (so they never converge: the reconciler keeps listing their tasks at
 its converging rate; the engine starts 20 containers per 2 x churn seconds, which is most of
 the machine's load: at churn 3 s the load average passed 17 on the 2 cores). Measured: a view
-key (``2``, services) and back
-(``3``, logs), each from the key sent to the first pane capture (every 10 ms) whose status
-bar names the new view.
+key (``2``, services) and back (``3``, logs), each from the key sent to the first pane
+capture (every 10 ms) whose status bar names the new view.
 """
 
 from __future__ import annotations
