@@ -118,6 +118,7 @@ class Reconciler:
         self.rates = rates
         self.clock = clock
         self._wake = asyncio.Event()
+        self._last_hinted = -1e9  # when the last listing woken by a hint began
         self._full = False
         self._nodes = False
         self._node_hints: set[str] = set()
@@ -194,9 +195,13 @@ class Reconciler:
                 async with asyncio.timeout(timeout):
                     await self._wake.wait()
             if self._wake.is_set():
-                # Coalesce a burst of events (a stack deploy emits dozens) into one listing.
-                await asyncio.sleep(self.rates.debounce_s)
+                # The first hint after a quiet spell is listed at once (a scale shows within
+                # one round trip); hints soon after a hinted listing wait out debounce_s, so a
+                # burst (a stack deploy emits dozens) costs two listings, not dozens.
+                if self.clock() - self._last_hinted < self.rates.debounce_s:
+                    await asyncio.sleep(self.rates.debounce_s)
                 self._wake.clear()
+                self._last_hinted = self.clock()
             try:
                 await self.step()
             except EngineError as exc:
