@@ -1,13 +1,16 @@
-"""The metrics view (f2) against the simulated demo swarm with no endpoint configured, as on
+"""The metrics view (f2) against the simulated demo swarm. With no endpoint configured, as on
 a real swarm without ``[metrics]``: ``p`` previews a node probe, confirming it reads every node
 the probe reaches from the sim's metrics endpoints (the figures are the sim's: its running
 containers per node, its nodes and tasks on the managers), worker-1 -- whose daemon runs
 without ``--metrics-addr`` -- says how to enable it, the drained and the down node say why the
-probe did not cover them. Also the snapshots of that view after a probe (80x24, 200x60)."""
+probe did not cover them. Also the snapshots of that view after a probe (80x24, 200x60); and
+``--demo``'s own endpoints (the sim's nodes served on loopback, configured as ``--metrics``
+would be), which is how ``--kiosk --demo`` -- read-only, no probes -- shows figures."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,10 +18,16 @@ from sim_thread import ThreadedSim, threaded_demo
 from test_disk_probe_ui import CLOCK_NS, run_probe, wait_for
 from uistate import make_app, text, wait_screen
 
+from swarmtui.app import SwarmApp
+from swarmtui.demo import demo_engine
 from swarmtui.engine.client import EngineClient
 from swarmtui.engine.live import LiveSwarm
+from swarmtui.engine.metrics import MetricsError, MetricsFleet, fetch_direct
+from swarmtui.engine.probe import ProbeConfig
+from swarmtui.runtime import build_runtime
 from swarmtui.screens.metrics import MetricsScreen
 from swarmtui.screens.operation import ConfirmOperationScreen, OutcomeScreen
+from swarmtui.settings import KioskSettings, Settings
 from swarmtui.sim import metrics as simmetrics
 
 SIZE = (160, 60)
@@ -110,3 +119,61 @@ def test_metrics_after_probe_snapshot(snap_compare, size: tuple[int, int]) -> No
             await probe_and_confirm(pilot, s)
 
         assert snap_compare(demo_app(s), run_before=probe, terminal_size=size)
+
+
+# -- --demo's own endpoints: what a kiosk (read-only: no probes) shows ----------------------
+
+
+async def test_a_direct_reading_stays_when_the_node_list_comes_after_it() -> None:
+    """The first read may finish before the swarm's first node listing (an empty one): the
+    configured node's reading must not be dropped with it."""
+    async def fetch(url: str) -> str:
+        return (Path(__file__).parent / "fixtures" / "metrics" / "worker.txt").read_text()
+
+    fleet = MetricsFleet({"node-a": "http://127.0.0.1:1/metrics"}, ProbeConfig(), fetch=fetch)
+    await fleet.read_direct()
+    fleet.set_nodes([])
+    assert [(n.hostname, len(n.readings)) for n in fleet.board.nodes] == [("node-a", 1)]
+    fleet.set_nodes([("node-b", "manager")])
+    assert [(n.hostname, len(n.readings)) for n in fleet.board.nodes] == [
+        ("node-b", 0), ("node-a", 1)]
+
+
+async def test_the_demo_serves_every_nodes_endpoint_but_worker_1s() -> None:
+    async with demo_engine("demo", scripted=False) as target:
+        urls = dict(target.metrics)
+        assert sorted(urls) == ["manager-1", "manager-2", "worker-2", "worker-3"]
+        assert all(u.startswith("http://127.0.0.1:") and u.endswith("/metrics")
+                   for u in urls.values())
+        fleet = MetricsFleet(urls, ProbeConfig())
+        board = await fleet.read_direct()
+        assert board.node("manager-1").last.is_leader  # type: ignore[union-attr]
+        assert board.node("worker-2").last.containers["running"] == 0  # type: ignore[union-attr]
+        # worker-3 is down: its daemon does not answer.
+        assert "Server disconnected" in (board.node("worker-3").error or "")  # type: ignore[union-attr]
+    with pytest.raises(MetricsError, match="cannot reach"):  # gone with the demo
+        await fetch_direct(urls["manager-1"], timeout=2)
+
+
+async def test_kiosk_demo_shows_the_sims_figures_without_a_probe() -> None:
+    """``--kiosk --demo``: read-only, so no probe; the demo's endpoints are read directly and
+    worker-1, which has none, says how to enable one."""
+    settings = Settings(read_only=True, kiosk=KioskSettings(views=("metrics",)))
+    async with demo_engine("demo", scripted=False) as target:
+        runtime = build_runtime(settings, target, clock_ns=lambda: CLOCK_NS)
+        app = SwarmApp(runtime)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_screen(pilot, MetricsScreen)
+            await wait_for(pilot, lambda: all(
+                (n := runtime.metrics.board.node(h)) is not None and n.readings
+                for h in ("manager-1", "manager-2", "worker-2")), "the direct readings")
+            for _ in range(3):
+                await pilot.pause()
+            shown = text(app)
+            assert "4 endpoint(s) read directly; read-only: no node probes" in shown
+            leader = panel(shown, "manager-1")
+            assert "containers     running " in leader and "raft tx" in leader
+            w1 = panel(shown, "worker-1")
+            assert "read-only mode: node probes are off" in w1 and "--metrics-addr" in w1
+            assert "Probe nodes" not in shown  # the key is hidden in read-only mode
+        await runtime.stop()

@@ -11,14 +11,18 @@ rate with a slow wobble, so every reading differs from the last and never goes d
 
 A node whose :attr:`~swarmtui.sim.objects.SimNode.metrics_addr` is empty runs without
 ``--metrics-addr``: nothing listens, so a probe's ``wget`` is refused (:func:`loopback`).
-Stdlib only; never imports :mod:`swarmtui.model` (the code it checks).
+:class:`MetricsEndpoints` serves the others on this machine's loopback for ``--demo``, which
+configures them as ``--metrics`` endpoints would be. Never imports :mod:`swarmtui.model`
+(the code it checks).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+
+from aiohttp import web
 
 from swarmtui.sim import inventory, system
 from swarmtui.sim.core import SimCore
@@ -285,3 +289,52 @@ def loopback(c: SimCore, node_id: str, url: str) -> tuple[bool, bytes]:
 
 def _ip(host: str) -> str:
     return "127.0.0.1" if host == "localhost" else host.strip("[]")
+
+
+# --------------------------------------------------------------------------- endpoints
+
+MAX_ENDPOINTS = 16  # the demo's few nodes; a scale scenario's hundreds get none (probe them)
+
+
+class MetricsEndpoints:
+    """Every simulated node's ``--metrics-addr``, served on this machine's loopback (one port
+    a node, as the nodes' daemons would each listen on their own address): ``urls`` maps a
+    hostname to its ``http://127.0.0.1:PORT/metrics``. A node without ``metrics_addr`` gets
+    none; a node that is down drops the connection (its daemon is unreachable)."""
+
+    def __init__(self, cluster: SimCore) -> None:
+        self.cluster = cluster
+        self.urls: dict[str, str] = {}
+        self._runners: list[web.AppRunner] = []
+
+    async def start(self) -> None:
+        if len(self.cluster.nodes) > MAX_ENDPOINTS:
+            return
+        for node in [n for n in self.cluster.nodes.values() if n.metrics_addr]:
+            app = web.Application()
+            app.router.add_get(METRICS_PATH, self._handler(node.id))
+            runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            self._runners.append(runner)
+            port = runner.addresses[0][1]
+            self.urls[node.hostname] = f"http://127.0.0.1:{port}{METRICS_PATH}"
+
+    def _handler(self, node_id: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def metrics(request: web.Request) -> web.StreamResponse:
+            node = self.cluster.nodes.get(node_id)
+            if node is None or node.state == "down":
+                if request.transport is not None:
+                    request.transport.abort()
+                raise web.HTTPServiceUnavailable  # not sent: the connection is gone
+            return web.Response(text=metrics_text(self.cluster, node_id),
+                                content_type="text/plain", charset="utf-8",
+                                headers={"X-Content-Type-Options": "nosniff"})
+
+        return metrics
+
+    async def stop(self) -> None:
+        for runner in self._runners:
+            await runner.cleanup()
+        self._runners.clear()
