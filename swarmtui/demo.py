@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 
 from swarmtui.engine.target import EngineTarget
 from swarmtui.sim.cluster import SimCluster
+from swarmtui.sim.metrics import MetricsEndpoints
 from swarmtui.sim.objects import image_of, replicas_of
 from swarmtui.sim.scenarios import BUILDERS, DEMO_BAD_RELEASE, build_ending_at
 from swarmtui.sim.server import start_sim_server
@@ -64,22 +65,29 @@ async def _run_script(cluster: SimCluster) -> None:
 
 @contextlib.asynccontextmanager
 async def demo_engine(scenario: str, *, scripted: bool = True) -> AsyncIterator[EngineTarget]:
-    """Serve ``scenario`` live (virtual time = wall time) and yield its engine target."""
+    """Serve ``scenario`` live (virtual time = wall time) and yield its engine target, with
+    the simulated nodes' ``--metrics-addr`` endpoints on this machine's loopback as its
+    metrics endpoints (the metrics view reads them directly, read-only and kiosk too; the
+    demo's worker-1 has none: its panel says how to enable one, ``p`` probes it)."""
     if scenario not in BUILDERS:
         raise ValueError(f"unknown demo scenario {scenario!r} (choose from: {', '.join(BUILDERS)})")
     cluster = build_ending_at(scenario, time.time_ns())
     with tempfile.TemporaryDirectory(prefix="swarmtui-demo-") as folder:
         server = await start_sim_server(cluster, f"{folder}/docker.sock", realtime=True)
+        endpoints = MetricsEndpoints(cluster)
+        await endpoints.start()
         script = (
             asyncio.create_task(_run_script(cluster)) if scripted and scenario == "demo" else None
         )
         try:
             yield EngineTarget(
-                url=server.url, source="--demo", display=f"simulated swarm ({scenario})"
+                url=server.url, source="--demo", display=f"simulated swarm ({scenario})",
+                metrics=tuple(endpoints.urls.items()),
             )
         finally:
             if script is not None:
                 script.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await script
+            await endpoints.stop()
             await server.stop()

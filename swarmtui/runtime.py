@@ -77,7 +77,8 @@ class Runtime:
         first use; it reads only when the metrics view asks."""
         if self.metrics_fleet is None:
             probe = ProbeConfig(self.settings.probe_image, self.settings.probe_socket)
-            self.metrics_fleet = MetricsFleet(self.settings.metrics_urls, probe,
+            urls = {**dict(self.live.client.target.metrics), **self.settings.metrics_urls}
+            self.metrics_fleet = MetricsFleet(urls, probe,
                                               clock=lambda: self.clock_ns() / 1e9)
         return self.metrics_fleet
 

@@ -101,8 +101,13 @@ class MetricsFleet:
                        timeout_s=min(self.probe.timeout_s, PROBE_TIMEOUT_S))
 
     def set_nodes(self, nodes: Sequence[tuple[str, str]]) -> MetricsBoard:
-        """The swarm's ``(hostname, role)`` nodes; a swarm-less engine: none."""
-        self.board = with_nodes(self.board, nodes)
+        """The swarm's ``(hostname, role)`` nodes; a swarm-less engine: none. A node with a
+        configured endpoint stays (after them) when the swarm does not list it, or not yet:
+        its readings are read directly and kept (the first listing may come mid-read)."""
+        listed = {hostname for hostname, _ in nodes}
+        roles = {n.hostname: n.role for n in self.board.nodes}
+        extra = [(h, roles.get(h, "worker")) for h in self.urls if h not in listed]
+        self.board = with_nodes(self.board, [*nodes, *extra])
         return self.board
 
     def direct_hostnames(self) -> list[str]:

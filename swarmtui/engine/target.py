@@ -47,6 +47,9 @@ class EngineTarget:
     display: str | None = None  # what the header shows instead of the URL (e.g. for --demo)
     given: str | None = None  # the address as the user wrote it, when normalising changed it
     engine_name: str | None = None  # set for an extra engine (--engine NAME=URL, engines.toml)
+    metrics: tuple[tuple[str, str], ...] = ()
+    """(hostname, URL) of nodes' Prometheus endpoints that come with the engine: the demo's
+    simulated nodes; the metrics view reads them as ``--metrics`` endpoints (which win)."""
 
     @property
     def label(self) -> str:

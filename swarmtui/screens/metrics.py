@@ -11,6 +11,10 @@ in engines.toml) are read directly; the others through a node probe on the host 
 after that every period probes again). Everything is read every :attr:`PERIOD_S` seconds
 *only while this view is shown*: a hidden view reads nothing.
 
+A kiosk is read-only, so it reads configured endpoints only. ``--demo`` configures its
+simulated nodes' endpoints (EngineTarget.metrics; worker-1 has none): the demo and ``--kiosk
+--demo`` show figures without a key press, and the first probe is still previewed.
+
 Nothing here talks to an engine: the runtime's
 :class:`~swarmtui.engine.metrics.MetricsFleet` and the executor do, in workers.
 """

@@ -191,6 +191,8 @@ class SimCore:
         targets = spec.get("TaskTemplate", {}).get("Networks") or spec.get("Networks") or []
         for target in targets:
             ref = target.get("Target", "") if isinstance(target, dict) else ""
+            if ref in ("host", self.local_networks["host"]):
+                continue  # every node's own namespace (a probe on the host network): no overlay
             net = next((n for n in self.networks.values() if ref in (n.meta.id, n.name)), None)
             if net is None:
                 raise not_found(f"network {ref} not found")

@@ -178,6 +178,8 @@ class SimNode:
     arch: str = "x86_64"
     engine_labels: Json = field(default_factory=dict)
     images: set[str] = field(default_factory=set)  # pulled image refs (faster starts)
+    metrics_addr: str = "127.0.0.1:9323"
+    """``dockerd --metrics-addr`` (sim.metrics); "" for a daemon started without it."""
 
     @property
     def id(self) -> str:

@@ -9,7 +9,11 @@ answer base64-encoded, cut into numbered lines::
     swarmtui-probe <key> <seq>/<total> <base64 chunk>
 
 Here the requests are read back out of the script, answered from *that node's* simulated
-engine (its own containers, images and volumes, /info, /version), and framed the same way.
+engine (its own containers, images and volumes, /info, /version), and framed the same way. A
+loopback request (``wget -q -O- http://127.0.0.1:9323/metrics``, on the host network) is
+answered by the node's simulated metrics endpoint (:mod:`swarmtui.sim.metrics`) and framed as
+the script frames it: ``HTTP/1.0 200 OK`` and the body, or ``502 Bad Gateway`` and wget's
+error line (a node without ``--metrics-addr`` refuses the connection).
 The framing is written again here (a few lines) because the simulator never imports
 :mod:`swarmtui.model` -- the code it checks. Stdlib only.
 """
@@ -22,6 +26,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from swarmtui.sim import inventory, system
+from swarmtui.sim import metrics as simmetrics
 from swarmtui.sim.objects import SimTask
 from swarmtui.sim.util import go_json
 
@@ -33,6 +38,8 @@ FRAME_PREFIX = "swarmtui-probe"
 CHUNK_CHARS = 8000  # as swarmtui/model/probe.py: well under the 16 KiB log-line split
 # `printf 'GET /v1.41/version HTTP/1.1\r\n…' >&3` then `awk … "swarmtui-probe version " …`
 _REQUEST_RE = re.compile(r"printf '([A-Z]+) (/\S*) HTTP/1\.1")
+# `if wget -q -O- http://127.0.0.1:9323/metrics >…` (a loopback request, model/probe.py)
+_WGET_RE = re.compile(r"wget -q -O- '?(http://[^' >]+)'? ")
 _KEY_RE = re.compile(r'print \\?"' + FRAME_PREFIX + r' ([A-Za-z0-9_-]+) ')
 _VERSIONED_RE = re.compile(r"^/v\d+\.\d+(/.*)$")
 
@@ -49,10 +56,20 @@ def script_of(task: SimTask) -> str:
 
 
 def requests_of(script: str) -> list[tuple[str, str, str]]:
-    """(key, method, path) of every request in the task's script, in order."""
-    reqs = _REQUEST_RE.findall(script)
-    keys = _KEY_RE.findall(script)
-    return [(key, method, path) for key, (method, path) in zip(keys, reqs, strict=False)]
+    """(key, method, path) of every request in the task's script, in order; a loopback
+    request's path is its URL (``http://…``). Each request's lines come before the ``awk``
+    line that frames its answer under its key."""
+    out: list[tuple[str, str, str]] = []
+    pending: tuple[str, str] | None = None
+    for line in script.splitlines():
+        if (m := _REQUEST_RE.search(line)) is not None:
+            pending = (m.group(1), m.group(2))
+        elif (w := _WGET_RE.search(line)) is not None:
+            pending = ("GET", w.group(1))
+        elif (k := _KEY_RE.search(line)) is not None and pending is not None:
+            out.append((k.group(1), *pending))
+            pending = None
+    return out
 
 
 def _http(status: int, reason: str, body: bytes, engine_version: str) -> bytes:
@@ -67,9 +84,14 @@ def _http(status: int, reason: str, body: bytes, engine_version: str) -> bytes:
 
 
 def answer(c: SimCore, node_id: str, method: str, path: str) -> bytes:
-    """What ``node_id``'s own engine answers to ``method path`` (raw HTTP)."""
+    """What ``node_id``'s own engine answers to ``method path`` (raw HTTP); a loopback URL
+    as the probe's script frames wget's output."""
     node = c.nodes.get(node_id)
     version = node.engine_version if node else system.ENGINE_VERSION
+    if path.startswith("http://"):
+        fetched, text = simmetrics.loopback(c, node_id, path)
+        head = b"HTTP/1.0 200 OK\r\n\r\n" if fetched else b"HTTP/1.0 502 Bad Gateway\r\n\r\n"
+        return head + text
     m = _VERSIONED_RE.match(path)
     route = (m.group(1) if m else path).split("?", 1)[0].rstrip("/")
     data: Any

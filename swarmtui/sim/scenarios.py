@@ -143,7 +143,8 @@ DEMO_BAD_RELEASE = "registry.example.com/shop/api:2.5.0"
 
 
 def demo(seed: int = 1, start_ns: int = DEFAULT_START_NS) -> SimCluster:
-    """5 nodes (leader, reachable manager, 3 workers: one drained, one down), 3 stacks
+    """5 nodes (leader, reachable manager, 3 workers: one drained, one down, one -- worker-1 --
+    whose daemon runs without ``--metrics-addr``), 3 stacks
     (``shop``, ``monitoring``, ``ops``), a standalone service, secrets and configs."""
     c = SimCluster(seed, start_ns)
     c.mark_crashing(DEMO_BAD_RELEASE)  # the demo script's failing update rolls back from it
@@ -154,7 +155,7 @@ def demo(seed: int = 1, start_ns: int = DEFAULT_START_NS) -> SimCluster:
                labels={"zone": "b"})
     c.advance(2.1)
     c.add_node("worker-1", "worker", "10.10.0.21", nano_cpus=8 * NS, memory_bytes=32 * GIB,
-               labels={"zone": "a"})
+               labels={"zone": "a"}).metrics_addr = ""  # the metrics view's "how to enable"
     c.advance(1.4)
     c.add_node("worker-2", "worker", "10.10.0.22", nano_cpus=8 * NS, memory_bytes=32 * GIB,
                labels={"zone": "b"})
