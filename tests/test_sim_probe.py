@@ -118,3 +118,23 @@ def test_demo_prune_all_nodes_previews_every_probed_node() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "cannot preview" not in proc.stderr
     assert "worker-1" in proc.stdout and "manager-2" in proc.stdout
+
+
+def test_demo_prune_one_node_lists_only_that_node() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "swarmtui", "--demo", "prune", "images", "--node", "worker-1",
+         "--dry-run", "--yes"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "probe   worker-1" in proc.stderr
+    # The other nodes have no engine configured: they were listed as "direct … configured".
+    assert "direct  worker-2" not in proc.stderr and "worker-2" not in proc.stdout
+
+
+def test_demo_prune_a_node_no_probe_reaches_is_one_line() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "swarmtui", "--demo", "prune", "images", "--node", "worker-3",
+         "--dry-run", "--yes"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[-1] == (
+        "swarmtui: error: worker-3 is not covered: down: a probe cannot start there")
+    assert "Creates" not in proc.stderr + proc.stdout
