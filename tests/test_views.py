@@ -187,3 +187,11 @@ def test_readme_key_table_lists_every_key_of_every_view() -> None:
                     missing.append(f"{view.name}: {key} ({b.description})")
     assert missing == []
     assert sum(line.strip().startswith("# screens:") for line in readme.splitlines()) == 1
+
+
+def test_readme_says_which_keys_a_kiosk_takes() -> None:
+    from swarmtui.app import KIOSK_KEYS
+
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "question_mark" in KIOSK_KEYS
+    assert "takes no input but `q`, `?` (the keys panel) and the view keys" in readme
