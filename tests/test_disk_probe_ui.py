@@ -99,7 +99,7 @@ async def test_probe_previews_confirms_and_shows_every_node(sim: ThreadedSim) ->
         assert "direct  manager-1 (an engine is configured for it)" in shown
         assert "not covered  worker-2: drained: it runs no tasks" in shown
         assert "not covered  worker-3: down: a probe cannot start there" in shown
-        assert "re-run this probe without" in shown  # PROBE_NOTE, what confirming agrees to
+        assert "re-run this probe" in shown  # PROBE_NOTE, what confirming agrees to
         assert sim.probe_services() == []  # a preview creates nothing
         await pilot.click("#confirm-yes")
         await run_probe(pilot, sim)

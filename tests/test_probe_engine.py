@@ -166,8 +166,9 @@ async def test_operation_preview_read_only_and_outcome() -> None:
                         purpose="disk usage", skip_node_ids=["n1"])
     plan = await Executor().plan(op)
     text = plan.preview.blocks[0]
-    assert text.startswith(f"Creates a global service {plan.payload.name} running img:1 "
-                           "on 1 node(s) with /var/run/docker.sock mounted (root on each node)")
+    assert " ".join(text.split()).startswith(
+        f"Creates a global service {plan.payload.name} running img:1 on 1 node(s) with "
+        "/var/run/docker.sock mounted (root on each node)")
     assert "not covered  w2: drained: it runs no tasks" in text
     assert "direct  m1" in text
     refused = await Executor(read_only=True).execute(plan)
@@ -202,3 +203,49 @@ def test_a_probe_with_only_per_node_requests_mounts_the_engine_socket() -> None:
     probe = NodeProbe(None, ProbeConfig(), (), per_node=deletes)  # type: ignore[arg-type]
     spec = probe.service_spec()
     assert spec["TaskTemplate"]["ContainerSpec"]["Mounts"][0]["Target"] == "/var/run/docker.sock"
+async def test_only_the_named_nodes_are_listed_and_probed() -> None:
+    """``prune --node w1``: the other nodes are neither probed nor listed (they were shown as
+    "direct … an engine is configured for it", which was not true)."""
+    fake = FakeManager()
+    op = ProbeOperation(fake, ProbeConfig(image="img:1"), DF_REQUESTS,  # type: ignore[arg-type]
+                        purpose="a prune preview", only_node_ids=["n2"])
+    plan = await Executor().plan(op)
+    text = plan.preview.blocks[0]
+    assert "probe   w1" in text
+    assert "m1" not in text and "w2" not in text
+    specs: list[dict[str, Any]] = []
+    request = fake.request
+
+    async def recording(method: str, path: str, *args: Any, **kw: Any) -> Any:
+        if path == "services/create":
+            specs.append(kw["body"])
+        return await request(method, path, *args, **kw)
+
+    fake.request = recording  # type: ignore[method-assign]
+    await Executor().execute(plan)
+    constraints = specs[0]["TaskTemplate"]["Placement"]["Constraints"]
+    assert sorted(constraints) == ["node.id!=n1", "node.id!=n3"]
+
+
+async def test_no_node_to_probe_creates_nothing_and_says_so() -> None:
+    fake = FakeManager()
+    op = ProbeOperation(fake, ProbeConfig(image="img:1"), DF_REQUESTS,  # type: ignore[arg-type]
+                        purpose="a prune preview", only_node_ids=["n3"])
+    plan = await Executor().plan(op)
+    assert plan.preview.empty
+    assert plan.preview.title == "No node to probe for a prune preview"
+    assert "Creates" not in "".join(plan.preview.blocks)
+    assert "not covered  w2: drained: it runs no tasks" in plan.preview.blocks[0]
+    assert plan.preview.summary == "Nothing is created."
+
+
+async def test_preview_sentence_fits_the_dialog_at_80_columns() -> None:
+    """The confirmation dialog does not wrap blocks (tables): at 80 columns it shows 68
+    characters, and the part cut off said that the socket is mounted (root on each node)."""
+    fake = FakeManager()
+    op = ProbeOperation(fake, ProbeConfig(image="img:1"), DF_REQUESTS,  # type: ignore[arg-type]
+                        purpose="disk usage")
+    plan = await Executor().plan(op)
+    lines = plan.preview.blocks[0].splitlines()
+    assert max(len(line) for line in lines) <= 68
+    assert "(root on each node)" in " ".join(lines)

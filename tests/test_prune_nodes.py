@@ -258,7 +258,11 @@ async def test_operation_previews_rechecks_and_deletes_each_node_its_own_list() 
     text = "".join(plan.preview.blocks)
     assert "w1 (probe://w1, API 1.41)" in text and "w2 (probe://w2, API 1.41)" in text
     assert "not covered  d1: drained: it runs no tasks" in text
-    assert f"then {plan.payload.delete_name} to delete" in text
+    assert f"then {plan.payload.delete_name} to delete" in " ".join(text.split())
+    # A probed node is pruned by the delete probe, object by object, not by the endpoint.
+    assert "via POST /containers/prune" not in text
+    assert "via the delete probe: DELETE /containers/{id} for each listed object" in text
+    assert max(len(line) for line in text.splitlines() if "Creates" in line) <= 68
     assert plan.preview.changes == 4
     assert len(fake.created) == 1  # planning created nothing
 

@@ -20,6 +20,7 @@ from swarmtui.model.probe import (
     without_probe_containers,
 )
 from swarmtui.sim import inventory
+from swarmtui.sim.probe import answer as sim_answer
 from swarmtui.sim.probe import frame_lines as sim_frame_lines
 from swarmtui.sim.probe import requests_of
 from swarmtui.sim.scenarios import build
@@ -88,3 +89,52 @@ def test_demo_df_all_nodes_covers_every_probeable_node() -> None:
     missing = {r["node"]["hostname"]: r["error"] for r in rows if not r["covered"]}
     assert missing == {"worker-2": "not covered: drained: it runs no tasks",
                        "worker-3": "not covered: down: a probe cannot start there"}
+
+
+def test_probe_listings_answer_from_their_own_node() -> None:
+    """A prune preview's and the images view's probe ask for the node's lists, not only df:
+    each is that node's own, the same objects its df counts."""
+    c = build("demo")
+    worker = next(n for n in c.nodes.values() if n.hostname == "worker-1").id
+    df = inventory.df_json(c, worker)
+    for path, ids in (
+        ("/v1.41/containers/json?all=1", [x["Id"] for x in df["Containers"]]),
+        ("/v1.41/images/json?all=1", [x["Id"] for x in df["Images"]]),
+    ):
+        got = parse_http(sim_answer(c, worker, "GET", path))
+        assert got.status == 200, path
+        assert sorted(x["Id"] for x in json.loads(got.body)) == sorted(ids)
+    volumes = parse_http(sim_answer(c, worker, "GET", "/v1.41/volumes"))
+    assert volumes.status == 200
+    assert [v["Name"] for v in json.loads(volumes.body)["Volumes"]] == [
+        v["Name"] for v in df["Volumes"]]
+    assert parse_http(sim_answer(c, worker, "GET", "/v1.41/networks")).status == 200
+
+
+def test_demo_prune_all_nodes_previews_every_probed_node() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "swarmtui", "--demo", "prune", "images", "--all-nodes",
+         "--dry-run", "--yes"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "cannot preview" not in proc.stderr
+    assert "worker-1" in proc.stdout and "manager-2" in proc.stdout
+
+
+def test_demo_prune_one_node_lists_only_that_node() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "swarmtui", "--demo", "prune", "images", "--node", "worker-1",
+         "--dry-run", "--yes"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "probe   worker-1" in proc.stderr
+    # The other nodes have no engine configured: they were listed as "direct … configured".
+    assert "direct  worker-2" not in proc.stderr and "worker-2" not in proc.stdout
+
+
+def test_demo_prune_a_node_no_probe_reaches_is_one_line() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "swarmtui", "--demo", "prune", "images", "--node", "worker-3",
+         "--dry-run", "--yes"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[-1] == (
+        "swarmtui: error: worker-3 is not covered: down: a probe cannot start there")
+    assert "Creates" not in proc.stderr + proc.stdout

@@ -159,3 +159,39 @@ def test_readme_key_table_matches_the_registry() -> None:
     assert names == [v.name for v in views]
     shot_line = next(line for line in readme.splitlines() if line.strip().startswith("# screens:"))
     assert shot_line.split(":", 1)[1].strip() == ", ".join(v.name for v in views)
+
+
+# How the README's Keys table writes the keys Textual names.
+README_KEY_NAMES = {"escape": "esc", "slash": "/", "plus": "+", "minus": "-",
+                    "ampersand": "&", "up": "↑", "down": "↓"}
+
+
+def test_readme_key_table_lists_every_key_of_every_view() -> None:
+    """Each key a view binds (shown or not) is in a Keys row for that view: the services
+    view's operations and the disk view's probe key were missing."""
+    from textual.binding import Binding
+
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Keys", 1)[1].split("\n\n", 2)[1]
+    rows = [line.strip("|").split("|") for line in table.splitlines() if line.startswith("| `")]
+    missing = []
+    for view in default_views():
+        documented: set[str] = set()
+        for keys_cell, where, _ in rows:
+            if view.name in (w.strip() for w in where.split(",")):
+                documented |= set(re.findall(r"`([^`]+)`", keys_cell))
+        for binding in getattr(view.factory, "BINDINGS", []):
+            b = binding if isinstance(binding, Binding) else Binding(*binding)
+            for key in b.key.split(","):
+                if README_KEY_NAMES.get(key, key) not in documented:
+                    missing.append(f"{view.name}: {key} ({b.description})")
+    assert missing == []
+    assert sum(line.strip().startswith("# screens:") for line in readme.splitlines()) == 1
+
+
+def test_readme_says_which_keys_a_kiosk_takes() -> None:
+    from swarmtui.app import KIOSK_KEYS
+
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "question_mark" in KIOSK_KEYS
+    assert "takes no input but `q`, `?` (the keys panel) and the view keys" in readme

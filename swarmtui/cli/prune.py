@@ -207,10 +207,17 @@ async def _prune_nodes(args: argparse.Namespace, fleet: DiskFleet, settings: Set
                          timeout_s=args.probe_timeout or DEFAULT_PROBE_TIMEOUT_S)
     read: ProbeResult | None = None
     if set(n.id for n in fleet.nodes) - skip:
+        # --node: the other nodes are not part of it (neither probed nor listed).
+        only = [n.id for n in wanted] if args.node else None
         probe = ProbeOperation(client, config, PRUNE_READ_REQUESTS,
-                               purpose="a prune preview", skip_node_ids=sorted(skip))
-        _, outcome = await run_operation(executor, probe, dry_run=False, yes=args.yes, ask=ask,
-                                         out=sys.stderr)
+                               purpose="a prune preview", skip_node_ids=sorted(covered),
+                               only_node_ids=only)
+        probe_plan, outcome = await run_operation(executor, probe, dry_run=False, yes=args.yes,
+                                                  ask=ask, out=sys.stderr)
+        if outcome is None and args.node and not engines:
+            why = "; ".join(f"{n.hostname} is not covered: {reason}"
+                            for n, reason in probe_plan.payload.not_covered)
+            raise CliError(why or f"no node to probe for {args.node!r}")
         if outcome is not None:
             if not isinstance(outcome.detail, ProbeResult):
                 raise CliError("; ".join(outcome.errors) or "the read probe did not run")

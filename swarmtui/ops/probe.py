@@ -11,6 +11,7 @@ puts the :class:`~swarmtui.engine.probe.ProbeRun` in ``Outcome.detail``.
 
 from __future__ import annotations
 
+import textwrap
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,23 +44,41 @@ class ProbePlan:
     not_covered: tuple[tuple[ProbeNode, str], ...]
     skipped: tuple[ProbeNode, ...]
     nodes: tuple[ProbeNode, ...]
+    left_out: tuple[ProbeNode, ...] = ()  # not asked for (``prune --node``): kept off, unlisted
+
+
+# The confirmation dialog does not wrap blocks (they hold tables): at 80 columns it shows 68
+# characters of a line, so a sentence is wrapped to that.
+PREVIEW_WIDTH = 68
+
+
+def wrap_sentence(text: str) -> str:
+    return "\n".join(textwrap.wrap(text, PREVIEW_WIDTH, break_on_hyphens=False,
+                                   break_long_words=False))
 
 
 def probe_preview(config: ProbeConfig, purpose: str, p: ProbePlan,
                   mounts_socket: bool = True, note: str = "") -> Preview:
     n = len(p.targets)
-    lines = [
+    if not n:
+        # Nothing would be created: say why each node is out, not what a probe would do.
+        lines = [f"  direct  {t.hostname} (an engine is configured for it)" for t in p.skipped]
+        lines += [f"  not covered  {t.hostname}: {why}" for t, why in p.not_covered]
+        return Preview(title=f"No node to probe for {purpose}",
+                       blocks=("\n".join(lines) + "\n",) if lines else (),
+                       summary="Nothing is created.", changes=0)
+    lines = [wrap_sentence(
         f"Creates a global service {p.name} running {config.image} on {n} node(s) "
         + (f"with {config.socket} mounted (root on each node)" if mounts_socket
            else "without the engine socket")
         + (", on the host network" if config.host_network else "")
-        + f"; it is removed when the answers are in (at most {config.timeout_s:g}s).",
+        + f"; it is removed when the answers are in (at most {config.timeout_s:g} s)."),
     ]
     lines += [f"  probe   {t.hostname}" for t in p.targets]
     lines += [f"  direct  {t.hostname} (an engine is configured for it)" for t in p.skipped]
     lines += [f"  not covered  {t.hostname}: {why}" for t, why in p.not_covered]
     if note:
-        lines += ["", note]
+        lines += ["", wrap_sentence(note)]
     return Preview(
         title=f"Probe {n} node(s) for {purpose}",
         blocks=("\n".join(lines) + "\n",),
@@ -69,16 +88,19 @@ def probe_preview(config: ProbeConfig, purpose: str, p: ProbePlan,
 
 
 class ProbeOperation(Operation[ProbePlan]):
-    """Ask every node the probe reaches (all swarm nodes but ``skip_node_ids``)."""
+    """Ask every node the probe reaches (all swarm nodes but ``skip_node_ids``; with
+    ``only_node_ids``, only those)."""
 
     def __init__(self, client: EngineClient, config: ProbeConfig,
                  requests: Sequence[ProbeRequest], *, purpose: str,
-                 skip_node_ids: Sequence[str] = (), note: str = "") -> None:
+                 skip_node_ids: Sequence[str] = (), note: str = "",
+                 only_node_ids: Sequence[str] | None = None) -> None:
         self.client = client
         self.config = config
         self.requests = tuple(requests)
         self.purpose = purpose
         self.skip_node_ids = frozenset(skip_node_ids)
+        self.only_node_ids = None if only_node_ids is None else frozenset(only_node_ids)
         self.note = note  # a line the preview adds (what confirming also agrees to)
         self.title = f"Probe nodes for {purpose}"
 
@@ -86,17 +108,19 @@ class ProbeOperation(Operation[ProbePlan]):
         nodes = tuple(probe_node_from_json(n) for n in await self.client.nodes())
         if not nodes:
             raise EngineError("no swarm nodes listed: node probes need a swarm manager")
-        targets, not_covered, skipped = [], [], []
+        targets, not_covered, skipped, left_out = [], [], [], []
         for node in nodes:
             why = not_probeable(node)
-            if node.id in self.skip_node_ids:
+            if self.only_node_ids is not None and node.id not in self.only_node_ids:
+                left_out.append(node)
+            elif node.id in self.skip_node_ids:
                 skipped.append(node)
             elif why is not None:
                 not_covered.append((node, why))
             else:
                 targets.append(node)
         p = ProbePlan(new_probe_name(), tuple(targets), tuple(not_covered), tuple(skipped),
-                      nodes)
+                      nodes, tuple(left_out))
         mounts = any(r.needs_engine for r in self.requests)
         return Plan(self, probe_preview(self.config, self.purpose, p, mounts, self.note), p)
 
@@ -109,7 +133,8 @@ class ProbeOperation(Operation[ProbePlan]):
             if leftovers:
                 notes.append(f"removed leftover probe service(s) of an earlier run: "
                              f"{', '.join(leftovers)}")
-            run = await probe.run(p.targets, permit, skip_node_ids=[s.id for s in p.skipped])
+            run = await probe.run(p.targets, permit,
+                                  skip_node_ids=[s.id for s in (*p.skipped, *p.left_out)])
         except EngineError as exc:
             return Outcome(plan.preview.title, errors=(f"probe {p.name}: {exc}",),
                            notes=tuple(notes))

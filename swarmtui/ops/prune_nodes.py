@@ -27,6 +27,7 @@ whatever the swarm's size.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,7 +66,7 @@ from swarmtui.model.probe_prune import (
     render_kept,
 )
 from swarmtui.ops.base import Operation, Outcome, Plan, Preview
-from swarmtui.ops.probe import ProbeResult
+from swarmtui.ops.probe import ProbeResult, wrap_sentence
 from swarmtui.ops.prune import VOLUME_WARNING, outcome_block, plan_block
 
 
@@ -96,16 +97,16 @@ def nodes_preview(kind: str, options: PruneOptions, config: ProbeConfig,
     planned = [*p.direct, *(x.planned for x in p.probed)]
     total = sum(x.item_count for x in planned)
     probed_items = sum(x.planned.item_count for x in p.probed)
-    blocks = [plan_block(x) for x in planned]
+    blocks = [plan_block(x) for x in p.direct] + [probed_block(x.planned) for x in p.probed]
     lines = []
     if probed_items:
         hosts = [x.node.hostname for x in p.probed if x.planned.item_count]
-        lines.append(
+        lines.append(wrap_sentence(
             f"Creates a global service {p.recheck_name} running {config.image} with "
             f"{config.socket} mounted (root on each node) on {', '.join(hosts)} to read them "
             f"again (the re-check), then {p.delete_name} to delete, object by object and "
             "without force, what is still unused and listed above; each is removed when its "
-            f"answers are in (at most {config.timeout_s:g}s).")
+            f"answers are in (at most {config.timeout_s:g} s)."))
     lines += [f"  not covered  {host}: {why}" for host, why in p.not_covered]
     if lines:
         blocks.append("\n".join(lines) + "\n")
@@ -122,6 +123,30 @@ def nodes_preview(kind: str, options: PruneOptions, config: ProbeConfig,
         typed_confirmation=typed_confirmation_text(names) if typed else None,
         warning=VOLUME_WARNING if typed else "",
     )
+
+
+# What the delete probe sends per object (model/probe_prune.py delete_steps), by the prune
+# endpoint a direct engine would get.
+_PROBE_DELETES = {
+    "containers": "DELETE /containers/{id}",
+    "images": "DELETE /images/{reference}",
+    "volumes": "DELETE /volumes/{name}",
+    "networks": "DELETE /networks/{id}",
+    "build": "POST /build/prune with an id filter",
+}
+_VIA = re.compile(r"^  via (?:POST /(\w+)/prune|DELETE /(images)/)")
+
+
+def probed_block(planned: PlannedPrune) -> str:
+    """A probed node's preview: its "via" lines say what the delete probe sends, not the
+    prune endpoint a direct engine would get."""
+    out = []
+    for line in plan_block(planned).splitlines():
+        m = _VIA.match(line)
+        if m is not None and (how := _PROBE_DELETES.get(m.group(1) or m.group(2))):
+            line = f"  via the delete probe: {how} for each listed object"
+        out.append(line)
+    return "\n".join(out) + "\n"
 
 
 class PruneNodesOperation(Operation[NodesPrunePlan]):

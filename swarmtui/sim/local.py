@@ -122,8 +122,9 @@ def add_demo_leftovers(c: SimCore) -> None:
 # --------------------------------------------------------------------------- listings
 
 
-def containers_json(c: SimCore, all_: bool, size: bool, f: Filters) -> list[Json]:
-    _, containers, _ = inventory(c)
+def containers_json(c: SimCore, all_: bool, size: bool, f: Filters,
+                    node_id: str | None = None) -> list[Json]:
+    _, containers, _ = inventory(c, node_id)
     out = []
     for e in containers:
         if not all_ and not f and e["State"] != "running":
@@ -144,8 +145,8 @@ def containers_json(c: SimCore, all_: bool, size: bool, f: Filters) -> list[Json
     return sorted(out, key=lambda e: -int(e["Created"]))
 
 
-def images_json(c: SimCore, all_: bool, f: Filters) -> list[Json]:
-    images, _, _ = inventory(c)
+def images_json(c: SimCore, all_: bool, f: Filters, node_id: str | None = None) -> list[Json]:
+    images, _, _ = inventory(c, node_id)
     out = []
     for e in images:
         dangling = e["RepoTags"] == [NONE_TAG]
@@ -160,8 +161,8 @@ def images_json(c: SimCore, all_: bool, f: Filters) -> list[Json]:
     return sorted(out, key=lambda e: -int(e["Created"]))
 
 
-def volumes_json(c: SimCore, f: Filters) -> Json:
-    _, containers, volumes = inventory(c)
+def volumes_json(c: SimCore, f: Filters, node_id: str | None = None) -> Json:
+    _, containers, volumes = inventory(c, node_id)
     used = {m["Name"] for e in containers for m in e["Mounts"] if m.get("Type") == "volume"}
     out = []
     for v in volumes:

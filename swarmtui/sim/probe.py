@@ -26,6 +26,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from swarmtui.sim import inventory, system
+from swarmtui.sim import local as simlocal
 from swarmtui.sim import metrics as simmetrics
 from swarmtui.sim.objects import SimTask
 from swarmtui.sim.util import go_json
@@ -101,6 +102,16 @@ def answer(c: SimCore, node_id: str, method: str, path: str) -> bytes:
         data = system.info_json(c, node_id)
     elif method == "GET" and route == "/system/df":
         data = inventory.df_json(c, node_id)
+    # The lists a prune preview and the images view read (engine/probe.py
+    # PRUNE_READ_REQUESTS): that node's own objects, as its df counts them.
+    elif method == "GET" and route == "/containers/json":
+        data = simlocal.containers_json(c, "all=1" in path, False, {}, node_id)
+    elif method == "GET" and route == "/images/json":
+        data = simlocal.images_json(c, "all=1" in path, {}, node_id)
+    elif method == "GET" and route == "/volumes":
+        data = simlocal.volumes_json(c, {}, node_id)
+    elif method == "GET" and route == "/networks":
+        data = system.networks_json(c, {})
     else:
         body = json.dumps({"message": "page not found"}).encode() + b"\n"
         return _http(404, "Not Found", body, version)
