@@ -119,7 +119,8 @@ class SwarmScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         status = StatusBar(self.SCREEN_NAME, read_only=self.runtime.executor.read_only,
-                           clock_ns=self.runtime.clock_ns, id="status")
+                           clock_ns=self.runtime.clock_ns, failing=self.runtime.failing.failing,
+                           id="status")
         status.state = self.state
         yield status
         yield Static(NEEDS_MANAGER, id="needs-manager", classes="notice")
