@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from swarmtui.engine.client import EngineClient
 from swarmtui.engine.disk import DiskFleet
+from swarmtui.engine.failing import FailingRecorder
 from swarmtui.engine.live import LiveSwarm
 from swarmtui.engine.logs import LogSession, task_log_tail
 from swarmtui.engine.metrics import MetricsFleet
@@ -55,6 +56,8 @@ class Runtime:
         """The nodes' metrics once made (:attr:`metrics` makes it); tests may set their own."""
         self.updates = UpdateRecorder(live.store, clock_ns)
         """Rolling updates of every service, recorded from the first snapshot on."""
+        self.failing = FailingRecorder(live.store, clock_ns)
+        """The services the header counts as failing (steady across crash-loop restarts)."""
         kiosk = settings.kiosk
         self.redactor: Redactor | None = Redactor.compile(kiosk.redact) if kiosk else None
         """On a wall (``--kiosk``): what masks secret-looking values before they are shown."""

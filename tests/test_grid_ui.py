@@ -225,3 +225,36 @@ async def test_services_enter_shows_its_tasks_and_l_its_logs() -> None:
         await pilot.pause()
         assert isinstance(app.screen, LogsScreen)
         assert app.runtime.logs.targets.services == ("svcbad000000000000000000001",)
+
+
+async def test_the_headers_failing_count_holds_through_a_crash_loops_restart() -> None:
+    from dataclasses import replace
+
+    from uistate import NOW, fixed_swarm, make_app
+
+    from swarmtui.model.actions import ServicesListed, TasksListed
+    from swarmtui.model.times import NS_PER_S
+    from swarmtui.widgets.status_bar import StatusBar
+
+    clock = [NOW]
+    live = fixed_swarm()
+    app = make_app(live, clock_ns=lambda: clock[0])
+    bad = "svcbad000000000000000000001"
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        assert "⚠ 1 down, 1 drained, 2 failing" in screen_text(app)
+        # The crash loop's replacement runs for a moment: the counts say 1/1 and the failed
+        # task (20 s ago) has left the listing. A snapshot alone would say 1 failing.
+        state = live.store.state
+        live.store.dispatch(ServicesListed(tuple(
+            replace(s, running=1) if s.id == bad else s for s in state.services.values()),
+            NOW))
+        running = replace(state.tasks["taskbad2aaaaaaaaaaaaaaaaaa"], state="running")
+        live.store.dispatch(TasksListed((running,), NOW, service_ids=frozenset({bad})))
+        await pilot.pause()
+        assert "2 failing" in screen_text(app)
+        # Once it ran cleanly for 30 s since that failure, the header says so by itself.
+        clock[0] = NOW + 11 * NS_PER_S
+        app.screen.query_one(StatusBar).refresh_text()
+        await pilot.pause()
+        assert "⚠ 1 down, 1 drained, 1 failing" in screen_text(app)

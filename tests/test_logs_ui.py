@@ -447,3 +447,35 @@ async def test_pane_keeps_the_settings_line_count_not_the_environment(
         assert runtime.logs.ring.capacity == 500
         assert "0/500 lines kept" in render_screen(app, as_svg=False)
     assert build_runtime(Settings(), fixed_swarm()).logs.ring.capacity == 20_000
+
+
+def tint_of(widget: Any, starts: str, glyph: str | None = None) -> Any:
+    """The colour of the first segment (or of ``glyph``) on the widget's first row whose
+    text starts with ``starts`` (after the glyph)."""
+    for y in range(widget.size.height):
+        segments = list(widget.render_line(y))
+        text = "".join(s.text for s in segments)
+        if text.lstrip(" ▌").startswith(starts):
+            seg = next(s for s in segments if glyph is None or s.text == glyph)
+            return seg.style.color
+    raise AssertionError(f"no row starting {starts!r}")
+
+
+async def test_a_service_has_the_same_tint_in_the_grid_and_the_logs() -> None:
+    # shop_web and cron_backup are services the grid gives another tint than their
+    # name's own (a neighbour in name order has it): the logs must follow the grid.
+    from swarmtui.model.grid import service_tint, service_tints
+    from swarmtui.widgets.task_grid import TaskGrid
+
+    app = logs_app()
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        grid = app.screen.query_one(TaskGrid)
+        assert service_tints(app.runtime.live.store.state.services)[WEB] != service_tint(
+            "shop_web"), "the case this test is about"
+        in_grid = tint_of(grid, "shop_web", "▌")
+        screen = await open_logs(pilot)
+        in_logs = tint_of(screen.view, "shop_web")
+        assert in_grid is not None and in_logs == in_grid
+        api_logs = tint_of(screen.view, "shop_api")
+        assert api_logs != in_logs

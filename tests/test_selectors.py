@@ -6,7 +6,8 @@ from dataclasses import replace
 
 from uistate import NOW, _node, _svc, _task, fixed_swarm
 
-from swarmtui.model.selectors import Attention, attention, failing_services
+from swarmtui.model.parse import parse_service
+from swarmtui.model.selectors import Attention, FailingWatch, attention, failing_services
 from swarmtui.model.state import ClusterState, Connection
 from swarmtui.model.types import UpdateStatus
 
@@ -92,3 +93,77 @@ def test_a_reconnect_attempt_after_a_loss_still_reads_disconnected() -> None:
     assert attention(store.state).disconnected
     line = status_text(store.state, NOW, False, "grid")
     assert "DISCONNECTED" in line and "stopped answering" in line and "reconnecting…" in line
+
+# --------------------------------------------------------------------------- steady failing
+
+S = 10**9
+
+
+def crash_loop() -> list[tuple[int, ClusterState]]:
+    """A crash-looping service (one replica, restart delay 5 s) as the poller sees it: the
+    task fails, its replacement is made, starts, runs a second and fails again. Between a
+    failure and the next, one snapshot's own reading says "fine" (the newest task is the
+    replacement, the counts say 1/1 while it runs)."""
+    node = _node(1)
+    out = []
+    for cycle in range(3):
+        base = cycle * 8
+        failed = _task(f"a{cycle}", "s1", 1, "node01id", state="failed", desired="shutdown",
+                       status_ns=NOW + base * S, created_ns=NOW + (base - 2) * S)
+        fresh = _task(f"b{cycle}", "s1", 1, "node01id", state="starting",
+                      created_ns=NOW + (base + 5) * S, status_ns=NOW + (base + 5) * S)
+        up = replace(fresh, state="running", status_ns=NOW + (base + 6) * S)
+        down = _svc("s1", "web", 1, running=0, desired=1)
+        runs = _svc("s1", "web", 1, running=1, desired=1)
+        out += [(base, state_of([node], [down], [replace(failed, desired_state="running")])),
+                (base + 5, state_of([node], [runs], [failed, fresh])),
+                (base + 6, state_of([node], [runs], [up]))]  # history not listed (big swarm)
+    return out
+
+
+def test_one_snapshot_alone_flickers_through_a_crash_loop() -> None:
+    seen = [bool(failing_services(state)) for _, state in crash_loop()]
+    assert seen == [True, False, False] * 3
+
+
+def test_a_crash_loop_counts_as_failing_steadily_then_clears_after_running_cleanly() -> None:
+    watch = FailingWatch()
+    for at, state in crash_loop():
+        watch = watch.observe(state, NOW + at * S)
+        assert watch.failing(NOW + at * S) == ("s1",), at
+        assert attention(state, watch.failing(NOW + at * S)).services_failing == 1
+    last_failure = 16  # the third cycle's failed task
+    healthy = state_of([_node(1)], [_svc("s1", "web", 1, running=1, desired=1)],
+                       [_task("c", "s1", 1, "node01id", created_ns=NOW + 21 * S,
+                              status_ns=NOW + 22 * S)])
+    watch = watch.observe(healthy, NOW + 25 * S)
+    assert watch.failing(NOW + (last_failure + 29) * S) == ("s1",)
+    assert watch.failing(NOW + (last_failure + 30) * S) == ()  # ran cleanly for 30 s
+
+
+def test_the_hold_covers_a_long_restart_delay_and_a_scale_up_is_not_held() -> None:
+    spec = {"Name": "web", "TaskTemplate": {"RestartPolicy": {"Delay": 60 * S}}}
+    assert parse_service({"ID": "s1", "Spec": spec}).restart_delay_ns == 60 * S
+    assert parse_service({"ID": "s1", "Spec": {"Name": "web"}}).restart_delay_ns == 5 * S
+    slow = replace(_svc("s1", "web", 1, running=1, desired=1), restart_delay_ns=60 * S)
+    failed = _task("a", "s1", 1, "node01id", state="failed", desired="shutdown",
+                   status_ns=NOW, created_ns=NOW - S)
+    fresh = _task("b", "s1", 1, "node01id", status_ns=NOW, created_ns=NOW)
+    watch = FailingWatch().observe(state_of([_node(1)], [slow], [failed, fresh]), NOW)
+    assert watch.failing(NOW + 64 * S) == ("s1",)  # restart delay + the 5 s monitor
+    assert watch.failing(NOW + 65 * S) == ()
+    # Tasks of a scale-up still starting: failing only while that lasts.
+    scaling = _svc("s2", "api", 3, running=1, desired=3)
+    watch = FailingWatch().observe(state_of([_node(1)], [scaling]), NOW)
+    assert watch.failing(NOW) == ("s2",)
+    started = replace(scaling, running=3)
+    assert FailingWatch().observe(state_of([_node(1)], [started]), NOW + S).failing(
+        NOW + S) == ()
+    assert watch.observe(state_of([_node(1)], [started]), NOW + S).failing(NOW + S) == ()
+
+
+def test_a_removed_service_is_forgotten() -> None:
+    failed = _task("a", "s1", 1, "node01id", state="failed", status_ns=NOW)
+    watch = FailingWatch().observe(
+        state_of([_node(1)], [_svc("s1", "web", 1, running=0, desired=1)], [failed]), NOW)
+    assert watch.observe(state_of([_node(1)]), NOW + S).failing(NOW + S) == ()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from service_fakes import AGENT, API, WEB, FakeSwarmEngine
+from service_fakes import AGENT, API, WEB, FakeSwarmEngine, raw_service, service_spec
 
 from swarmtui.engine.client import EngineError
 from swarmtui.model.servicespec import UpdateConfigChange
@@ -15,6 +15,7 @@ from swarmtui.ops.executor import READ_ONLY_REFUSAL, Executor
 from swarmtui.ops.service import (
     STALE_REFUSAL,
     ForceUpdate,
+    ReapplyUpdate,
     RemoveService,
     RollbackService,
     ScaleService,
@@ -76,6 +77,63 @@ async def test_force_update_increments_force_update() -> None:
     assert "TaskTemplate.ForceUpdate: 0 → 1" in plan.preview.blocks[0]
     assert "Every task is replaced" in plan.preview.summary
     assert outcome.ok and fake.services[API]["Spec"]["TaskTemplate"]["ForceUpdate"] == 1
+
+
+def stopped(state: str, spec_image: str, previous_image: str | None) -> FakeSwarmEngine:
+    """shop_web as the engine holds it after an update stopped in ``state``."""
+    previous = service_spec("shop_web", previous_image) if previous_image else None
+    svc = raw_service(WEB, service_spec("shop_web", spec_image), previous)
+    svc["UpdateStatus"] = {"State": state, "Message": "..."}
+    return FakeSwarmEngine(services=[svc], tasks=[])
+
+
+async def test_reapply_resumes_a_paused_update_by_sending_its_spec_unchanged() -> None:
+    fake = stopped("paused", "busybox:lab2", "busybox:lab")
+    held = fake.services[WEB]["Spec"]
+    plan, outcome = await run(ReapplyUpdate(fake, WEB, "busybox:lab2"))
+    assert plan.preview.title == "Resume the paused update of shop_web"
+    # The preview shows the update's own change (previous spec -> spec), not an empty diff.
+    assert "TaskTemplate.ContainerSpec.Image: busybox:lab → busybox:lab2" in plan.preview.blocks[0]
+    assert "ForceUpdate" not in plan.preview.blocks[0] and not plan.preview.empty
+    assert "a rollback no longer returns to the old spec" in plan.preview.summary
+    ((method, _, params, body),) = fake.mutations
+    assert (method, params) == ("POST", {"version": "10"}) and body == held
+    assert outcome.ok and "update resumed" in outcome.blocks[0]
+
+
+async def test_reapply_after_a_manual_rollback_sends_the_spec_rolled_back_from() -> None:
+    # docker service rollback swapped the specs: PreviousSpec is the update's.
+    fake = stopped("rollback_completed", "busybox:lab", "busybox:lab2")
+    plan, outcome = await run(ReapplyUpdate(fake, WEB, "busybox:lab2"))
+    assert plan.preview.title == "Update shop_web again to the spec it rolled back from"
+    assert "TaskTemplate.ContainerSpec.Image: busybox:lab → busybox:lab2" in plan.preview.blocks[0]
+    ((_, _, params, body),) = fake.mutations
+    assert "rollback" not in params and body["TaskTemplate"]["ContainerSpec"]["Image"] == (
+        "busybox:lab2")
+    assert outcome.ok and fake.services[WEB]["PreviousSpec"]["TaskTemplate"][
+        "ContainerSpec"]["Image"] == "busybox:lab", "a rollback then returns to the old spec"
+
+
+async def test_reapply_after_an_automatic_rollback_sets_the_image_again_and_says_so() -> None:
+    # swarmkit drops PreviousSpec when it rolls back on its own (fixtures update_rollback/07).
+    fake = stopped("rollback_completed", "busybox:lab", None)
+    plan, outcome = await run(ReapplyUpdate(fake, WEB, "busybox:lab2"))
+    assert "TaskTemplate.ContainerSpec.Image: busybox:lab → busybox:lab2" in plan.preview.blocks[0]
+    assert plan.preview.summary.startswith("Only the image is set again")
+    assert outcome.ok
+
+
+@pytest.mark.parametrize(("state", "image", "says"), [
+    ("completed", "busybox:lab2", "no stopped update to re-apply (the engine says completed)"),
+    ("rollback_completed", "busybox:lab", "the engine dropped the spec the rolled-back update"),
+])
+async def test_reapply_refuses_what_it_cannot_honestly_reapply(state: str, image: str,
+                                                               says: str) -> None:
+    fake = stopped(state, "busybox:lab2" if state == "completed" else "busybox:lab", None)
+    with pytest.raises(EngineError, match=r"^shop_web: ") as err:
+        await Executor().plan(ReapplyUpdate(fake, WEB, image))
+    assert says in str(err.value)
+    assert only_gets(fake)
 
 
 async def test_update_config_previews_each_changed_field() -> None:

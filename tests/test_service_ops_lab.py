@@ -3,6 +3,8 @@ then reports, and a plan made stale by another client is refused and changes not
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -16,6 +18,7 @@ from swarmtui.ops.executor import Executor
 from swarmtui.ops.service import (
     STALE_REFUSAL,
     ForceUpdate,
+    ReapplyUpdate,
     RemoveService,
     RollbackService,
     ScaleService,
@@ -113,3 +116,50 @@ async def test_a_stale_plan_is_refused_and_planned_again(swarm: Lab, client: Eng
     assert inspect(swarm, "{{.Spec.Mode.Replicated.Replicas}}") == "3"
     env = inspect(swarm, "{{json .Spec.TaskTemplate.ContainerSpec.Env}}")
     assert "SWT_MEANWHILE=1" in env, "the other client's change is kept"
+
+
+def service_json(lab: Lab, name: str) -> dict[str, Any]:
+    return json.loads(lab.docker("service", "inspect", name).stdout)[0]  # type: ignore[no-any-return]
+
+
+async def test_a_paused_update_resumes_with_its_spec_sent_unchanged(swarm: Lab) -> None:
+    """What "update again" relies on (docker-api brief §5.4): a paused update resumes when its
+    own spec is sent back unchanged, and that makes the update's spec the previous one."""
+    name = "swt-resume"
+    swarm.docker("service", "create", "--detach", "--no-resolve-image", "--name", name,
+                 "--replicas", "2", "--update-parallelism", "1", "--update-monitor", "4s",
+                 "--update-failure-action", "pause", "--restart-delay", "1s",
+                 "--stop-grace-period", "1s", "busybox:lab", "sleep", "1d")
+    wait_until(lambda: f"{name} 2/2" in swarm.docker(
+        "service", "ls", "--format", "{{.Name}} {{.Replicas}}").stdout, 60, "2/2 replicas")
+    # The new version fails until `gate` (a cause fixed meanwhile): the update pauses on its
+    # first task, and after `gate` the same spec runs.
+    gate = int(time.time()) + 10
+    swarm.docker("service", "update", "--detach", "--no-resolve-image", "--image",
+                 "busybox:lab2", "--args",
+                 f"sh -c '[ $(date +%s) -ge {gate} ] || exit 3; exec sleep 1d'", name)
+    wait_until(lambda: (service_json(swarm, name).get("UpdateStatus") or {}).get("State")
+               == "paused", 60, "the update paused")
+    await asyncio.sleep(max(0.0, gate + 1 - time.time()))
+    held = service_json(swarm, name)["Spec"]
+    c = EngineClient(EngineTarget(swarm.manager_host, "test"))
+    await c.connect()
+    try:
+        executor = Executor()
+        plan = await executor.plan(ReapplyUpdate(c, name, "busybox:lab2"))
+        assert plan.preview.title == f"Resume the paused update of {name}"
+        assert ("TaskTemplate.ContainerSpec.Image: busybox:lab → busybox:lab2"
+                in plan.preview.blocks[0])
+        assert (await executor.execute(plan)).ok
+    finally:
+        await c.close()
+    after = wait_until(lambda: (svc := service_json(swarm, name)).get(
+        "UpdateStatus", {}).get("State") == "completed" and svc, 90, "the update completed")
+    assert after["Spec"] == held, "the spec was sent unchanged"
+    assert after["PreviousSpec"]["TaskTemplate"]["ContainerSpec"]["Image"].startswith(
+        "busybox:lab2"), "after a resume, a rollback no longer returns to busybox:lab"
+    ids = swarm.docker("service", "ps", "-q", "--no-trunc", "--filter",
+                       "desired-state=running", name).stdout.split()
+    tasks = json.loads(swarm.docker("inspect", *ids).stdout)
+    assert len(tasks) == 2 and all(
+        t["Spec"]["ContainerSpec"]["Image"].startswith("busybox:lab2") for t in tasks)

@@ -1,5 +1,6 @@
 """The updates screen (5): timelines from recorded lab updates, what it offers for a paused
-update (roll back, update again: preview, confirm) and each refusal's one line; the history
+or rolled-back update (roll back, update again = resume or on to the spec rolled back from,
+redeploy: preview, confirm) and each refusal's one line; the history
 recorded while another screen is shown; task details' update row; `shot updates`."""
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ async def test_a_paused_update_says_why_with_the_tasks_error_exit_code_node_and_
     assert ("✗ stopped because task t4xuk33tai82 (slot 4 on lab-node1) failed: non-zero exit "
             "(3) · exit code 3") in shown
     assert "│ config check failed: exit 3" in shown  # the task's last log lines
-    assert "next: R roll back to busybox:lab · U update again" in shown
+    assert ("next: R roll back to busybox:lab · U update again (resume, after fixing the "
+            "cause) · F redeploy") in shown
 
 
 async def test_a_rollback_shows_the_update_it_undid() -> None:
@@ -155,12 +157,32 @@ async def test_paused_update_offers_rollback_preview_then_confirm() -> None:
     assert path.endswith("/update")
 
 
-async def test_paused_update_offers_update_again_preview_then_confirm() -> None:
+async def test_paused_update_update_again_resumes_it_previewed_old_to_new() -> None:
+    app = timeline_app("pause")
+    fake = with_fake(app, "pause")
+    held = raw_service("pause")["Spec"]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_screen(pilot, UpdatesScreen)
+        await pilot.press("U")
+        await wait_screen(pilot, ConfirmOperationScreen)
+        shown = text(app)
+        assert "Resume the paused update of tl-pause" in shown
+        assert "TaskTemplate.ContainerSpec.Image: busybox:lab → busybox:lab2" in shown
+        assert "ForceUpdate" not in shown
+        await pilot.click("#confirm-yes")
+        await wait_screen(pilot, OutcomeScreen)
+    ((method, _, params, body),) = fake.mutations
+    assert method == "POST" and "rollback" not in params
+    assert body == held, "the spec the update moves to, sent unchanged: the engine resumes"
+
+
+async def test_paused_update_redeploy_is_its_own_key() -> None:
     app = timeline_app("pause")
     fake = with_fake(app, "pause")
     async with app.run_test(size=SIZE) as pilot:
         await wait_screen(pilot, UpdatesScreen)
-        await pilot.press("U")
+        assert "F Redeploy" in text(app).splitlines()[-1]
+        await pilot.press("F")
         await wait_screen(pilot, ConfirmOperationScreen)
         assert "Force an update (redeploy) of tl-pause" in text(app)
         assert "TaskTemplate.ForceUpdate: 0 → 1" in text(app)
@@ -169,6 +191,25 @@ async def test_paused_update_offers_update_again_preview_then_confirm() -> None:
     ((method, _, params, body),) = fake.mutations
     assert method == "POST" and "rollback" not in params
     assert body["TaskTemplate"]["ForceUpdate"] == 1
+
+
+async def test_rolled_back_update_update_again_sets_the_image_it_moved_to() -> None:
+    # The engine rolled back on its own: PreviousSpec is gone, the timeline knows the image.
+    app = timeline_app("rollback")
+    fake = with_fake(app, "rollback")
+    async with app.run_test(size=(200, 40)) as pilot:
+        await wait_screen(pilot, UpdatesScreen)
+        assert "next: U update again (to the spec rolled back from)" in text(app)
+        await pilot.press("U")
+        await wait_screen(pilot, ConfirmOperationScreen)
+        shown = text(app)
+        assert "Update tl-rollback again to the spec it rolled back from" in shown
+        assert "TaskTemplate.ContainerSpec.Image: busybox:lab → busybox:lab2" in shown
+        assert "Only the image is set again" in shown
+        await pilot.click("#confirm-yes")
+        await wait_screen(pilot, OutcomeScreen)
+    ((_, _, _, body),) = fake.mutations
+    assert body["TaskTemplate"]["ContainerSpec"]["Image"] == "busybox:lab2"
 
 
 async def test_cancelled_rollback_changes_nothing() -> None:
@@ -196,8 +237,8 @@ async def test_completed_update_refuses_rollback_and_update_again() -> None:
         assert notices(app) == [
             "tl-ok: the update is completed; R here rolls back a paused, failed or running "
             "update (the services view rolls back any service).",
-            "tl-ok: the update is completed; U starts again an update that paused, failed or "
-            "stalled.",
+            "tl-ok: the update is completed; U goes on with an update that paused or was "
+            "rolled back.",
         ]
         assert isinstance(app.screen, UpdatesScreen)
     assert fake.calls == []
@@ -210,8 +251,8 @@ async def test_update_in_flight_refuses_update_again_but_offers_rollback() -> No
         await wait_screen(pilot, UpdatesScreen)
         await pilot.press("U")
         assert await wait_notice(pilot) == [
-            "tl-ok: the update is in progress; U starts again an update that paused, failed "
-            "or stalled."]
+            "tl-ok: the update is in progress; U goes on with an update that paused or was "
+            "rolled back."]
         await pilot.press("R")
         await wait_screen(pilot, ConfirmOperationScreen)
     assert fake.mutations == []
@@ -235,10 +276,12 @@ async def test_read_only_hides_the_actions_and_refuses_their_keys() -> None:
         await wait_screen(pilot, UpdatesScreen)
         footer = text(app).splitlines()[-1]
         assert "Roll back" not in footer and "Update again" not in footer
-        await pilot.press("R", "U")
+        assert "Redeploy" not in footer
+        await pilot.press("R", "U", "F")
         await pilot.pause()
         assert notices(app) == ["Read-only mode: Roll back is disabled.",
-                                "Read-only mode: Update again is disabled."]
+                                "Read-only mode: Update again is disabled.",
+                                "Read-only mode: Redeploy is disabled."]
     assert fake.calls == []
 
 

@@ -95,6 +95,54 @@ async def test_toy_operation_runs_through_the_shared_flow() -> None:
     assert ToyOp.executed == 1
 
 
+class ChainingToyScreen(ToyScreen):
+    """Acts on each outcome and offers one more operation after the first."""
+
+    seen: list[str] = []
+
+    def after_outcome(self, outcome: Outcome) -> tuple[Operation[None], str] | None:
+        self.seen.append(outcome.title)
+        return (ToyOp(), "Again") if len(self.seen) == 1 else None
+
+
+async def test_after_outcome_is_the_one_hook_acting_on_a_result_and_offering_the_next() -> None:
+    ChainingToyScreen.seen = []
+    views = default_views().copy()
+    views.register(ViewSpec.of(ChainingToyScreen, "f5", "A toy view"))
+    app = fixed_app(views=views, start_mode="toy")
+
+    async def wait_for(cls: type) -> None:
+        for _ in range(50):
+            await pilot.pause()
+            if isinstance(app.screen, cls):
+                return
+        raise AssertionError(f"no {cls.__name__}")
+
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("x")
+        for step in (1, 2):  # the operation, then the one its outcome offered
+            await wait_for(ConfirmOperationScreen)
+            await pilot.click("#confirm-yes")
+            await wait_for(OutcomeScreen)
+            await pilot.press("escape")
+            await wait_for(ChainingToyScreen if step == 2 else ConfirmOperationScreen)
+            assert len(ChainingToyScreen.seen) == step
+    assert ToyOp.executed == 2 and ChainingToyScreen.seen == ["Toy change", "Toy change"]
+
+
+def test_no_screen_keeps_the_old_two_hooks() -> None:
+    """follow_up and operation_done became after_outcome: one left in a screen (a branch
+    written before) would never be called."""
+    def screens(cls: type) -> list[type]:
+        return [cls, *(s for sub in cls.__subclasses__() for s in screens(sub))]
+
+    assert len(list(default_views())) >= 10  # every view's screen module is imported
+    stale = [c.__qualname__ for c in screens(SwarmScreen)
+             if {"follow_up", "operation_done"} & set(vars(c))]
+    assert stale == []
+
+
 async def test_toy_operation_is_hidden_and_refused_in_read_only() -> None:
     app = fixed_app(views=toy_views(), start_mode="toy", read_only=True)
     async with app.run_test(size=(160, 40)) as pilot:

@@ -196,6 +196,7 @@ def parse_service(raw: Json) -> Service:
         ports=ports,
         tty=bool(_container_spec(spec).get("TTY", False)),
         force_update=_int(template.get("ForceUpdate")),
+        restart_delay_ns=_int(_map(template.get("RestartPolicy")).get("Delay"), 5_000_000_000),
         secrets=_file_refs(_container_spec(spec).get("Secrets"), "Secret"),
         configs=_file_refs(_container_spec(spec).get("Configs"), "Config"),
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
 
 from swarmtui.model.state import ClusterState
+from swarmtui.model.times import NS_PER_S
 from swarmtui.model.types import Service, Task
 
 
@@ -102,6 +104,55 @@ def failing_services(state: ClusterState) -> list[str]:
     return out
 
 
+# How long a failed task keeps its service counted as failing, at least.
+FAILING_HOLD_NS: Final = 30 * NS_PER_S
+
+
+def failing_hold_ns(service: Service) -> int:
+    """How long a service whose task failed keeps counting as failing: through a crash
+    loop's restart (its restart delay, then the monitor period a new task needs to count as
+    healthy), and at least :data:`FAILING_HOLD_NS`."""
+    return max(FAILING_HOLD_NS, service.restart_delay_ns + service.update_config.monitor_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class FailingWatch:
+    """Failing services, steady across a crash loop's restarts.
+
+    :func:`failing_services` says what one snapshot shows: between a failed task and its
+    replacement starting (the replacement is the slot's newest task, the counts may be
+    fresh from the moment it ran), it says "fine", so the header's count went up and down
+    on every restart. Fed every snapshot (:meth:`observe`, pure: a new watch each time), this
+    remembers when each service last had a task fail (a failed task's own time, from any
+    snapshot it was listed in) and keeps the service failing until it has run that long
+    without one (:func:`failing_hold_ns`). A shortfall of running tasks alone (a scale-up
+    starting) is not held: it counts only while it lasts."""
+
+    current: frozenset[str] = frozenset()  # failing_services of the last snapshot
+    last_failed_ns: Mapping[str, int] = field(default_factory=dict)
+    hold_ns: Mapping[str, int] = field(default_factory=dict)
+
+    def observe(self, state: ClusterState, now_ns: int) -> FailingWatch:
+        services = state.services
+        last = {sid: ns for sid, ns in self.last_failed_ns.items() if sid in services}
+        for task in state.tasks.values():
+            if task.state in _FAILED_TASK_STATES and task.service_id in services:
+                # The engine's clock may run ahead of ours: never later than now.
+                when = min(task.status_ns or now_ns, now_ns)
+                if when > last.get(task.service_id, -1):
+                    last[task.service_id] = when
+        holds = {sid: failing_hold_ns(services[sid]) for sid in last}
+        last = {sid: ns for sid, ns in last.items() if now_ns - ns < holds[sid]}
+        return FailingWatch(frozenset(failing_services(state)), last,
+                            {sid: holds[sid] for sid in last})
+
+    def failing(self, now_ns: int) -> tuple[str, ...]:
+        """The services failing now or within their hold, sorted."""
+        held = {sid for sid, ns in self.last_failed_ns.items()
+                if now_ns - ns < self.hold_ns.get(sid, FAILING_HOLD_NS)}
+        return tuple(sorted(self.current | held))
+
+
 @dataclass(frozen=True, slots=True)
 class Attention:
     """What needs a look, counted for the header."""
@@ -130,9 +181,11 @@ class Attention:
         return ", ".join(self.phrases)
 
 
-def attention(state: ClusterState) -> Attention:
+def attention(state: ClusterState, failing: Sequence[str] | None = None) -> Attention:
     """Nodes down (not ready, whatever their availability, as the grid marks them), drained
-    or paused (ready ones), failing services, and a lost connection."""
+    or paused (ready ones), failing services, and a lost connection. ``failing``: the
+    services to count as failing when the caller keeps a :class:`FailingWatch` (steady),
+    else this snapshot's :func:`failing_services`."""
     down = drained = paused = 0
     for node in state.nodes.values():
         if node.state != "ready":
@@ -146,5 +199,5 @@ def attention(state: ClusterState) -> Attention:
         nodes_down=down,
         nodes_drained=drained,
         nodes_paused=paused,
-        services_failing=len(failing_services(state)),
+        services_failing=len(failing_services(state) if failing is None else failing),
     )

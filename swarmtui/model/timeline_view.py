@@ -65,8 +65,15 @@ LOG_TAIL_SHOWN = 3
 
 
 def stoppable(t: UpdateTimeline) -> bool:
-    """Whether the timeline offers "roll back" / "update again": it stopped or stuck."""
+    """Whether the timeline offers "roll back" / "redeploy": it stopped or stuck."""
     return t.outcome in (PAUSED, FAILED, STALLED) or t.state == "rollback_paused"
+
+
+def reapplicable(t: UpdateTimeline) -> bool:
+    """Whether "update again" (on to the spec the update was moving to) applies: the update
+    paused, or a rollback undid it. A failed or stalled update already has its spec: only a
+    redeploy replaces its tasks."""
+    return t.state == "paused" or (t.kind == "rollback" and not t.in_progress)
 
 
 def clock(ns: int | None) -> str:
@@ -234,9 +241,13 @@ def _config_line(t: UpdateTimeline) -> str:
 
 def next_keys(t: UpdateTimeline) -> str:
     back = f" to {t.image_from}" if t.image_from and t.kind == "update" else ""
+    redeploy = "F redeploy (replace every task)"
     if t.kind == "rollback":
-        return "next: U update again (redeploy the spec rolled back to)"
-    return f"next: R roll back{back} · U update again (redeploy, after fixing the cause)"
+        return f"next: U update again (to the spec rolled back from) · {redeploy}"
+    if reapplicable(t):
+        return (f"next: R roll back{back} · U update again (resume, after fixing the cause) · "
+                f"{redeploy}")
+    return f"next: R roll back{back} · {redeploy}, after fixing the cause"
 
 
 def update_block(
@@ -316,7 +327,7 @@ def update_block(
     if t.batches:
         lines.append(((f"  {'batches':<{LABEL_W}} {'':<{TASK_W}}   {'':<{TASK_W}} ", "dim"),
                       *track.batches(t)))
-    if stoppable(t):
+    if stoppable(t) or reapplicable(t):
         lines += _wrap(next_keys(t), width, "  ", "key")
     for e in earlier:
         took = (f", took {secs(e.ended_ns - e.started_ns)}"

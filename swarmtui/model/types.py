@@ -142,6 +142,8 @@ class Service:
     ports: tuple[PortMapping, ...] = ()
     tty: bool = False
     force_update: int = 0
+    # TaskTemplate.RestartPolicy.Delay (swarmkit's default: 5 s): a crash loop's pause.
+    restart_delay_ns: int = 5_000_000_000
     # ContainerSpec.Secrets / Configs: the files each task gets.
     secrets: tuple[FileRef, ...] = ()
     configs: tuple[FileRef, ...] = ()

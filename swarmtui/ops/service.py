@@ -1,4 +1,5 @@
-"""Service actions as operations: scale, image, force update, rollback, remove, update config.
+"""Service actions as operations: scale, image, force update, rollback, re-apply a stopped
+update, remove, update config.
 
 Each ``plan()`` reads the service (``GET /services/{id}``: Version.Index, Spec, PreviousSpec),
 lets :mod:`swarmtui.model.servicespec` validate the change and build the new spec, and
@@ -45,6 +46,7 @@ class ServiceRead:
     version: int
     spec: Spec
     previous: Spec | None
+    update_state: str = ""  # UpdateStatus.State ("" while the engine reports none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ async def read_service(client: ServiceClient, service: str) -> ServiceRead:
         version=as_int(as_map(data.get("Version")).get("Index")),
         spec=dict(spec),
         previous=dict(previous) if isinstance(previous, Mapping) and previous else None,
+        update_state=as_str(as_map(data.get("UpdateStatus")).get("State")),
     )
 
 
@@ -123,13 +126,17 @@ class ServiceOperation(Operation[ServiceRequest]):
     def params(self) -> tuple[tuple[str, str], ...]:
         return ()
 
+    def shown_changes(self, svc: ServiceRead, new: Spec) -> tuple[SpecChange, ...]:
+        """What the preview lists old → new: by default the spec sent against the one held."""
+        return spec_changes(svc.spec, new)
+
     async def plan(self) -> Plan[ServiceRequest]:
         svc = await read_service(self.client, self.service)
         try:
             new = self.new_spec(svc)
         except ValueError as exc:
             raise EngineError(str(exc)) from exc
-        changes = spec_changes(svc.spec, new)
+        changes = self.shown_changes(svc, new)
         title = self.heading(svc)
         self.title = title
         preview = Preview(
@@ -240,6 +247,83 @@ class RollbackService(ServiceOperation):
 
     def done(self, svc: ServiceRead, new: Spec) -> str:
         return f"{svc.name}: rolling back to the previous spec (see the grid)."
+
+
+PAUSED_STATES = frozenset({"paused"})
+ROLLED_BACK_STATES = frozenset({"rollback_started", "rollback_paused", "rollback_completed"})
+
+
+class ReapplyUpdate(ServiceOperation):
+    """Carry on with the update that stopped, to the spec it was moving to (the updates
+    view's ``U``). What the engine allows decides what is sent (docker-api brief §5.1, §5.4):
+
+    * paused: the engine still holds that spec as ``Spec``; sending it unchanged resumes
+      (what ``docker service update <svc>`` does): the tasks still on ``PreviousSpec`` are
+      replaced. The preview lists PreviousSpec → Spec, the update's own changes. Any update
+      sets PreviousSpec to the spec it replaces, so afterwards a rollback no longer returns
+      to the old spec; the preview says so.
+    * rolled back by hand (``docker service rollback``): the engine swapped the specs, so
+      ``PreviousSpec`` is the update's spec; it is sent as a plain update (Spec → it).
+    * rolled back by the engine (failure action rollback): swarmkit drops PreviousSpec, so
+      the update's spec is gone. ``image`` (the one the update moved to, from the
+      timeline) is set again, and the preview says that nothing else of it is known.
+
+    Anything else did not stop: refused, naming what does help (a forced redeploy)."""
+
+    verb = "Update again"
+
+    def __init__(self, client: ServiceClient, service: str, image: str | None = None) -> None:
+        super().__init__(client, service)
+        self.image = image
+        self._mode = ""
+
+    def new_spec(self, svc: ServiceRead) -> Spec:
+        if svc.update_state in PAUSED_STATES:
+            self._mode = "resume"
+            return dict(svc.spec)
+        if svc.update_state in ROLLED_BACK_STATES and svc.previous is not None:
+            self._mode = "previous"
+            return servicespec.rollback_target(svc.previous, svc.name)
+        if svc.update_state in ROLLED_BACK_STATES:
+            current = servicespec.current_image(svc.spec)
+            if not self.image or self.image == current:
+                raise ValueError(
+                    f"{svc.name}: the engine dropped the spec the rolled-back update moved to "
+                    "(an automatic rollback keeps no previous spec) and its image is not known "
+                    "here; update it again from the services view (i) or docker service update")
+            self._mode = "image"
+            return servicespec.image_spec(svc.spec, self.image)
+        state = svc.update_state or "no update status"
+        raise ValueError(
+            f"{svc.name}: no stopped update to re-apply (the engine says {state}); the tasks "
+            "already have its spec: F redeploys them (a forced update)")
+
+    def shown_changes(self, svc: ServiceRead, new: Spec) -> tuple[SpecChange, ...]:
+        if self._mode == "resume":
+            return spec_changes(svc.previous or svc.spec, svc.spec)
+        return super().shown_changes(svc, new)
+
+    def heading(self, svc: ServiceRead) -> str:
+        if self._mode == "resume":
+            return f"Resume the paused update of {svc.name}"
+        return f"Update {svc.name} again to the spec it rolled back from"
+
+    def summary(self, svc: ServiceRead, new: Spec) -> str:
+        if self._mode == "resume":
+            return ("The spec is sent unchanged: the engine resumes the update and replaces "
+                    "the tasks still on the previous spec. Afterwards the previous spec is "
+                    "this one, so a rollback no longer returns to the old spec. "
+                    + super().summary(svc, new))
+        if self._mode == "image":
+            return ("Only the image is set again: the engine keeps no copy of the rest of "
+                    "the update's spec after rolling back on its own. " + super().summary(
+                        svc, new))
+        return super().summary(svc, new)
+
+    def done(self, svc: ServiceRead, new: Spec) -> str:
+        if self._mode == "resume":
+            return f"{svc.name}: update resumed; the engine rolls it out (see the timeline)."
+        return f"{svc.name}: updating again; the engine rolls it out (see the timeline)."
 
 
 class UpdateConfig(ServiceOperation):

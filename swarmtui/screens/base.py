@@ -119,7 +119,8 @@ class SwarmScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         status = StatusBar(self.SCREEN_NAME, read_only=self.runtime.executor.read_only,
-                           clock_ns=self.runtime.clock_ns, id="status")
+                           clock_ns=self.runtime.clock_ns, failing=self.runtime.failing.failing,
+                           id="status")
         status.state = self.state
         yield status
         yield Static(NEEDS_MANAGER, id="needs-manager", classes="notice")
@@ -188,12 +189,14 @@ class SwarmScreen(Screen[None]):
         while next_step is not None:
             operation, verb = next_step
             outcome = await self._run_one(operation, verb)
-            # An operation may offer another as a separate, confirmed step (a rotation
-            # offers removing the old secret).
-            next_step = None if outcome is None else self.follow_up(outcome)
+            next_step = None if outcome is None else self.after_outcome(outcome)
 
-    def follow_up(self, outcome: Outcome) -> tuple[Operation[Any], str] | None:
-        """The operation to offer after ``outcome`` was shown (and its verb), if any."""
+    def after_outcome(self, outcome: Outcome) -> tuple[Operation[Any], str] | None:
+        """The one hook after an operation: ``outcome`` was shown and closed (not called when
+        the preview failed or the user cancelled). A screen may act on the result (apply a
+        probe's answers, move to the view that follows a deploy) and may return another
+        operation with its verb, offered as a separate step with its own preview and
+        confirmation (a rotation offers removing the old secret); None ends the flow."""
         return None
 
     async def _run_one(self, operation: Operation[Any], verb: str) -> Outcome | None:
@@ -223,8 +226,4 @@ class SwarmScreen(Screen[None]):
             self.notify(f"{outcome.refused or 'changed meanwhile'}: here is a new preview.",
                         severity="warning")
         await self.app.push_screen_wait(OutcomeScreen(outcome))
-        self.operation_done(outcome)
         return outcome
-
-    def operation_done(self, outcome: Outcome) -> None:
-        """After an outcome was shown and closed (a screen may then move on)."""

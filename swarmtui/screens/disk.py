@@ -377,7 +377,7 @@ class DiskScreen(SwarmScreen):
         if operation is not None:
             self.run_operation(operation, verb="Probe")
 
-    def operation_done(self, outcome: Outcome) -> None:
+    def after_outcome(self, outcome: Outcome) -> None:
         if isinstance(outcome.detail, ProbeResult):
             self.fleet.probe_confirmed = True  # the preview said so (PROBE_NOTE)
             self._apply_probe(outcome.detail)

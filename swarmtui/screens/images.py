@@ -302,7 +302,7 @@ class ImagesScreen(TableScreen[ImageItem]):
                                                 sorted(self.runtime.fleet.covered_ids())),
                            verb="Probe")
 
-    def operation_done(self, outcome: Outcome) -> None:
+    def after_outcome(self, outcome: Outcome) -> None:
         result: Any = outcome.detail
         if not isinstance(result, ImagesProbeResult):
             return

@@ -33,6 +33,7 @@ from swarmtui.engine.logs import (
     StreamHealth,
 )
 from swarmtui.messages import OpenLogs, ViewRequest
+from swarmtui.model.grid import service_tints
 from swarmtui.model.log_targets import (
     LogTargets,
     describe_window,
@@ -141,6 +142,7 @@ class LogsScreen(SwarmScreen):
         self._health_markup = ""
         self._seen: tuple[int, int, int] = (-1, -1, -1)  # generation, version, health
         self._replicas: dict[str, int | None] = {}
+        self._tints_of: object = None  # the services map the view's tints were made from
         self._flushed_at = 0.0  # time.monotonic() of the last flush
         self._paused_markup = ""
 
@@ -204,6 +206,9 @@ class LogsScreen(SwarmScreen):
         self.flush()
 
     def show_state(self, state: ClusterState) -> None:
+        if state.services is not self._tints_of:
+            self._tints_of = state.services
+            self.view.set_tints(service_tints(state.services))  # the grid's colours
         replicas = {sid: svc.replicas for sid, svc in state.services.items()}
         if replicas != self._replicas:
             self._replicas = replicas

@@ -295,7 +295,7 @@ class MetricsScreen(SwarmScreen):
     def action_probe(self) -> None:
         self.run_operation(self._operation(), verb="Probe")
 
-    def operation_done(self, outcome: Outcome) -> None:
+    def after_outcome(self, outcome: Outcome) -> None:
         if isinstance(outcome.detail, ProbeResult):
             self._probing = True
             self._probed_at = time.monotonic()

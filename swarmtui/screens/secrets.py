@@ -235,7 +235,7 @@ class SecretsLikeScreen(TableScreen[Secret]):
         if item is not None:
             self.run_operation(RemoveSecret(self.client(), item.id, self.KIND), verb="Remove")
 
-    def follow_up(self, outcome: Outcome) -> tuple[Operation[Any], str] | None:
+    def after_outcome(self, outcome: Outcome) -> tuple[Operation[Any], str] | None:
         """After a rotation that left the old one unused: offer its removal."""
         result = outcome.detail
         if isinstance(result, RotationResult) and result.old_unused:

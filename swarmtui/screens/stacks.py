@@ -180,7 +180,7 @@ class StacksScreen(TableScreen[str]):
     def deploy(self, operation: DeployStack) -> None:
         self.run_operation(operation, verb="Deploy")
 
-    def operation_done(self, outcome: Outcome) -> None:
+    def after_outcome(self, outcome: Outcome) -> None:
         """After a deploy that ran, follow its rollout: the updates timeline when the app
         has one, else the services."""
         if not outcome.ok or not isinstance(outcome.detail, Deployed):

@@ -1,5 +1,6 @@
 """Screen 5: rolling updates as timelines (slots left to right in time, batches, why it
-stopped), with "roll back" and "update again" offered for an update that stopped.
+stopped), with "roll back", "update again" (resume, or on to the spec rolled back from) and
+"redeploy" (a forced update) offered for an update that stopped.
 
 It reads :attr:`Runtime.updates` (recorded from every snapshot, shown or not) and only
 renders; the one thing it asks of the engine on its own is the last log lines of a task an
@@ -16,8 +17,8 @@ from textual.binding import Binding
 from swarmtui.engine.client import EngineError
 from swarmtui.model.state import ClusterState
 from swarmtui.model.timeline import UpdateTimeline
-from swarmtui.model.timeline_view import ordered_updates, stoppable
-from swarmtui.ops.service import ForceUpdate, RollbackService, ServiceClient
+from swarmtui.model.timeline_view import ordered_updates, reapplicable, stoppable
+from swarmtui.ops.service import ForceUpdate, ReapplyUpdate, RollbackService, ServiceClient
 from swarmtui.runtime import Runtime
 from swarmtui.screens.base import SwarmScreen, operation_binding
 from swarmtui.widgets.update_timeline import UpdateTimelineView
@@ -33,6 +34,7 @@ class UpdatesScreen(SwarmScreen):
         Binding("up,k", "select(-1)", "Previous", show=False),
         operation_binding("R", "rollback", "Roll back"),
         operation_binding("U", "update_again", "Update again"),
+        operation_binding("F", "redeploy", "Redeploy"),
     ]
 
     def __init__(self, runtime: Runtime) -> None:
@@ -135,12 +137,25 @@ class UpdatesScreen(SwarmScreen):
                            verb="Roll back")
 
     def action_update_again(self) -> None:
-        """`U`: start the stopped update again (a forced update: every task is replaced)."""
+        """`U`: on to the spec the stopped update was moving to: a paused update resumes, a
+        rolled-back one is sent again (ReapplyUpdate says what the engine allows)."""
         t = self.selected_timeline()
         if t is None:
             return
-        if not stoppable(t):
-            self.notify(f"{t.service_name}: the {t.kind} is {t.outcome}; U starts again an "
-                        "update that paused, failed or stalled.", severity="warning")
+        if not reapplicable(t):
+            hint = " (F redeploys: replaces every task)" if stoppable(t) else ""
+            self.notify(f"{t.service_name}: the {t.kind} is {t.outcome}; U goes on with an "
+                        f"update that paused or was rolled back{hint}.", severity="warning")
+            return
+        # The image the update moved to: what is left of it after an automatic rollback.
+        image = t.image_from if t.kind == "rollback" else t.image_to
+        self.run_operation(ReapplyUpdate(self.service_client(), t.service_id, image),
+                           verb="Update again")
+
+    def action_redeploy(self) -> None:
+        """`F`: a forced update of the selected service: every task is replaced with the spec
+        the engine holds (docker service update --force)."""
+        t = self.selected_timeline()
+        if t is None:
             return
         self.run_operation(ForceUpdate(self.service_client(), t.service_id), verb="Redeploy")

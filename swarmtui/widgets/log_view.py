@@ -27,9 +27,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from swarmtui.model.grid import SERVICE_TINTS
+from swarmtui.model.grid import SERVICE_TINTS, service_tint
 from swarmtui.model.logs import LineFilter, LogLine, LogRing, format_line, line_prefix
-from swarmtui.model.logs import service_colour_index as colour_index
 
 TINTS = SERVICE_TINTS  # the grid's palette, in styles/logs.tcss too
 _CACHE_SIZE = 2048
@@ -96,6 +95,9 @@ class LogView(ScrollView, can_focus=True):
         self.timestamps = False
         self.task_ids = True
         self.replicas: Mapping[str, int | None] = {}
+        # Service id -> tint, the grid's (model.grid.service_tints): the same service has the
+        # same colour in both. A service not in it (gone) takes its name's own tint.
+        self.tints: Mapping[str, int] = {}
         self.line_filter: LineFilter | None = None
         self.task_focus: str | None = None  # show only this task's lines
         self.search: LineFilter | None = None
@@ -284,6 +286,13 @@ class LogView(ScrollView, can_focus=True):
         self.line_filter = line_filter if line_filter is not None and line_filter.active else None
         self.task_focus = task_focus
         self._rebuild()
+
+    def set_tints(self, tints: Mapping[str, int]) -> None:
+        """The services' tints (by id); lines are repainted when they change."""
+        if tints != self.tints:
+            self.tints = tints
+            self._cache.clear()
+            self.refresh()
 
     def set_search(self, search: LineFilter | None) -> None:
         self.search = search if search is not None and search.active else None
@@ -490,7 +499,10 @@ class LogView(ScrollView, can_focus=True):
                     Segment(short_time(line.timestamp) + " ", base + self._style("time"))
                 )
             prefix = self._prefix(line)
-            tint = self._style(f"tint-{colour_index(line.service_name, TINTS)}")
+            tint_index = self.tints.get(line.service_id)
+            if tint_index is None:
+                tint_index = service_tint(line.service_name)
+            tint = self._style(f"tint-{tint_index}")
             segments.append(Segment(prefix[:-2], base + tint))
             if line.stream == "stderr":
                 segments.append(Segment("! ", base + self._style("stderr-bar")))

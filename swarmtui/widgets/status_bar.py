@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from textual.widgets import Static
 
@@ -73,19 +73,25 @@ def status_text(
 
 class StatusBar(Static):
     """Header line, refreshed on state changes (:meth:`show`) and once a second for the
-    data age. ``read_only`` and the clock come from the screen's runtime."""
+    data age (and for failing services whose hold ran out). ``read_only``, the clock and
+    ``failing`` (the failing services now, steady across crash-loop restarts: the runtime's
+    FailingRecorder; without it, each snapshot's own) come from the screen's runtime."""
 
     DEFAULT_CSS = "StatusBar { height: 1; }"
 
     def __init__(self, screen_name: str, *, read_only: bool = False,
-                 clock_ns: Callable[[], int] = time.time_ns, id: str | None = None) -> None:
+                 clock_ns: Callable[[], int] = time.time_ns,
+                 failing: Callable[[], Sequence[str]] | None = None,
+                 id: str | None = None) -> None:
         super().__init__("", id=id, markup=True)
         self.screen_name = screen_name
         self.read_only = read_only
         self.clock_ns = clock_ns
+        self.failing = failing
         self.state: ClusterState = EMPTY_STATE
         self._text = ""
-        self._needs: tuple[ClusterState, Attention] | None = None  # memo by snapshot identity
+        # Memo by snapshot identity and the failing services it was counted with.
+        self._needs: tuple[ClusterState, Sequence[str] | None, Attention] | None = None
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.refresh_text)
@@ -97,10 +103,11 @@ class StatusBar(Static):
 
     def refresh_text(self) -> None:
         state = self.state
-        if self._needs is None or self._needs[0] is not state:
-            self._needs = (state, attention(state))
+        failing = None if self.failing is None else tuple(self.failing())
+        if self._needs is None or self._needs[0] is not state or self._needs[1] != failing:
+            self._needs = (state, failing, attention(state, failing))
         text = status_text(state, self.clock_ns(), self.read_only, self.screen_name,
-                           self._needs[1])
+                           self._needs[2])
         if text != self._text:  # an update re-lays the screen out: only when it reads differently
             self._text = text
             self.update(text)
