@@ -258,3 +258,33 @@ async def test_the_headers_failing_count_holds_through_a_crash_loops_restart() -
         app.screen.query_one(StatusBar).refresh_text()
         await pilot.pause()
         assert "⚠ 1 down, 1 drained, 1 failing" in screen_text(app)
+async def test_a_change_in_a_column_out_of_view_repaints_nothing_until_scrolled_to() -> None:
+    # 1,000 columns changing at once (the first task listing) were 120,000 refresh calls,
+    # ~3 s of the first frame: cells out of view are not refreshed; scrolling repaints them.
+    from dataclasses import replace
+
+    from swarmtui.model.actions import TasksListed
+    from swarmtui.widgets.task_grid import GAP
+
+    app = fixed_app()
+    async with app.run_test(size=(60, 40)) as pilot:
+        await pilot.pause()
+        grid = app.screen.query_one(TaskGrid)
+        layout = grid.layout_model
+        assert layout is not None
+        _first, last = grid.columns_in_view()
+        index = len(layout.columns) - 1
+        assert index > last, "the fixture needs a column out of view at this size"
+        task_id = next(t for t in layout.columns[index].task_at if t)
+        live = app.runtime.live
+        task = live.store.state.tasks[task_id]
+        changed = replace(task, state="failed", err="oom offscreen", version=task.version + 1)
+        live.store.dispatch(TasksListed(
+            tuple(changed if t.id == task.id else t for t in live.store.state.tasks.values()),
+            1))
+        await pilot.pause()
+        assert grid.repainted_rows == 0
+        assert "oom offscreen" not in screen_text(app)
+        grid.scroll_to(x=index * (layout.column_width + GAP), animate=False)
+        await pilot.pause()
+        assert "oom offscreen" in screen_text(app)

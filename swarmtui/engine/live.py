@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from swarmtui.engine.client import EngineClient, EngineError
+from swarmtui.engine.client import EngineClient, EngineError, collector_paused
 from swarmtui.engine.store import Store, SwarmStore
 from swarmtui.model import parse
 from swarmtui.model.actions import (
@@ -351,13 +351,17 @@ class Reconciler:
         self.store.dispatch(ServicesListed(tuple(services), time.time_ns()))
 
     async def _list_node_tasks(self, node_ids: set[str]) -> None:
-        tasks = parse.parse_tasks(await self.client.tasks({"node": sorted(node_ids)}))
+        raw = await self.client.tasks({"node": sorted(node_ids)})
+        with collector_paused():  # 30,000 tasks: see collector_paused
+            tasks = parse.parse_tasks(raw)
         self.store.dispatch(TasksListed(tuple(tasks), time.time_ns(),
                                         node_ids=frozenset(node_ids)))
 
     async def _list_tasks(self, service_ids: set[str] | None) -> None:
         filters = {"service": sorted(service_ids)} if service_ids else None
-        tasks = parse.parse_tasks(await self.client.tasks(filters))
+        raw = await self.client.tasks(filters)
+        with collector_paused():
+            tasks = parse.parse_tasks(raw)
         self.store.dispatch(
             TasksListed(
                 tuple(tasks), time.time_ns(), frozenset(service_ids) if service_ids else None
