@@ -7,6 +7,7 @@ import asyncio
 import os
 import socket
 import sys
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -97,6 +98,9 @@ async def test_served_demo_shows_the_grid_in_a_browser(tmp_path: Path) -> None:
         line = (await asyncio.wait_for(server.stdout.readline(), 60)).decode()
         assert f"serving on http://127.0.0.1:{port}/ (read-only)" in line, line
         assert "every browser tab runs its own swarmtui" in line
+        page = await asyncio.to_thread(
+            lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30).read())
+        assert b"xterm.css" in page and b"googleapis" not in page, "the page links off-host"
         async with Browser(1200, 700) as browser:
             tab = await browser.open(f"http://127.0.0.1:{port}/")
             await wait_for_app(tab)

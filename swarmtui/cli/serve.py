@@ -12,10 +12,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
+import re
 import shlex
 import socket
 import sys
+import tempfile
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 from swarmtui.cli.common import PROG, CliError, check_kiosk_views, engine_target, preflight
@@ -114,6 +117,23 @@ def public_url(bind: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
+# textual-serve's page links a web font on fonts.googleapis.com: every browser that opens the
+# dashboard would fetch it from the internet. The page is served from a copy without it (the
+# terminal falls back to the browser's monospace font), so a served swarm sends nothing off
+# the hosts it runs on.
+_REMOTE_FONT = re.compile(r'<link\s+rel="stylesheet"\s+href="https://fonts\.googleapis\.com[^"]*"\s*/>')
+
+
+def local_templates(dest: Path) -> Path:
+    """``dest`` holding textual-serve's page template without its web-font link."""
+    import textual_serve
+
+    source = Path(textual_serve.__file__).parent / "templates"
+    for template in source.glob("*.html"):
+        (dest / template.name).write_text(_REMOTE_FONT.sub("", template.read_text()))
+    return dest
+
+
 async def run(args: argparse.Namespace, settings: Settings) -> None:
     if not is_loopback(args.bind) and not args.public:
         raise CliError(f"refusing to serve on {args.bind}, which is not loopback, without "
@@ -127,8 +147,10 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
     from textual_serve.server import Server
 
     url = args.public_url or public_url(args.bind, args.port)
+    templates = tempfile.TemporaryDirectory(prefix="swarmtui-serve-")
     server = Server(shlex.join(app_argv(args, settings)), host=args.bind, port=args.port,
-                    title=PROG, public_url=url)
+                    title=PROG, public_url=url,
+                    templates_path=local_templates(Path(templates.name)))
     app = await server._make_app()  # textual-serve's serve() wants to own the event loop
     app.on_startup.remove(server.on_startup)  # its banner; ours is one line below
     runner = web.AppRunner(app, handle_signals=False)
@@ -145,3 +167,4 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()
+        templates.cleanup()
