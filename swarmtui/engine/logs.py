@@ -965,6 +965,7 @@ class LogSession:
         self._held: list[LogLine] | None = None
         self._held_since: float | None = None  # when its first follower started
         self._held_dropped = 0  # backlog lines never stored: more than the ring holds
+        self._cut_total = 0  # the same, never reset (see lines_seen)
         self._gatherer: asyncio.Task[None] | None = None
         self._released = asyncio.Event()
         self.active = False
@@ -1161,6 +1162,7 @@ class LogSession:
         cut = len(merged) - self.ring.capacity
         self._dropped.update(line.service_id for line in merged[:cut])
         self._held_dropped += cut
+        self._cut_total += cut
         self._held = merged[cut:]
 
     async def _gather(self) -> None:
@@ -1264,6 +1266,14 @@ class LogSession:
     def dropped(self) -> int:
         """Lines evicted from the ring, and backlog lines too many to ever enter it."""
         return self.ring.dropped + self._held_dropped
+
+    @property
+    def lines_seen(self) -> int:
+        """Lines the streams delivered that were stored or counted as dropped, since the
+        session was made: the ring's total does not count the lines of a backlog too big for
+        the ring, cut while it is gathered (they never enter it), so a flood read from the
+        start is all here once ``lines_seen`` reaches its size (benchmarks and tests)."""
+        return self.ring.total + self._cut_total
 
     @property
     def all_ended(self) -> bool:
