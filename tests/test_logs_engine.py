@@ -5,7 +5,9 @@ streams, daemon error frames, follow/unfollow as services come and go. No lab ne
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -542,3 +544,73 @@ async def test_a_flood_of_one_chunk_per_line_arrives_complete_and_in_order(
         assert {(line.task_id, line.slot) for line in lines} == {("t0", 1), ("t1", 2)}
     finally:
         await session.stop()
+
+
+async def test_a_backlog_flood_many_times_the_ring_is_all_seen(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    """Regression (BENCHMARKS.md, issue 14 suite): the pane's backlog read looked 18x slower
+    because the benchmark waited for ``ring.total`` to reach the flood's size, and lines cut
+    from a backlog bigger than the ring while it is gathered never enter the ring. Every line
+    delivered is stored or counted as dropped, and ``lines_seen`` says so."""
+    fake, client = engine
+    capacity, n = 500, 6_000
+    body = b"".join(frame(payload(BASE + i, f"line {i}", task=f"t{i % 2}")) for i in range(n))
+
+    async def history(request: web.Request, resp: web.StreamResponse) -> None:
+        for k in range(0, len(body), 1 << 14):  # the engine sends the history in one go
+            await resp.write(body[k : k + (1 << 14)])
+        await asyncio.sleep(3600)
+
+    fake.scripts["s1"] = [history]
+    store = make_store([svc("s1", "web")], [task("t0", "s1", 1), task("t1", "s1", 2)])
+    session = LogSession(client, store, capacity=capacity)
+    session.start(LogTargets(services=("s1",)), FollowOptions(tail=None))
+    try:
+        await asyncio.wait_for(session.wait_backlog(), 10)
+        await until(lambda: session.lines_seen == n, timeout=20)
+        assert len(session.ring) + session.dropped == n, "every line stored or counted"
+        assert session.ring.total < n, "cut backlog lines never enter the ring"
+        assert [line.text for line in session.ring] == [f"line {i}" for i in range(n - capacity, n)]
+    finally:
+        await session.stop()
+
+
+async def test_a_big_read_is_taken_in_slices_that_yield_to_the_loop(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    """Keys waited while a flood was decoded: one network read (thousands of lines) was
+    turned into lines in one go, holding the event loop for tens of ms per read. Now at most
+    INTAKE_SLICE frames are taken per turn of the loop; counted in turns, not timed."""
+    from swarmtui.engine.logs import INTAKE_SLICE, LogFollower, NameResolver
+
+    fake, client = engine
+    n = 8 * INTAKE_SLICE
+    body = b"".join(frame(payload(BASE + i, f"line {i}", task="t0")) for i in range(n))
+    fake.scripts["s1"] = [send(body, then="hang")]
+    store = make_store([svc("s1", "web")], [task("t0", "s1", 1)])
+    turns = 0
+    batches: list[tuple[int, int]] = []  # (lines, loop turns so far)
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            await asyncio.sleep(0)
+            turns += 1
+
+    follower = LogFollower(client, store.state.services["s1"], NameResolver(client, store),
+                           lambda lines: batches.append((len(lines), turns)), FollowOptions())
+    counter = asyncio.create_task(count_turns())
+    run = asyncio.create_task(follower.run())
+    try:
+        await until(lambda: sum(size for size, _ in batches) == n, timeout=20)
+        per_turn: Counter[int] = Counter()
+        for size, turn in batches:
+            per_turn[turn] += size
+        assert max(per_turn.values()) <= INTAKE_SLICE, per_turn
+        assert len(per_turn) >= n // INTAKE_SLICE, "other tasks ran between the slices"
+    finally:
+        run.cancel()
+        counter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await run
