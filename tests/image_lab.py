@@ -32,10 +32,16 @@ def _commit_step(lab: swarmlab.Lab, node: int, base: str, command: str, tag: str
     lab.docker("rm", "-f", name, node=node)
 
 
-def build_images(lab: swarmlab.Lab, node: int = 0) -> BuiltImages:
-    """(Re)build ``LAYERED`` and ``FLAT`` on ``nodes[node]``; returns their IDs."""
+def remove_images(lab: swarmlab.Lab, node: int = 0) -> None:
+    """Remove what :func:`build_images` made (later tests, a prune's preview among them,
+    expect a node to hold only the lab's own images)."""
     for tag in (FLAT, LAYERED, STEP1):
         lab.docker("rmi", "-f", tag, node=node, check=False)
+
+
+def build_images(lab: swarmlab.Lab, node: int = 0) -> BuiltImages:
+    """(Re)build ``LAYERED`` and ``FLAT`` on ``nodes[node]``; returns their IDs."""
+    remove_images(lab, node)
     _commit_step(lab, node, swarmlab.IMAGE,
                  "mkdir -p /srv && seq 1 20000 > /srv/numbers.txt", STEP1, "numbers")
     _commit_step(lab, node, STEP1, "echo hello > /srv/hello.txt && rm /srv/numbers.txt",

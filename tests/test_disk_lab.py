@@ -144,9 +144,10 @@ def cleanup_images(lab: Lab) -> None:
                          node=i).stdout
         for line in out.splitlines():
             ref, iid = line.rsplit(" ", 1)
-            # swarmtui-probe:lab is the node-probe tests' image (imported again on demand):
-            # an unused image the prune previews here must not meet.
-            if ref.startswith(("swarmtui-test/", "swarmtui-probe:")):
+            # swarmtui-probe:lab is the node-probe tests' image (imported again on demand),
+            # swt-* the images view's (tests/image_lab.py): unused images the prune previews
+            # here must not meet.
+            if ref.startswith(("swarmtui-test/", "swarmtui-probe:", "swt-")):
                 lab.docker("rmi", ref, node=i, check=False)
             elif ref == "<none>:<none>" and keep and iid[:12] not in keep:
                 lab.docker("rmi", iid, node=i, check=False)

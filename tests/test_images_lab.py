@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Iterator
 
 import pytest
-from image_lab import FLAT, LAYERED, build_images
+from image_lab import FLAT, LAYERED, build_images, remove_images
 from lab_plugin import wait_until
 from swarmlab import Lab
 from test_probe_lab import probe_services, probe_tasks
@@ -30,6 +31,14 @@ from swarmtui.ops.images import ImagesProbeOperation, ImagesProbeResult
 pytestmark = pytest.mark.lab
 
 RECENT_AGE = re.compile(r"(Less than a second|About a minute|\d+ (?:seconds|minutes)) ago")
+
+
+@pytest.fixture(autouse=True)
+def _images_removed_after(swarm: Lab) -> Iterator[None]:
+    """Every node is left without the test's images, whatever the test did."""
+    yield
+    for node in range(len(swarm.nodes)):
+        remove_images(swarm, node)
 
 
 def cells(table: str) -> list[list[str]]:
