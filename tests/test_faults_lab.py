@@ -96,20 +96,35 @@ def ticks(session: LogSession) -> dict[str, list[int]]:
     return out
 
 
-async def service_logs(lab: Lab, *args: str, attempts: int = 4,
-                       timeout: float = 20) -> subprocess.CompletedProcess[str]:
-    """``docker service logs ARGS`` (non-follow), asked again when it hangs: after a frozen
-    manager the engine's non-follow read now and then never ends (seen on the lab with
-    20.10.24 in about one read of six for a minute after SIGCONT; the CLI waits forever,
-    cf. moby/swarmkit#1956, https://github.com/moby/swarmkit/issues/1956). The engine's
-    weakness, not swarmtui's: the pane is compared with the first read that ends."""
-    for attempt in range(attempts):
+async def service_logs(lab: Lab, service: str, *opts: str, timeout: float = 15) -> str:
+    """``docker service logs OPTS SERVICE`` (non-follow). After a frozen manager the engine's
+    non-follow read of a whole service now and then never ends, for a minute or more (seen
+    on the lab with 20.10.24 in about one read of four; the CLI waits forever, cf.
+    moby/swarmkit#1956, https://github.com/moby/swarmkit/issues/1956), while reads of its
+    tasks one by one end. The engine's weakness, not swarmtui's: then the tasks are read one
+    by one (same ``service.slot.task@node |`` lines)."""
+    for _ in range(2):
         try:
-            return await asyncio.to_thread(lab.docker, "service", "logs", *args,
-                                           timeout=timeout)
+            out = await asyncio.to_thread(lab.docker, "service", "logs", *opts, service,
+                                          timeout=timeout)
+            return out.stdout
         except subprocess.TimeoutExpired:
-            print(f"docker service logs {' '.join(args)}: hung ({attempt + 1}/{attempts})")
-    pytest.fail(f"docker service logs {' '.join(args)} hung {attempts} times")
+            print(f"docker service logs {' '.join(opts)} {service}: hung")
+    ids = (await asyncio.to_thread(lab.docker, "service", "ps", "-q", "--no-trunc",
+                                   service)).stdout.split()
+    parts = []
+    for task_id in ids:
+        for _ in range(3):
+            try:
+                out = await asyncio.to_thread(lab.docker, "service", "logs", *opts, task_id,
+                                              timeout=timeout)
+                parts.append(out.stdout)
+                break
+            except subprocess.TimeoutExpired:
+                print(f"docker service logs {' '.join(opts)} {task_id[:12]}: hung")
+        else:
+            pytest.fail(f"docker service logs of task {task_id[:12]} hung 3 times")
+    return "".join(parts)
 
 
 async def assert_once_in_order(lab: Lab, session: LogSession, service: str,
@@ -125,7 +140,7 @@ async def assert_once_in_order(lab: Lab, session: LogSession, service: str,
     per_task = ticks(session)
     assert per_task
     out = await service_logs(lab, service)
-    cli = {t: set(v) for t, v in cli_counters(out.stdout.encode()).items()}
+    cli = {t: set(v) for t, v in cli_counters(out.encode()).items()}
     for task, got in per_task.items():
         dups = [v for v, n in Counter(got).items() if n > 1]
         assert not dups, f"task {task[:12]}: duplicated ticks {dups[:10]}"
@@ -144,8 +159,8 @@ async def caught_up(lab: Lab, pilot: Any, session: LogSession, service: str,
                     tasks: Callable[[str], bool] = lambda _t: True) -> None:
     """The pane holds, for each running task ``tasks`` selects, the newest tick
     ``docker service logs`` knew a moment ago (so nothing is stuck behind a fault)."""
-    out = await service_logs(lab, "--tail", "5", service)
-    latest = {t: v[-1] for t, v in cli_counters(out.stdout.encode()).items() if tasks(t)}
+    out = await service_logs(lab, service, "--tail", "5")
+    latest = {t: v[-1] for t, v in cli_counters(out.encode()).items() if tasks(t)}
     assert latest, "the CLI shows ticks"
 
     def there() -> bool:
