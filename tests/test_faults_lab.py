@@ -257,6 +257,12 @@ async def test_frozen_worker_hangs_its_lines_and_they_arrive_after_sigcont(swarm
     async with dashboard(swarm) as (app, pilot):
         session = app.runtime.logs
         await until(pilot, lambda: len(ticks(session)) == 3, 30, "ticks from all three nodes")
+        # Right after a frozen manager (the test before) the victim may still be settling
+        # (down, its task being replaced): freeze it only once the app sees it ready and
+        # running its task.
+        await until(pilot, lambda: node_state(app, victim) == "ready"
+                    and victim in running_on(app, "tick").values(), 60,
+                    f"{victim} ready with a tick task running")
         on_victim = next(t for t, h in running_on(app, "tick").items() if h == victim)
         try:
             await asyncio.to_thread(swarm.freeze_daemon, 2)
