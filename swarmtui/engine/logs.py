@@ -11,7 +11,10 @@ Streams end or hang (engine weaknesses: docker/cli#4678, moby/moby#33183, #41733
 follower resumes by itself: after EOF, a broken connection, or a hang found by the session's
 watchdog, it re-opens the stream with ``since=`` just before the last line it saw and a
 :class:`~swarmtui.model.logs.ResumeDeduper` drops the replayed lines. Tasks replaced during
-an update keep flowing because swarmkit adds new tasks to a follow subscription.
+an update keep flowing because swarmkit adds new tasks to a follow subscription. A node whose
+connection to the manager broke is lost to a follow stream for good (a frozen dockerd, see
+:meth:`LogFollower.rejoin`): when a node comes back or the engine connection returns, the
+streams concerned are re-opened from each task's last delivered line.
 
 The session owns the followers for a :class:`~swarmtui.model.log_targets.LogTargets`
 selection, starts and stops them as services appear and disappear in the store, merges their
