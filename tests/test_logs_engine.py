@@ -21,9 +21,16 @@ from swarmtui.engine.logs import FollowOptions, LogSession
 from swarmtui.engine.store import Store
 from swarmtui.engine.target import EngineTarget
 from swarmtui.model import parse
-from swarmtui.model.actions import NodesListed, ServicesListed, TasksListed
+from swarmtui.model.actions import (
+    Connected,
+    Disconnected,
+    NodesListed,
+    ServicesListed,
+    TasksListed,
+)
 from swarmtui.model.log_targets import LogTargets
 from swarmtui.model.logs import NS_PER_S, format_since
+from swarmtui.model.types import EngineInfo
 
 Script = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
 
@@ -576,6 +583,40 @@ async def test_a_backlog_flood_many_times_the_ring_is_all_seen(
         await session.stop()
 
 
+async def test_a_fast_task_hung_on_the_stream_is_found_by_a_second_probe(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    """Found by tests/test_faults_lab.py (a dockerd SIGSTOPped, then SIGCONT): the stream
+    stopped carrying a task that prints every 50 ms. The tail=1 probe's answer, that task's
+    newest line, was always younger than the in-flight margin, so no probe ever called the
+    stream hung. Now a too-fresh line is checked again once it is old enough, and the stream
+    is re-read from the task's last delivered line (not just the last few seconds)."""
+    fake, client = engine
+    start = time.time_ns()
+    first = frame(payload(start - 20 * NS_PER_S, "tick 1"))
+
+    async def newest(request: web.Request, resp: web.StreamResponse) -> None:
+        await resp.write(frame(payload(time.time_ns(), "tick newest")))  # always fresh
+
+    fake.scripts["s1"] = [send(first, then="hang"),
+                          send(first, frame(payload(start - 19 * NS_PER_S, "tick 2")),
+                               then="hang")]
+    fake.probe["s1"] = newest
+    store = make_store([svc("s1", "web")], [task("t1", "s1")])
+    session = LogSession(client, store, watchdog_s=0.05,
+                         options=FollowOptions(stall_s=0.2, lookback_ns=NS_PER_S))
+    session.start()
+    try:
+        await until(lambda: len(session.ring) == 2, timeout=8)
+        assert [line.text for line in session.ring] == ["tick 1", "tick 2"]
+        follower = session.followers["s1"]
+        assert follower.reconnects == 1 and follower.probes >= 2
+        resumed = fake.follows("s1")[1]
+        assert resumed["since"] <= format_since(start - 20 * NS_PER_S), "from its last line"
+    finally:
+        await session.stop()
+
+
 async def test_a_big_read_is_taken_in_slices_that_yield_to_the_loop(
     engine: tuple[FakeEngine, EngineClient],
 ) -> None:
@@ -614,3 +655,86 @@ async def test_a_big_read_is_taken_in_slices_that_yield_to_the_loop(
         counter.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await run
+
+
+def nodes_with(two: str) -> NodesListed:
+    return NodesListed(tuple(parse.parse_nodes([
+        {"ID": nid, "Description": {"Hostname": name}, "Status": {"State": st},
+         "Spec": {"Role": "worker"}}
+        for nid, name, st in (("n1", "node-one", "ready"), ("n2", "node-two", two))
+    ])), time.time_ns())
+
+
+async def test_a_node_back_from_down_reopens_its_services_streams_from_their_last_lines(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    """Found on the lab (a worker's dockerd SIGSTOPped ~30 s, then SIGCONT): the engine's
+    follow stream never again carries that node's lines, not even those of the task that
+    replaces the frozen one, while a fresh request does. The node going down, then ready,
+    re-opens the streams of the services with tasks there, from those tasks' last lines;
+    a service without tasks there keeps its stream."""
+    fake, client = engine
+    now = time.time_ns()
+    old = frame(payload(now - 30 * NS_PER_S, "old 1", task="t2", node="n2"))
+    mine = frame(payload(now - 29 * NS_PER_S, "one 1", task="t1"))
+    new = frame(payload(now - 1 * NS_PER_S, "new 1", task="t3", node="n2"))
+    fake.scripts["s1"] = [send(mine, old, then="hang"), send(mine, old, new, then="hang")]
+    fake.scripts["s2"] = [send(frame(payload(now, "db", task="t4", service="s2")),
+                               then="hang")]
+    store = Store()
+    store.dispatch(nodes_with("ready"))
+    store.dispatch(ServicesListed(tuple(parse.parse_services(
+        [svc("s1", "web", replicas=2), svc("s2", "db")])), now))
+    tasks = [task("t1", "s1"), {**task("t2", "s1", slot=2), "NodeID": "n2"},
+             task("t4", "s2")]
+    store.dispatch(TasksListed(tuple(parse.parse_tasks(tasks)), now))
+    session = LogSession(client, store)
+    session.start()
+    web_follower = session.followers["s1"]
+    details: list[str] = []
+    web_follower.on_change = lambda: details.append(web_follower.detail)
+    try:
+        await until(lambda: len(session.ring) == 3)
+        store.dispatch(nodes_with("down"))
+        await asyncio.sleep(0.1)
+        assert len(fake.follows("s1")) == 1, "down alone re-opens nothing"
+        replaced = [*tasks, {**task("t3", "s1", slot=2), "NodeID": "n2"},
+                    {**task("t2", "s1", slot=2), "NodeID": "n2", "DesiredState": "shutdown"}]
+        store.dispatch(TasksListed(tuple(parse.parse_tasks(replaced)), time.time_ns()))
+        store.dispatch(nodes_with("ready"))
+        await until(lambda: "new 1" in [line.text for line in session.ring])
+        assert [line.text for line in session.ring].count("old 1") == 1
+        assert "node node-two back: re-reading" in details
+        resumed = fake.follows("s1")[1]
+        assert resumed["since"] <= format_since(now - 30 * NS_PER_S), "from t2's last line"
+        assert len(fake.follows("s2")) == 1, "db has no task on node-two"
+    finally:
+        await session.stop()
+
+
+async def test_the_engine_connection_back_reopens_every_stream(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    """Found on the lab (the manager's dockerd SIGSTOPped, then SIGCONT): its follow streams
+    stayed open, carried the manager's own tasks again, and never the workers'. Once the
+    app's connection is back, every stream is re-read from each task's last line."""
+    fake, client = engine
+    now = time.time_ns()
+    before = frame(payload(now - 40 * NS_PER_S, "w 1", task="t1"))
+    after = frame(payload(now - 2 * NS_PER_S, "w 2", task="t1"))
+    fake.scripts["s1"] = [send(before, then="hang"), send(before, after, then="hang")]
+    store = make_store([svc("s1", "web")], [task("t1", "s1")])
+    session = LogSession(client, store)
+    session.start()
+    try:
+        await until(lambda: len(session.ring) == 1)
+        store.dispatch(Disconnected("the engine stopped answering", time.time_ns()))
+        await asyncio.sleep(0.1)
+        assert len(fake.follows("s1")) == 1
+        store.dispatch(Connected(EngineInfo("unix:///x", "20.10", "1.41", "1.12", "linux",
+                                            "amd64"), time.time_ns()))
+        await until(lambda: len(session.ring) == 2)
+        assert [line.text for line in session.ring] == ["w 1", "w 2"]
+        assert fake.follows("s1")[1]["since"] <= format_since(now - 40 * NS_PER_S)
+    finally:
+        await session.stop()

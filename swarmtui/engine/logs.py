@@ -11,7 +11,10 @@ Streams end or hang (engine weaknesses: docker/cli#4678, moby/moby#33183, #41733
 follower resumes by itself: after EOF, a broken connection, or a hang found by the session's
 watchdog, it re-opens the stream with ``since=`` just before the last line it saw and a
 :class:`~swarmtui.model.logs.ResumeDeduper` drops the replayed lines. Tasks replaced during
-an update keep flowing because swarmkit adds new tasks to a follow subscription.
+an update keep flowing because swarmkit adds new tasks to a follow subscription. A node whose
+connection to the manager broke is lost to a follow stream for good (a frozen dockerd, see
+:meth:`LogFollower.rejoin`): when a node comes back or the engine connection returns, the
+streams concerned are re-opened from each task's last delivered line.
 
 The session owns the followers for a :class:`~swarmtui.model.log_targets.LogTargets`
 selection, starts and stops them as services appear and disappear in the store, merges their
@@ -76,6 +79,10 @@ ERROR = "error"
 # fell quiet (or delivers lines newer than the request); nothing waits longer than the cap.
 BACKLOG_QUIET_S = 0.3
 BACKLOG_MAX_S = 3.0
+# A rejoin (a node back, the engine connection back) re-reads tasks' lines from their last
+# delivered one, but not from longer than this before the trouble was noticed (a task quiet
+# for hours would otherwise replay hours of its service's lines, dropped as duplicates).
+REJOIN_SLACK_NS = 60 * NS_PER_S
 
 _NOT_AVAILABLE_RE = re.compile(r"node (\S+) is not available")
 _SUFFIX_RE = re.compile(r"… \[\+(\d+) chars\]$")
@@ -388,6 +395,14 @@ class LogFollower:
         self._live_seen = False  # a line newer than the first request arrived
         self._resp: aiohttp.ClientResponse | None = None
         self._hung = False
+        self._hung_detail = ""  # what the strip says while a hung stream is re-read
+        # A resume re-reads from no later than this (unix ns): set when tasks are known to
+        # have lines the stream never delivered (see rejoin() and probe()).
+        self._floor_ns: int | None = None
+        # task id -> (timestamp, monotonic time): lines a probe saw on the engine, too fresh
+        # to say the stream missed them; a later probe checks they arrived (see probe()).
+        self._suspects: dict[str, tuple[int, float]] = {}
+        self._rejoin_on_open = False  # a rejoin asked for while no stream was open
         self._last_chunk_wall = 0
         self._last_chunk_s = 0.0
         self._partials: dict[tuple[str, int], _Partial] = {}
@@ -481,7 +496,7 @@ class LogFollower:
             self.connected = False
             self._hung = False
             if was_hung:
-                self._set(STALLED, "stream hung: resuming")
+                self._set(STALLED, self._hung_detail or "stream hung: resuming")
             elif self.reconnects:
                 self._set(RECONNECTING, self.detail)
             lines_before = self.lines
@@ -517,6 +532,9 @@ class LogFollower:
                     self._set(ERROR, reason)
                     return
             resume = self.resume_since(healthy, healthy_s)
+            floor, self._floor_ns = self._floor_ns, None
+            if floor is not None and resume is not None:
+                resume = min(resume, floor)
             self.dedupe.mark_reconnect()
             self.reconnects += 1
             if not was_hung:
@@ -537,9 +555,18 @@ class LogFollower:
             if self.options.follow:
                 self.node_problem = ""  # a follow stream says nothing about down nodes
                 self.unavailable_nodes = set()
+            if self._rejoin_on_open:
+                # Asked for while this request was on its way: it may predate what the
+                # rejoin is about (a node back), so it is ended and re-read from the floor.
+                self._rejoin_on_open = False
+                self._hung = True
+                self._resp = None
+                return
             self.opened_s = self.clock()
             self.next_probe_s = self.opened_s + self.options.stall_s
             self.probe_interval_s = self.options.stall_s
+            self._suspects.clear()
+            self._hung_detail = ""
             self._set(LIVE, "")
             splitter = _Splitter(tty=self.service.tty)
             content = resp.content
@@ -856,6 +883,50 @@ class LogFollower:
         self.node_problem = f"node {self.names.node_name(ids[0])} is not available"
         return True
 
+    # -- rejoining ---------------------------------------------------------------------
+    def catch_up_since(self, task_ids: Iterable[str], bound_ns: int = 0) -> int | None:
+        """The oldest moment from which these tasks' lines may be missing (unix ns): a task's
+        last delivered line, or for one never seen on this stream, when it was created; not
+        before ``bound_ns`` nor the session's first request (there was nothing to miss)."""
+        tasks = self.names.store.state.tasks
+        lookback = self.options.lookback_ns
+        floor: int | None = None
+        for task_id in task_ids:
+            last = self.dedupe.last_ns(task_id)
+            if last is None:
+                task = tasks.get(task_id)
+                if task is None or task.created_ns is None:
+                    continue
+                last = task.created_ns - lookback  # the node's clock may be behind
+            floor = last if floor is None else min(floor, last)
+        if floor is None:
+            return None
+        lower = max(bound_ns, self._first_open_wall - lookback, self.options.since_ns or 0)
+        return max(floor, lower)
+
+    def rejoin(self, task_ids: Iterable[str], why: str, bound_ns: int = 0) -> None:
+        """Re-open the stream, re-reading these tasks' lines from their last delivered one.
+
+        The engine's follow subscription loses a node for good when the node's connection
+        to the manager broke (the node's dockerd frozen, or the manager's): swarmkit's log
+        broker marks the node's publisher done (manager/logbroker/broker.go, PublishLogs ->
+        markDone) and the stream never carries that node's lines again, not even for the
+        task that replaces the old one, while a fresh request gets them (found on the lab,
+        tests/test_faults_lab.py; the same engine weakness as moby/moby#33183). So the session
+        calls this when a node comes back or the engine connection returns."""
+        if not (self.options.follow and self._ever_connected):
+            return  # the first request is still on its way: it is fresh anyway
+        floor = self.catch_up_since(task_ids, bound_ns)
+        if floor is not None:
+            self._floor_ns = floor if self._floor_ns is None else min(self._floor_ns, floor)
+        self._hung_detail = f"{why}: re-reading"
+        resp = self._resp
+        if resp is not None and self.connected:
+            self._hung = True
+            resp.close()  # the read loop ends; run() resumes from the floor
+        else:
+            self._rejoin_on_open = True
+
     # -- watchdog ----------------------------------------------------------------------
     def probe_due(self, now_s: float, running: Sequence[Task]) -> bool:
         """True when a running task has been silent for ``stall_s`` and a probe is due."""
@@ -875,6 +946,18 @@ class LogFollower:
         """
         self.probes += 1
         start_wall = self.wall_ns()
+        margin = self.options.lookback_ns // 2
+        # Lines an earlier probe saw on the engine, too fresh then to judge: still not
+        # delivered once they are old enough, the stream hangs. (For a task printing faster
+        # than ``margin`` a tail=1 answer is always too fresh, so this is how its hang shows.)
+        old_enough = self.clock() - margin / NS_PER_S
+        late = {t for t, (ts, at) in self._suspects.items()
+                if at <= old_enough and (self.dedupe.last_ns(t) or 0) < ts}
+        self._suspects = {t: v for t, v in self._suspects.items()
+                          if t not in late and (self.dedupe.last_ns(t) or 0) < v[0]}
+        if late:
+            self._cut_hung(late)
+            return True
         newest = max((self.dedupe.last_ns(t) or 0 for t in self.task_seen_s), default=0)
         since = newest or (start_wall - int(self.options.stall_s * NS_PER_S) * 4)
         params = {
@@ -887,6 +970,7 @@ class LogFollower:
             "since": format_since(since),
         }
         hung = failed = False
+        missed: set[str] = set()
         try:
             async with asyncio.timeout(15):
                 async with self.client.stream(
@@ -897,7 +981,7 @@ class LogFollower:
             body = b""
             failed = True
         decoder = FrameDecoder(raw=self.service.tty)
-        margin = self.options.lookback_ns // 2
+        seen_at = self.clock()
         for frame in decoder.feed(body) + decoder.flush():
             rec = parse_payload(frame.payload, timestamps=True, details=True)
             if frame.stream == DAEMON:
@@ -905,16 +989,22 @@ class LogFollower:
                 continue
             task_id = rec.details.get(SWARM_TASK_ID, "")
             last = self.dedupe.last_ns(task_id)
-            # Only lines old enough that they cannot still be in flight on the stream.
-            if rec.ts_ns and (last is None or rec.ts_ns > last) and rec.ts_ns < start_wall - margin:
-                hung = True
+            if not rec.ts_ns or (last is not None and rec.ts_ns <= last):
+                continue
+            # Only lines old enough that they cannot still be in flight on the stream; a
+            # fresher one is checked again by the next probe.
+            if rec.ts_ns < start_wall - margin:
+                missed.add(task_id)
+            else:
+                self._suspects.setdefault(task_id, (rec.ts_ns, seen_at))
+        hung = bool(missed)
         now = self.clock()
         if hung:
-            self._hung = True
-            resp_now = self._resp
-            if resp_now is not None:
-                resp_now.close()  # the read loop ends; run() resumes with since=
+            self._cut_hung(missed)
+        elif self._suspects:
             self.probe_interval_s = self.options.stall_s
+            self.next_probe_s = now + 2 * margin / NS_PER_S  # once they are old enough
+            return False
         elif failed:
             # No answer says nothing about the stream (a hung manager): ask again soon, so
             # a stream that stays hung once it answers again is found within stall_s.
@@ -925,6 +1015,19 @@ class LogFollower:
             )
         self.next_probe_s = now + self.probe_interval_s
         return hung
+
+    def _cut_hung(self, task_ids: Collection[str]) -> None:
+        """The stream missed lines of these tasks: cut it, re-read from their last lines."""
+        floor = self.catch_up_since(task_ids)
+        if floor is not None:
+            self._floor_ns = floor if self._floor_ns is None else min(self._floor_ns, floor)
+        self._suspects.clear()
+        self._hung = True
+        resp_now = self._resp
+        if resp_now is not None:
+            resp_now.close()  # the read loop ends; run() resumes with since=
+        self.probe_interval_s = self.options.stall_s
+        self.next_probe_s = self.clock() + self.probe_interval_s
 
 
 def _describe(exc: BaseException) -> str:
@@ -978,6 +1081,9 @@ class LogSession:
         self._seen_tasks: object = None
         self._seen_nodes: object = None
         self._node_states: dict[str, str] = {}  # node id -> its state in the last snapshot
+        self._node_left_ns: dict[str, int] = {}  # node id -> wall clock when it left ready
+        self._lost_ns: int | None = None  # wall clock when the engine connection was lost
+        self.wall_ns: Callable[[], int] = time.time_ns
         self._running: dict[str, list[Task]] = {}
         self._wanted: dict[str, list[Task]] = {}
         self._watchdog: asyncio.Task[None] | None = None
@@ -1071,11 +1177,16 @@ class LogSession:
             self._seen_nodes = state.nodes
             back = {nid for nid, n in state.nodes.items()
                     if n.state == "ready" and self._node_states.get(nid, "ready") != "ready"}
+            for nid, n in state.nodes.items():
+                if n.state != "ready" and self._node_states.get(nid, "ready") == "ready":
+                    self._node_left_ns[nid] = self.wall_ns()
             self._node_states = {nid: n.state for nid, n in state.nodes.items()}
             if back:
                 for returning in self.followers.values():
                     returning.nodes_returned(back)
+                self._rejoin_nodes(state, back)
                 self._changed()
+        self._watch_connection(state)
         if state.tasks is not self._seen_tasks:
             self._seen_tasks = state.tasks
             running: dict[str, list[Task]] = {}
@@ -1102,6 +1213,36 @@ class LogSession:
                 continue
             self._static_health.pop(sid, None)
             self._start_one(svc)
+
+    def _rejoin_nodes(self, state: ClusterState, back: Collection[str]) -> None:
+        """Nodes back (down, then ready): the follow streams of services with tasks there
+        never carry those nodes' lines again (see :meth:`LogFollower.rejoin`); re-open them,
+        re-reading those tasks from their last delivered line."""
+        left = [self._node_left_ns.pop(nid, 0) for nid in back]
+        bound = min(left) - REJOIN_SLACK_NS if all(left) else 0
+        names = sorted(self.names.node_name(nid) for nid in back)
+        why = f"node {names[0]} back" if len(names) == 1 else f"{len(names)} nodes back"
+        for sid, follower in self.followers.items():
+            there = [t.id for t in state.tasks.values()
+                     if t.service_id == sid and t.node_id in back]
+            if there:
+                follower.rejoin(there, why, bound)
+
+    def _watch_connection(self, state: ClusterState) -> None:
+        """The engine connection lost, then back (a manager restarted or hung): the follow
+        streams may have lost every other node for good (see :meth:`LogFollower.rejoin`);
+        re-open them all, re-reading each task from its last delivered line."""
+        conn = state.connection
+        if conn.lost:
+            if self._lost_ns is None:
+                self._lost_ns = self.wall_ns()
+            return
+        if conn.status != "connected" or self._lost_ns is None:
+            return
+        bound, self._lost_ns = self._lost_ns - REJOIN_SLACK_NS, None
+        for sid, follower in self.followers.items():
+            tasks = [t.id for t in state.tasks.values() if t.service_id == sid]
+            follower.rejoin(tasks, "engine back", bound)
 
     def _start_one(self, svc: Service) -> None:
         assert self.client is not None
