@@ -13,7 +13,7 @@ services whose update is in flight.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from swarmtui.model.dockerfmt import human_duration_ns
@@ -280,7 +280,12 @@ def compose_service_names(text: str) -> tuple[str, ...]:
     Not a YAML parser (none is a dependency): it reads block-style files such as ``docker
     stack config`` prints and people write. The docker CLI stays the judge of the file; this
     only lets the preview name what it will deploy."""
-    names: list[str] = []
+    return tuple(key for indent, level, key, _ in _services_lines(text) if indent == level)
+
+
+def _services_lines(text: str) -> Iterator[tuple[int, int, str, str]]:
+    """``(indent, level, key, value)`` of each ``key: value`` line under the top-level
+    ``services:`` key, ``level`` being the indent of the service names (block style only)."""
     inside = False
     level: int | None = None
     for raw in text.splitlines():
@@ -297,9 +302,7 @@ def compose_service_names(text: str) -> tuple[str, ...]:
             continue
         if level is None:
             level = indent
-        if indent == level:
-            names.append(match.group("key").strip("\"'"))
-    return tuple(names)
+        yield indent, level, match.group("key").strip("\"'"), line[match.end():].strip()
 
 
 def compose_service_images(text: str) -> tuple[tuple[str, str], ...]:
@@ -307,31 +310,15 @@ def compose_service_images(text: str) -> tuple[tuple[str, str], ...]:
     way :func:`compose_service_names` reads (block style, as ``docker stack config`` prints
     it): the preview refuses a reference the engine would refuse on create."""
     found: list[tuple[str, str]] = []
-    inside = False
-    level: int | None = None
     service: str | None = None
     child: int | None = None  # the indent of a service's own keys
-    for raw in text.splitlines():
-        line = raw.split(" #", 1)[0].rstrip()
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        match = _KEY_RE.match(line)
-        indent = len(line) - len(line.lstrip())
-        if indent == 0:
-            inside = match is not None and match.group("key") == "services"
-            level, service = None, None
-            continue
-        if not inside or match is None:
-            continue
-        if level is None:
-            level = indent
+    for indent, level, key, value in _services_lines(text):
         if indent == level:
-            service, child = match.group("key").strip("\"'"), None
+            service, child = key, None
             continue
         if child is None:
             child = indent
-        if service is not None and indent == child and match.group("key") == "image":
-            value = line[match.end():].strip()
+        if service is not None and indent == child and key == "image":
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
                 value = value[1:-1]
             found.append((service, value))
