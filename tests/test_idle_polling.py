@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from counting_proxy import CountingProxy
 
 from swarmtui.engine.client import EngineClient
@@ -22,7 +23,7 @@ from swarmtui.engine.live import LiveSwarm, Rates
 from swarmtui.engine.target import EngineTarget
 from swarmtui.sim.core import SimCore
 from swarmtui.sim.objects import SimTask
-from swarmtui.sim.scenarios import build
+from swarmtui.sim.scenarios import build, build_ending_at
 from swarmtui.sim.server import start_sim_server
 
 # These 240 tasks stand in for a big swarm: the reconciler treats any swarm above
@@ -142,3 +143,30 @@ async def test_a_small_swarm_at_idle_costs_under_7_requests_a_minute_and_shows_a
     # 18.5 s of idle: at most 3 requests (2 expected), i.e. under 7 a minute.
     assert 1 <= len(idle) <= 3, idle
     assert all(r[1].split("?")[0].rstrip("/").endswith("/tasks") for r in idle), idle
+
+
+async def test_the_replayed_history_arms_no_fast_polling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On connect the event stream replays the last 15 minutes; those node and service events
+    are covered by the full listing that follows. They used to arm 30 s of node-task and
+    services polling at 0.5 s (4 requests a second) on every start."""
+
+    async def node_watch_after_start() -> dict[str, float]:
+        # Its history ends now, as --demo's does: the 15 minutes replayed hold node events.
+        cluster = build_ending_at("scale", time.time_ns(), nodes=12, tasks=240)
+        with tempfile.TemporaryDirectory() as tmp:
+            server = await start_sim_server(cluster, os.path.join(tmp, "d.sock"),
+                                            realtime=True, tick_s=0.05)
+            live = LiveSwarm(EngineClient(EngineTarget(server.url, "test")))
+            live.start()
+            try:
+                await live.wait_full_state(20)
+                await asyncio.sleep(1)  # the replayed events have been read by now
+                return dict(live.reconciler.node_watch)
+            finally:
+                await live.stop()
+                await server.stop()
+
+    assert await node_watch_after_start() == {}, "old node events armed node polling"
+    # Every replayed event taken as recent arms it: the scenario's history has node events.
+    monkeypatch.setattr("swarmtui.engine.live.HINT_MAX_AGE_S", 1e9)
+    assert await node_watch_after_start()

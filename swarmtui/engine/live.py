@@ -45,6 +45,7 @@ from swarmtui.model.actions import (
     ServicesListed,
     TasksListed,
 )
+from swarmtui.model.dockerfmt import parse_rfc3339_ns
 from swarmtui.model.selectors import service_converged, services_needing_attention
 from swarmtui.model.types import EngineEvent, Task
 
@@ -91,6 +92,8 @@ SECRET_KINDS = ("secret", "config")
 # recent history (what changed just before swarmtui started), not an empty table. The engine
 # keeps only its last 256 events, which bounds it too.
 BACKLOG_S = 15 * 60
+# Events this much older than the connect (replayed history) hint nothing to the reconciler.
+HINT_MAX_AGE_S = 30.0
 
 
 def since_param(time_ns: int) -> str:
@@ -389,6 +392,7 @@ class LiveSwarm:
         self._cut_reason: str | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._last_event_ns: int | None = None
+        self._engine_connected_ns = 0  # the engine's clock at the last connect
         self._seen: set[tuple[int, str, str, str]] = set()
         self.first_error: str | None = None
 
@@ -440,6 +444,8 @@ class LiveSwarm:
         version = await self.client.version()
         info = await self.client.info()
         engine = parse.parse_engine_info(self.client.target.label, version, info)
+        system_time = parse_rfc3339_ns(info.get("SystemTime")) if isinstance(info, dict) else None
+        self._engine_connected_ns = system_time or time.time_ns()
         self.store.dispatch(Connected(engine, time.time_ns()))
 
     async def _pump(self) -> None:
@@ -519,5 +525,11 @@ class LiveSwarm:
             self._seen = {key}
         self._last_event_ns = max(self._last_event_ns or 0, event.time_ns)
         self.store.dispatch(EventReceived(event))
-        if self.store.state.is_swarm_manager:
+        # The history replayed on connect (backlog_s back) is covered by the full listing that
+        # follows; only recent events say "look here now". Old ones armed 30 s of fast node
+        # and service polling on every start (4 requests a second on a lab busy with tests).
+        # "Old" is by the engine's own clock (its SystemTime at connect), so a remote engine's
+        # clock skew, or the simulator's virtual clock, changes nothing.
+        recent = event.time_ns >= self._engine_connected_ns - int(HINT_MAX_AGE_S * 1e9)
+        if self.store.state.is_swarm_manager and recent:
             self.reconciler.hint_event(event)
