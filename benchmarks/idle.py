@@ -47,8 +47,10 @@ async def idle(host: str, seconds: float) -> tuple[float, float, int]:
     async with app.run_test(headless=True, size=(160, 50)):
         await live.wait_full_state(30)
         # Let start-up convergence end, then measure a quiet window.
-        for _ in range(100):
-            if not live.reconciler.converging:
+        # Events of the last moments before the start (a test or a deploy that just ended)
+        # rightly poll fast for their window: wait until nothing converges or is watched.
+        for _ in range(200):
+            if not live.reconciler.converging and not live.reconciler.node_watch:
                 break
             await asyncio.sleep(0.5)
         await asyncio.sleep(2)
