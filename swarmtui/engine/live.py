@@ -262,6 +262,12 @@ class Reconciler:
             await self._list_services()
             self._next_idle_services = now + rates.idle_services_s
             self._next_fast_services = now + rates.converge_s
+        # A service removed meanwhile (an event about it came late) has no tasks to ask for:
+        # the engine answers 404, and the step failed and was retried every converge_s for good.
+        known = self.store.state.services
+        if any(sid not in known for sid in self.converging):
+            self.converging = {sid: d for sid, d in self.converging.items() if sid in known}
+            fast &= set(known)
         if self.node_watch:
             await self._list_node_tasks(set(self.node_watch))
         watch = fast | (set(self.converging) if stuck_due else set())
