@@ -14,6 +14,7 @@ import importlib.util
 import json
 import socket
 import ssl
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
@@ -198,6 +199,7 @@ class EngineClient:
         self.target = target
         self.api_version = ""
         self.requests = 0  # requests sent, for idle-cost measurements
+        self.recent_requests: deque[str] = deque(maxlen=100)  # "GET /path", to say why
         self._docker: aiodocker.Docker | None = None
         self._ssh: SshConnector | None = None
 
@@ -292,6 +294,7 @@ class EngineClient:
                 f"refused {method} /{path}: changes are made only by a confirmed operation"
             )
         self.requests += 1
+        self.recent_requests.append(f"{method} /{path}")
         try:
             async with asyncio.timeout(timeout):
                 if body is not None or method not in READ_METHODS:
@@ -336,6 +339,7 @@ class EngineClient:
                 f"refused {method} /{path}: changes are made only by a confirmed operation"
             )
         self.requests += 1
+        self.recent_requests.append(f"{method} /{path} (stream)")
         try:
             async with self.docker._query(path, method, params=dict(params or {}),
                                           timeout=timeout) as resp:
