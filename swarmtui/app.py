@@ -82,6 +82,7 @@ class SwarmApp(App[None]):
         start_mode: str | None = None,
     ) -> None:
         super().__init__()
+        self._view_unpainted = False
         self.runtime = runtime
         self.views = default_views() if views is None else views
         self.kiosk = runtime.settings.kiosk
@@ -151,6 +152,43 @@ class SwarmApp(App[None]):
             self._unsubscribe()
         await self.runtime.stop()
 
+    # Textual drops, rather than defers, a frame drawn while a batch is open (App._display
+    # returns early). A view's first frame after a switch falls in switch_mode's 50 ms
+    # delay_update batch, whose end repaints the screen only when no other batch is open at
+    # that moment. A footer recompose (an async batch, ~0.5 s under load) spanning it left
+    # the new view unpainted: metrics -> images on the lab kept showing metrics while keys
+    # went to images, and its widgets never repainted until they changed. So when that
+    # repaint is skipped, the view is laid out and repainted whole once the batches end.
+    def delay_update(self, delay: float = 0.05) -> None:
+        self._begin_batch()
+
+        def end_batch() -> None:
+            self._end_batch()
+            if self._batch_count:
+                self._view_unpainted = True  # Textual would skip the repaint here
+            elif self.screen_stack:
+                self.screen.refresh()
+
+        self.set_timer(delay, end_batch, name="delay_update")
+
+    def _end_batch(self) -> None:
+        super()._end_batch()
+        if self._view_unpainted and not self._batch_count:
+            self._view_unpainted = False
+            self.set_timer(0.05, self._repaint_view)  # after the mounts that batch awaited
+
+    def _repaint_view(self) -> None:
+        if self._batch_count:
+            self._view_unpainted = True  # another batch began: its end repaints
+            return
+        if not self.screen_stack:
+            return  # closing
+        screen = self.screen
+        # screen.refresh() is not enough: the compositor's map predates the first layout.
+        screen._refresh_layout(self.size)
+        for widget in screen.walk_children(with_self=True):
+            widget.refresh()
+
     def on_state_changed(self, _: StateChanged) -> None:
         with self.batch_update():
             self.state = self.shown_state()
@@ -198,8 +236,8 @@ class SwarmApp(App[None]):
     async def next_kiosk_view(self) -> None:
         """Show the next of the wall's views (after the one shown, wherever that is)."""
         names = self._kiosk_views
-        if not names:
-            return
+        if not names or not self.is_running or not self.screen_stack:
+            return  # the app is closing: its screens are gone (a ScreenStackError flake)
         current = self.current_mode
         following = names[(names.index(current) + 1) % len(names)] if current in names \
             else names[0]

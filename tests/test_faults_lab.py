@@ -226,6 +226,10 @@ async def test_worker_killed_goes_down_reschedules_and_its_stream_recovers(swarm
         await until(pilot, lambda: len(ticks(session)) == 3, 30, "ticks from all three nodes")
         await until(pilot, lambda: victim in running_on(app, "web").values(), 30,
                     f"a web task on {victim}")
+        # Its lines can stream before the store lists its tick task as running; without
+        # waiting, the victim's task was missing from the known gaps (a flake).
+        await until(pilot, lambda: victim in running_on(app, "tick").values(), 30,
+                    f"the tick task on {victim} running")
         on_victim = {t for t, h in running_on(app, "tick").items() if h == victim}
         try:
             await asyncio.to_thread(swarm.kill_daemon, 2)

@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from test_stacks_ui import select, stacks_app
+from uistate import wait_screen
+
+from swarmtui.screens.operation import ConfirmOperationScreen
 
 
 def test_stacks(snap_compare) -> None:  # type: ignore[no-untyped-def]
@@ -33,7 +36,9 @@ def test_stack_remove_preview(snap_compare) -> None:  # type: ignore[no-untyped-
     async def preview(pilot: Any) -> None:
         await select(pilot, "shop")
         await pilot.press("D")
-        for _ in range(20):
+        # The plan is made by a worker; under load 20 pauses were not always enough.
+        await wait_screen(pilot, ConfirmOperationScreen)
+        for _ in range(5):
             await pilot.pause()
 
     assert snap_compare(app, run_before=preview, terminal_size=(120, 36))

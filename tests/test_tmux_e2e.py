@@ -42,8 +42,13 @@ def screen() -> str:
 
 
 def wait_screen(text: str, timeout: float = 30) -> str:
-    shown = wait_until(lambda: text in (s := screen()) and s, timeout, f"{text!r} on screen")
-    return str(shown)
+    deadline = time.monotonic() + timeout
+    while text not in (shown := screen()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {text!r} on screen; "
+                        f"it shows:\n{shown}")
+        time.sleep(0.3)
+    return shown
 
 
 def press(*keys: str) -> None:
