@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from swarmtui.model.state import ClusterState
+from swarmtui.model.taskindex import UNASSIGNED_NODE
 from swarmtui.model.times import NS_PER_S, coarse_age, coarse_age_changes_at
 from swarmtui.model.types import LIVE_DESIRED_STATES, Node, Service, Task
 
@@ -233,30 +234,6 @@ def _visible(task: Task, show: str) -> bool:
     return task.state in _UP_STATES
 
 
-def _slot_key(task: Task) -> tuple[str, str]:
-    return task.service_id, str(task.slot) if task.slot is not None else f"@{task.node_id}"
-
-
-def _last_failures(tasks: Iterable[Task]) -> set[str]:
-    """The newest failed attempt of every slot that has nothing running: a crash-looping
-    service shows why it fails even in "running" mode, not just a task about to start."""
-    tasks = tuple(tasks)
-    newest: dict[tuple[str, int | str | None], Task] = {}
-    for t in tasks:
-        if t.state in ("failed", "rejected"):
-            key = _slot_key(t)
-            prev = newest.get(key)
-            if prev is None or (t.created_ns or 0) > (prev.created_ns or 0):
-                newest[key] = t
-    if not newest:
-        return set()
-    failing_services = {key[0] for key in newest}
-    running = {
-        _slot_key(t) for t in tasks if t.service_id in failing_services and t.state == "running"
-    }
-    return {t.id for key, t in newest.items() if key not in running}
-
-
 def _task_matches(task: Task, service: Service | None, opts: GridOptions, label: str) -> bool:
     if opts.service and (service is None or service.name != opts.service):
         return False
@@ -387,16 +364,22 @@ def grid_layout(state: ClusterState, opts: GridOptions, now_ns: int) -> GridLayo
 
 
 class GridLayouter:
-    """``grid_layout`` with a memory: a column whose inputs did not change (the same node and
-    task objects, the same names and ages) is reused as the very same object, so a change of
-    one task re-lays one column and the widget repaints only the rows that differ."""
+    """``grid_layout`` with a memory: a column whose inputs did not change (the same node
+    and task bucket objects of the snapshot's task index, the same names and ages) is reused
+    as the very same object, so a change of one task re-lays one column, costs in proportion
+    to that column, and the widget repaints only the rows that differ."""
 
     def __init__(self) -> None:
+        # Per column key: the tasks it shows, picked from its node's bucket.
+        self._selected: dict[
+            str, tuple[object, object, frozenset[str], GridOptions, tuple[tuple[Task, ...], int]]
+        ] = {}
         self._columns: dict[
             str, tuple[object, tuple[Task, ...], tuple[object, ...], Column, int, object]
         ] = {}
         self._names: dict[str, str] = {}
         self._tints: tuple[object, dict[str, int]] = (None, {})
+        self._nodes: tuple[object, list[Node]] = (None, [])
         self._last: tuple[object, object, object, GridOptions, int, GridLayout] | None = None
 
     def layout(self, state: ClusterState, opts: GridOptions, now_ns: int) -> GridLayout:
@@ -425,49 +408,36 @@ class GridLayouter:
         if self._tints[0] is not services:
             self._tints = (services, service_tints(services))
         tints = self._tints[1]
-        # What a card shows of its service; a changed tint re-lays the column too.
-        self._names = {
-            sid: f"{s.name}\0{s.stack or ''}\0{tints[sid]}" for sid, s in services.items()
-        }
-        nodes = sorted(
-            state.nodes.values(),
-            key=lambda n: (not n.is_manager, not n.leader, n.name),
-        )
-        by_node: dict[str, list[Task]] = {}
-        hidden = 0
-        last_failures = _last_failures(state.tasks.values()) if opts.show == "running" else set()
-        # The hot loop at 5,000 tasks: locals, and the cheap tests first.
-        known_nodes = state.nodes
-        show = opts.show
+        # What a card shows of its service; a changed tint re-lays the column too. Kept as
+        # the same object while equal: columns compare it by identity.
+        names = {sid: f"{s.name}\0{s.stack or ''}\0{tints[sid]}" for sid, s in services.items()}
+        if names != self._names:
+            self._names = names
+        if self._nodes[0] is not state.nodes:
+            self._nodes = (
+                state.nodes,
+                sorted(
+                    state.nodes.values(),
+                    key=lambda n: (not n.is_manager, not n.leader, n.name),
+                ),
+            )
+        nodes = self._nodes[1]
+        index = state.task_index
+        # The newest failed attempts of slots with nothing running, by the node they are on
+        # (few: the index keeps them per service).
+        failures_at: dict[str, set[str]] = {}
+        if opts.show == "running":
+            for tid in index.last_failures:
+                task = state.tasks[tid]
+                failures_at.setdefault(task.node_id or UNASSIGNED_NODE, set()).add(tid)
         filtering = bool(opts.service or opts.stack or opts.text)
-        for task in state.tasks.values():
-            service = services.get(task.service_id)
-            if service is None:
-                continue  # ghost of a removed service: never shown, never counted
-            node_id = task.node_id
-            if node_id is not None and node_id not in known_nodes:
-                continue  # ghost of a removed node
-            if show == "running":
-                if (
-                    task.desired_state not in LIVE_DESIRED_STATES
-                    and task.state not in _UP_STATES
-                    and task.id not in last_failures
-                ):
-                    continue
-            elif not _visible(task, show):
-                continue
-            if filtering and not _task_matches(task, service, opts, task_label(task, service)):
-                hidden += 1
-                continue
-            key = node_id or UNASSIGNED
-            group = by_node.get(key)
-            if group is None:
-                by_node[key] = [task]
-            else:
-                group.append(task)
-
+        hidden = 0
         columns: list[Column] = []
-        unassigned = by_node.get(UNASSIGNED, [])
+        unassigned, n_hidden = self._select(
+            UNASSIGNED, index.node(UNASSIGNED_NODE), services, opts,
+            frozenset(failures_at.get(UNASSIGNED_NODE, ())),
+        )
+        hidden += n_hidden
         if unassigned and not opts.node:
             columns.append(
                 self._column(
@@ -475,40 +445,84 @@ class GridLayouter:
                 )
             )
         for node in nodes:
-            if _node_matches(node, opts):
+            matches = _node_matches(node, opts)
+            if not matches and not filtering:
+                continue
+            shown, n_hidden = self._select(
+                node.id, index.node(node.id), services, opts,
+                frozenset(failures_at.get(node.id, ())),
+            )
+            hidden += n_hidden  # hidden by the task filter on any node, in view or not
+            if matches:
                 columns.append(
-                    self._column(
-                        node.id,
-                        node.name,
-                        node,
-                        by_node.get(node.id, []),
-                        services,
-                        opts,
-                        width,
-                        now_ns,
-                    )
+                    self._column(node.id, node.name, node, shown, services, opts, width, now_ns)
                 )
         live = {c.key for c in columns}
         for key in [k for k in self._columns if k not in live]:
             del self._columns[key]
+        for key in [k for k in self._selected if k != UNASSIGNED and k not in state.nodes]:
+            del self._selected[key]
         header_height = max((len(c.header) for c in columns), default=0)
         body_height = max((len(c.body) for c in columns), default=0)
         return GridLayout(tuple(columns), width, header_height, body_height, hidden)
+
+    def _select(
+        self,
+        key: str,
+        bucket: Mapping[str, Task],
+        services: Mapping[str, Service],
+        opts: GridOptions,
+        failures: frozenset[str],
+    ) -> tuple[tuple[Task, ...], int]:
+        """The tasks of one node's bucket the grid shows, and how many the filter hides;
+        the same tuple while the bucket, the names, its last failures and the options are."""
+        cached = self._selected.get(key)
+        if (
+            cached is not None
+            and cached[0] is bucket
+            and cached[1] is self._names
+            and cached[2] == failures
+            and cached[3] == opts
+        ):
+            return cached[4]
+        shown: list[Task] = []
+        hidden = 0
+        show = opts.show
+        filtering = bool(opts.service or opts.stack or opts.text)
+        for task in bucket.values():
+            service = services.get(task.service_id)
+            if service is None:
+                continue  # ghost of a removed service: never shown, never counted
+            if show == "running":
+                if (
+                    task.desired_state not in LIVE_DESIRED_STATES
+                    and task.state not in _UP_STATES
+                    and task.id not in failures
+                ):
+                    continue
+            elif not _visible(task, show):
+                continue
+            if filtering and not _task_matches(task, service, opts, task_label(task, service)):
+                hidden += 1
+                continue
+            shown.append(task)
+        result = (tuple(shown), hidden)
+        self._selected[key] = (bucket, self._names, failures, opts, result)
+        return result
 
     def _column(
         self,
         key: str,
         title: str,
         node: Node | None,
-        tasks: list[Task],
+        task_tuple: tuple[Task, ...],
         services: Mapping[str, Service],
         opts: GridOptions,
         width: int,
         now_ns: int,
     ) -> Column:
-        task_tuple = tuple(tasks)
         # What the cards show besides the task objects: service names/stacks (compared only
-        # when the services map changed), and ages, which stay the same until the soonest
+        # when they changed), and ages, which stay the same until the soonest
         # card's age text ticks over.
         head = (title, opts, width)
         cached = self._columns.get(key)
@@ -517,16 +531,25 @@ class GridLayouter:
             and cached[0] is node
             and now_ns < cached[4]
             and cached[2][:3] == head
-            and len(cached[1]) == len(task_tuple)
-            and all(a is b for a, b in zip(cached[1], task_tuple, strict=True))
+            and (
+                cached[1] is task_tuple
+                or (
+                    len(cached[1]) == len(task_tuple)
+                    and all(a is b for a, b in zip(cached[1], task_tuple, strict=True))
+                )
+            )
         ):
-            if cached[5] is services:
+            # The names of every service as the cards show them, by identity (kept while
+            # equal), then those of this column's tasks only.
+            if cached[5] is self._names:
                 return cached[3]
             meta = self._meta(head, task_tuple)
             if meta == cached[2]:
-                self._columns[key] = (*cached[:5], services)
+                self._columns[key] = (cached[0], task_tuple, *cached[2:5], self._names)
                 return cached[3]
-        column = _column(key, title, node, tasks, services, opts, width, now_ns, self._tints[1])
+        column = _column(
+            key, title, node, list(task_tuple), services, opts, width, now_ns, self._tints[1]
+        )
         valid_until = min(
             (coarse_age_changes_at(now_ns, t.status_ns, CARD_EXACT_AGE_S) for t in task_tuple),
             default=now_ns + 3600 * NS_PER_S,
@@ -537,7 +560,7 @@ class GridLayouter:
             self._meta(head, task_tuple),
             column,
             valid_until,
-            services,
+            self._names,
         )
         return column
 

@@ -29,6 +29,7 @@ from swarmtui.model.actions import (
 from swarmtui.model.events import EVENT_HISTORY
 from swarmtui.model.probe import PROBE_LABEL
 from swarmtui.model.state import ClusterState, Connection
+from swarmtui.model.taskindex import TaskIndex
 from swarmtui.model.types import Service, Task
 
 
@@ -67,28 +68,39 @@ def merge_listing(
 
 
 def _merge_tasks(
-    old: Mapping[str, Task],
+    state: ClusterState,
     new: tuple[Task, ...],
     service_ids: frozenset[str] | None,
     node_ids: frozenset[str] | None = None,
-) -> Mapping[str, Task]:
+) -> tuple[Mapping[str, Task], TaskIndex]:
+    """The merged tasks and their index. A partial listing touches only its scope: the index
+    finds the scope's tasks and rebuilds only the buckets the changed tasks are in."""
+    old = state.tasks
+    index = state.task_index
     if service_ids is None and node_ids is None:
-        return merge_listing(old, new, _task_unchanged)
+        merged = merge_listing(old, new, _task_unchanged)
+        if merged is old:
+            return old, index
+        return merged, TaskIndex.build(merged, index)
     # Partial listing: keep the tasks outside its scope untouched, replace those inside.
+    scoped: dict[str, Task] = {}
     if service_ids is not None:
-        scoped = {tid: t for tid, t in old.items() if t.service_id in service_ids}
+        for sid in service_ids:
+            scoped.update(index.service(sid).tasks)
     else:
         assert node_ids is not None
-        scoped = {tid: t for tid, t in old.items() if t.node_id in node_ids}
+        for nid in node_ids:
+            scoped.update(index.node(nid))
     fresh = merge_listing(scoped, new, _task_unchanged)
     if fresh is scoped:
-        return old
+        return old, index
     merged = dict(old)
-    for tid in scoped:
-        if tid not in fresh:
-            del merged[tid]
+    changed = [tid for tid in scoped if tid not in fresh]
+    for tid in changed:
+        del merged[tid]
     merged.update(fresh)
-    return merged
+    changed.extend(tid for tid, t in fresh.items() if scoped.get(tid) is not t)
+    return merged, index.updated(merged, changed)
 
 
 def is_probe_service(service: Service) -> bool:
@@ -141,24 +153,28 @@ def reduce(state: ClusterState, action: Action) -> ClusterState:
             merged = merge_listing(state.services, user_services(services))
             # Tasks of services that no longer exist are ghosts: drop them with the service.
             tasks = state.tasks
+            index = state.task_index
             if merged is not state.services and len(merged) < len(state.services):
                 gone = set(state.services) - set(merged)
-                tasks = {tid: t for tid, t in tasks.items() if t.service_id not in gone}
+                ghosts = [tid for sid in gone for tid in index.service(sid).tasks]
+                if ghosts:
+                    tasks = {tid: t for tid, t in tasks.items() if t.service_id not in gone}
+                    index = index.updated(tasks, ghosts)
             return replace(
                 state,
                 services=merged,
                 tasks=tasks,
+                index=index,
                 services_listed_ns=at,
                 revision=state.revision + 1,
             )
         case TasksListed(tasks=tasks, at_ns=at, service_ids=sids, node_ids=nids):
-            merged_tasks = _merge_tasks(state.tasks, user_tasks(tasks), sids, nids)
+            merged_tasks, index = _merge_tasks(state, user_tasks(tasks), sids, nids)
             listed = at if sids is None and nids is None else state.tasks_listed_ns
             if merged_tasks is state.tasks and listed == state.tasks_listed_ns:
                 return state
-            return replace(
-                state, tasks=merged_tasks, tasks_listed_ns=listed, revision=state.revision + 1
-            )
+            return replace(state, tasks=merged_tasks, index=index, tasks_listed_ns=listed,
+                           revision=state.revision + 1)
         case SecretsListed(kind="secret", items=items, at_ns=at):
             return replace(state, secrets=merge_listing(state.secrets, items),
                            secrets_listed_ns=at, revision=state.revision + 1)

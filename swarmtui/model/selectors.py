@@ -12,7 +12,7 @@ from swarmtui.model.types import Service, Task
 
 
 def tasks_of(state: ClusterState, service_id: str) -> list[Task]:
-    return [t for t in state.tasks.values() if t.service_id == service_id]
+    return list(state.task_index.service(service_id).tasks.values())
 
 
 def is_task_settled(task: Task) -> bool:
@@ -54,7 +54,6 @@ def services_needing_attention(state: ClusterState) -> list[str]:
     return out
 
 
-_FAILED_TASK_STATES = frozenset({"failed", "rejected"})
 _STUCK_UPDATE_STATES = frozenset({"paused", "rollback_paused"})
 
 
@@ -63,29 +62,21 @@ def failing_services(state: ClusterState) -> list[str]:
     failed or was rejected (the current generation, not history), an update is paused, or
     fewer tasks run than desired while no update is rolling through. Tasks still running on
     a node that is down count as running: the node is the problem, reported once as such."""
-    # Called for every snapshot (the header): at 30,000 tasks one cheap pass finds the
-    # services with a failed task and the tasks running on nodes that are down; the newest
-    # task of each slot is then looked for in those services only.
-    down = {nid for nid, node in state.nodes.items() if node.state != "ready"}
+    return list(state.memoized("failing_services", _failing_services))
+
+
+def _failing_services(state: ClusterState) -> tuple[str, ...]:
+    # Called for every snapshot (the header, the failing watch, stacks): the index keeps,
+    # per service, whether the newest task of a slot failed; only the tasks of nodes that
+    # are down are looked at here.
+    index = state.task_index
+    failed_now = index.failed_now
     on_down_nodes: dict[str, int] = {}
-    with_failures: set[str] = set()
-    for task in state.tasks.values():
-        st = task.state
-        if st in _FAILED_TASK_STATES:
-            with_failures.add(task.service_id)
-        elif st == "running" and down and task.node_id in down:
-            on_down_nodes[task.service_id] = on_down_nodes.get(task.service_id, 0) + 1
-    failed_now: set[str] = set()
-    if with_failures:
-        newest: dict[tuple[str, int | None, str | None], Task] = {}
-        for task in state.tasks.values():
-            if task.service_id not in with_failures:
-                continue
-            key = (task.service_id, task.slot, task.node_id if task.slot is None else None)
-            prev = newest.get(key)
-            if prev is None or (task.created_ns or 0) > (prev.created_ns or 0):
-                newest[key] = task
-        failed_now = {key[0] for key, t in newest.items() if t.state in _FAILED_TASK_STATES}
+    for nid, node in state.nodes.items():
+        if node.state != "ready":
+            for task in index.node(nid).values():
+                if task.state == "running":
+                    on_down_nodes[task.service_id] = on_down_nodes.get(task.service_id, 0) + 1
     out = []
     for sid, svc in state.services.items():
         update = svc.update_status
@@ -101,7 +92,7 @@ def failing_services(state: ClusterState) -> list[str]:
             )
         ):
             out.append(sid)
-    return out
+    return tuple(out)
 
 
 # How long a failed task keeps its service counted as failing, at least.
@@ -135,12 +126,16 @@ class FailingWatch:
     def observe(self, state: ClusterState, now_ns: int) -> FailingWatch:
         services = state.services
         last = {sid: ns for sid, ns in self.last_failed_ns.items() if sid in services}
-        for task in state.tasks.values():
-            if task.state in _FAILED_TASK_STATES and task.service_id in services:
-                # The engine's clock may run ahead of ours: never later than now.
-                when = min(task.status_ns or now_ns, now_ns)
-                if when > last.get(task.service_id, -1):
-                    last[task.service_id] = when
+        by_service = state.task_index.by_service
+        for sid in services:
+            facts = by_service.get(sid)
+            if facts is None or (facts.failed_at_ns is None and not facts.failed_undated):
+                continue
+            # A failed task's own time; the engine's clock may run ahead of ours: never
+            # later than now (and now for a failed task without a time).
+            when = now_ns if facts.failed_undated else min(facts.failed_at_ns or now_ns, now_ns)
+            if when > last.get(sid, -1):
+                last[sid] = when
         holds = {sid: failing_hold_ns(services[sid]) for sid in last}
         last = {sid: ns for sid, ns in last.items() if now_ns - ns < holds[sid]}
         return FailingWatch(frozenset(failing_services(state)), last,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TypeVar, cast
 
+from swarmtui.model.taskindex import TaskIndex
 from swarmtui.model.types import EngineEvent, EngineInfo, Node, Secret, Service, Task
 
 _EMPTY: Mapping[str, object] = MappingProxyType({})
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,30 @@ class ClusterState:
     secrets_listed_ns: int | None = None
     configs_listed_ns: int | None = None
     revision: int = 0
+    # The reducer's index of ``tasks`` (valid while ``index.tasks is tasks``: a snapshot
+    # made with ``replace(state, tasks=...)`` carries a stale one, and gets it rebuilt).
+    index: TaskIndex | None = field(default=None, repr=False)
+    # Derived values memoised on this snapshot (never copied by ``replace``): selectors run
+    # for every snapshot by several readers compute once. Only pure functions of the
+    # snapshot go here, so the snapshot still reads as immutable.
+    _memo: dict[str, object] = field(init=False, default_factory=dict, repr=False)
+
+    @property
+    def task_index(self) -> TaskIndex:
+        """The tasks grouped by service and node (model/taskindex.py)."""
+        index = self.index
+        if index is not None and index.tasks is self.tasks:
+            return index
+        return self.memoized("task_index", lambda s: TaskIndex.build(s.tasks, index))
+
+    def memoized(self, key: str, compute: Callable[[ClusterState], T]) -> T:
+        """``compute(self)``, once per snapshot and ``key``."""
+        memo = self._memo
+        if key in memo:
+            return cast(T, memo[key])
+        value = compute(self)
+        memo[key] = value
+        return value
 
     @property
     def has_full_state(self) -> bool:
