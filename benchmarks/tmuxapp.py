@@ -91,9 +91,12 @@ class Tmux:
         raise TmuxError(f"tmux control client ended during: {line}")
 
     def app(self, args: list[str], size: tuple[int, int] = (160, 50),
-            env: dict[str, str] | None = None, session: str = "app") -> TmuxApp:
-        """Start ``python -m swarmtui ARGS`` from this checkout in a new session."""
-        return TmuxApp(self, [sys.executable, "-m", "swarmtui", *args], size, env, session)
+            env: dict[str, str] | None = None, session: str = "app",
+            root: Path = ROOT) -> TmuxApp:
+        """Start ``python -m swarmtui ARGS`` from this checkout (or the one at ``root``, e.g. a
+        ``git worktree`` of main to measure before/after in one run) in a new session."""
+        return TmuxApp(self, [sys.executable, "-m", "swarmtui", *args], size, env, session,
+                       root)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -120,13 +123,13 @@ class TmuxApp:
     """A command running in its own tmux session; its pane read, its keys sent."""
 
     def __init__(self, tmux: Tmux, argv: list[str], size: tuple[int, int],
-                 env: dict[str, str] | None, session: str) -> None:
+                 env: dict[str, str] | None, session: str, root: Path = ROOT) -> None:
         self.tmux = tmux
         self.session = session
         self.target = f"{session}:0.0"
         # An empty config folder: no engines.toml of the machine's user changes the run.
         self._config = tempfile.TemporaryDirectory(prefix="swarmtui-bench-")
-        base = {"XDG_CONFIG_HOME": self._config.name, "PYTHONPATH": str(ROOT),
+        base = {"XDG_CONFIG_HOME": self._config.name, "PYTHONPATH": str(root),
                 "TERM": "xterm-256color", "COLORTERM": "truecolor"}
         merged = {**base, **(env or {})}
         env_args = [a for k, v in merged.items() for a in ("-e", f"{k}={v}")]
@@ -135,7 +138,7 @@ class TmuxApp:
         # The pane stays after the app exits, so its last screen (a traceback) can be read.
         self.started = time.time()
         tmux.command("new-session", "-d", "-s", session, "-x", str(width), "-y", str(height),
-                     "-c", str(ROOT), *env_args, command)
+                     "-c", str(root), *env_args, command)
         tmux.command("set-option", "-t", session, "remain-on-exit", "on")
         self.pid = int(tmux.command("display-message", "-p", "-t", self.target,
                                     "#{pane_pid}")[0])

@@ -61,7 +61,37 @@ class KeyFooter(Footer):
     }
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown: object = None  # what the keys were composed from (see _keys_shown)
+
+    def _keys_shown(self) -> object:
+        """Everything the composed keys depend on: the shown bindings with their enabled
+        state and tooltip, and whether this is a wall."""
+        if not self._bindings_ready:
+            return None
+        return (
+            getattr(self.app, "kiosk", None) is not None,
+            self.show_command_palette,
+            tuple(
+                (binding.key, binding.action, binding.description, binding.show, enabled,
+                 tooltip)
+                for _, binding, enabled, tooltip in self.screen.active_bindings.values()
+            ),
+        )
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        # Textual recomposes the footer whenever the screen's bindings *may* have changed,
+        # which includes every time its screen is shown again: ~20 ms of widgets rebuilt per
+        # view switch for the same keys. Recompose only when what it shows changed.
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen and self._keys_shown() != self._shown:
+            self.call_after_refresh(self.recompose)
+
     def compose(self) -> ComposeResult:
+        self._shown = self._keys_shown()
         pinned: list[Widget] = []
         palette: list[Widget] = []
         wall = getattr(self.app, "kiosk", None) is not None  # a wall takes only q and ?

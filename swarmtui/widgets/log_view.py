@@ -6,6 +6,12 @@ rows, drops rows whose lines the ring evicted, and repaints. Rows are ``(seq, pa
 (``part`` > 0 for the continuation rows of a wrapped line) keyed by the ring's absolute
 sequence numbers, so evicting old lines never re-keys the strip cache (unlike ``Log``).
 
+A big backlog while following (the pane shown again after a flood filled the ring, a
+rebuild of the whole ring) is not taken in at once: the newest lines that fill the pane come
+first, so the pane answers after work bounded by its height, and the older lines are caught
+up ``CATCH_UP_LINES`` per sync, newest first (the ring evicts the oldest meanwhile, which
+then cost nothing). Anything that needs every row (pausing, search, export) catches up first.
+
 Painting: ``[time] service.slot.task@node | text`` with the prefix tinted per service (8
 component classes, colours in ``styles/logs.tcss``), stderr text in its own style behind a
 ``!`` bar instead of ``|``, daemon errors in an error style, search matches highlighted.
@@ -14,6 +20,7 @@ The text is already sanitised by the engine layer; nothing here interprets escap
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
@@ -33,6 +40,10 @@ from swarmtui.model.logs import LineFilter, LogLine, LogRing, format_line, line_
 TINTS = SERVICE_TINTS  # the grid's palette, in styles/logs.tcss too
 _CACHE_SIZE = 2048
 _COMPACT_AT = 4096  # drop evicted rows from the list in batches (amortised O(1))
+EAGER_LINES = 1000
+"""A sync with at most this many new lines takes them all in at once (~3 ms)."""
+CATCH_UP_LINES = 1000
+"""Deferred lines taken in per sync (one per frame while following)."""
 
 
 def short_time(timestamp: str) -> str:
@@ -107,6 +118,9 @@ class LogView(ScrollView, can_focus=True):
         self._rows: list[tuple[int, int]] = []  # (seq, part), from index _row0 on
         self._row0 = 0
         self._next_seq = 0  # first ring seq not looked at yet
+        # Ring seq ranges [lo, hi) below _next_seq not looked at yet (deferred), oldest first;
+        # each lies between the rows of older and newer lines.
+        self._pending: list[tuple[int, int]] = []
         self._counted_seq = 0  # paused: lines before this seq are in new_lines already
         self._width = 0  # widest full line (cells), for horizontal scrolling
         self._cells: dict[int, int] = {}  # seq -> full line cells (wrap mode only)
@@ -123,8 +137,14 @@ class LogView(ScrollView, can_focus=True):
     def row_count(self) -> int:
         return len(self._rows) - self._row0
 
+    @property
+    def catching_up(self) -> bool:
+        """Lines of the ring are still to be taken in (deferred by a big backlog)."""
+        return bool(self._pending)
+
     def shown_seqs(self) -> list[int]:
         """Sequence numbers of the lines shown (after filter), oldest first."""
+        self.catch_up()
         return [seq for seq, part in self._rows[self._row0 :] if part == 0]
 
     def set_ring(self, ring: LogRing | None) -> None:
@@ -146,20 +166,47 @@ class LogView(ScrollView, can_focus=True):
         return flt is None or flt.matches_text(line.text)
 
     def sync(self, *, initial: bool = False) -> int:
-        """Take in what the ring gained since the last call; returns the lines added."""
+        """Take in what the ring gained since the last call (a big backlog while following:
+        its newest lines that fill the pane, plus ``CATCH_UP_LINES`` of what was deferred);
+        returns the lines added."""
         ring = self.ring
         if ring is None:
             return 0
         start = max(self._next_seq, ring.first_seq)
-        new = ring.slice(start, ring.total) if ring.total > start else []
-        self._next_seq = ring.total
+        total = ring.total
+        if self.following and total - start > EAGER_LINES:
+            cut = self._tail_start(start, total)
+            if cut > start:
+                self._pending.append((start, cut))
+            start = cut
+        new = ring.slice(start, total) if total > start else []
+        self._next_seq = total
+        rows, added, uncounted = self._rows_of(new)
+        self._rows.extend(rows)
+        added += self._catch_up(CATCH_UP_LINES)
+        removed = self._trim_evicted()
+        if not added and not removed:
+            return 0
+        self._update_virtual_size()
+        if self.following:
+            self._scroll_to_end()
+        elif not initial:
+            self.new_lines += uncounted
+            if removed:
+                self._scroll_by_rows(-removed)  # keep the lines being read in place
+        self.refresh()
+        return added
+
+    def _rows_of(self, lines: list[LogLine]) -> tuple[list[tuple[int, int]], int, int]:
+        """The rows of ``lines`` (those shown), how many lines, and how many of them
+        count_new_lines has not counted yet; the widest line is noted."""
+        rows: list[tuple[int, int]] = []
         added = 0
-        rows = self._rows
         wrap = self.wrap
         width = self._width
-        uncounted = 0  # added lines count_new_lines has not counted yet
+        uncounted = 0
         counted = self._counted_seq
-        for line in new:
+        for line in lines:
             if not self._shows(line):
                 continue
             added += 1
@@ -173,17 +220,62 @@ class LogView(ScrollView, can_focus=True):
             else:
                 rows.append((line.seq, 0))
         self._width = width
-        removed = self._trim_evicted()
-        if not added and not removed:
+        return rows, added, uncounted
+
+    def _tail_start(self, start: int, end: int) -> int:
+        """The seq from which the lines in ``[start, end)`` the view shows fill the pane (twice
+        the terminal's height, so paging up a little finds rows too)."""
+        ring = self.ring
+        assert ring is not None
+        need = 2 * max(self.scrollable_content_region.height, self.app.size.height, 1)
+        rows = 0
+        hi = end
+        while hi > start:
+            lo = max(start, hi - max(need, 256))
+            for line in reversed(ring.slice(lo, hi)):
+                if self._shows(line):
+                    rows += self._parts(self._full_cells(line)) if self.wrap else 1
+                    if rows >= need:
+                        return line.seq
+            hi = lo
+        return start
+
+    def catch_up(self) -> None:
+        """Take in every deferred line now (before anything that needs every row)."""
+        if self._pending and self._catch_up(None):
+            self._update_virtual_size()
+            if self.following:
+                self._scroll_to_end()
+            self.refresh()
+
+    def _catch_up(self, budget: int | None) -> int:
+        """Take in up to ``budget`` deferred lines (None: all), newest first; the lines
+        added. A paused view keeps showing the same lines."""
+        ring = self.ring
+        if not self._pending or ring is None:
             return 0
-        self._update_virtual_size()
-        if self.following:
-            self._scroll_to_end()
-        elif not initial:
-            self.new_lines += uncounted
-            if removed:
-                self._scroll_by_rows(-removed)  # keep the lines being read in place
-        self.refresh()
+        first = ring.first_seq
+        self._pending = [(max(lo, first), hi) for lo, hi in self._pending if hi > first]
+        added = 0
+        while self._pending and (budget is None or budget > 0):
+            lo, hi = self._pending[-1]
+            take = lo if budget is None else max(lo, hi - budget)
+            if budget is not None:
+                budget -= hi - take
+            if take == lo:
+                self._pending.pop()
+            else:
+                self._pending[-1] = (lo, take)
+            rows, n, _ = self._rows_of(ring.slice(take, hi))
+            if not rows:
+                continue
+            added += n
+            at = bisect_left(self._rows, (hi, 0), lo=self._row0)
+            top = self._row0 + self.scroll_offset.y
+            self._rows[at:at] = rows
+            if not self.following and at <= top:
+                self._update_virtual_size()  # or the scroll is clamped to the old size
+                self._scroll_by_rows(len(rows))  # the lines being read stay in place
         return added
 
     def count_new_lines(self) -> None:
@@ -211,15 +303,16 @@ class LogView(ScrollView, can_focus=True):
             return 0
         first = ring.first_seq
         rows = self._rows
-        i = self._row0
         n = len(rows)
-        while i < n and rows[i][0] < first:
-            i += 1
+        i = self._row0
+        if i < n and rows[i][0] < first:
+            i = bisect_left(rows, (first, 0), lo=i)  # rows are sorted: no loop over a flood
         removed = i - self._row0
         if removed:
-            for seq, part in rows[self._row0 : i]:
-                if part == 0:
-                    self._cells.pop(seq, None)
+            if self._cells:
+                for seq, part in rows[self._row0 : i]:
+                    if part == 0:
+                        self._cells.pop(seq, None)
             self._row0 = i
             if self._row0 >= _COMPACT_AT and self._row0 * 2 >= n:
                 del rows[: self._row0]
@@ -308,6 +401,7 @@ class LogView(ScrollView, can_focus=True):
         self._wrap_width = self.scrollable_content_region.width
         self._rows = []
         self._row0 = 0
+        self._pending = []
         self._cells.clear()
         self._width = 0
         self._next_seq = self.ring.first_seq if self.ring is not None else 0
@@ -396,6 +490,8 @@ class LogView(ScrollView, can_focus=True):
         if following == self.following:
             return
         self.following = following
+        if not following:
+            self.catch_up()  # a paused view has every row, so scrolling finds them all
         if following:
             self.new_lines = 0
         self.post_message(self.FollowChanged(following))

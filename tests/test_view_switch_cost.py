@@ -1,0 +1,150 @@
+"""What a view switch costs: the footer is not rebuilt when its keys did not change, and the
+logs view shown again after a flood takes in the rows it shows before the backlog (work
+bounded by the pane's height, the rest caught up by the next frames)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from test_logs_ui import logs_app, open_logs, sample_lines, screen_text
+from textual.app import ComposeResult
+from textual.widgets._footer import FooterKey
+from uistate import fixed_app
+
+from swarmtui.model.logs import LogLine
+from swarmtui.screens.base import KeyFooter
+from swarmtui.screens.logs import LogsScreen
+from swarmtui.widgets.log_view import CATCH_UP_LINES, LogView
+
+
+def footer_keys(app: Any) -> list[str]:
+    return [f"{k.key_display} {k.description}".strip()
+            for k in app.screen.query_one(KeyFooter).query(FooterKey)]
+
+
+async def test_switching_views_back_and_forth_does_not_recompose_the_footer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    composed: list[KeyFooter] = []
+    compose = KeyFooter.compose
+
+    def counted(self: KeyFooter) -> ComposeResult:
+        composed.append(self)
+        return compose(self)
+
+    monkeypatch.setattr(KeyFooter, "compose", counted)
+    app = fixed_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        for key in "231":  # every screen shown once: its footer composed
+            await pilot.press(key)
+            await pilot.pause()
+        before = len(composed)
+        assert before >= 3
+        for _ in range(3):
+            for key in "231":
+                await pilot.press(key)
+                await pilot.pause()
+        assert len(composed) == before
+
+
+async def test_the_footer_still_shows_each_views_keys_after_switches() -> None:
+    app = fixed_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        shown: dict[str, list[str]] = {}
+        for key in "231":
+            await pilot.press(key)
+            await pilot.pause()
+            shown[key] = footer_keys(app)
+        assert any("Follow" in k for k in shown["3"]) and not any(
+            "Follow" in k for k in shown["1"])
+        for key in "2313":
+            await pilot.press(key)
+            await pilot.pause()
+            assert footer_keys(app) == shown[key], key
+
+
+async def test_a_prompt_still_changes_the_footer() -> None:
+    app = logs_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await open_logs(pilot)
+        keys = footer_keys(app)
+        await pilot.press("slash")  # the search prompt: the pane's keys are off
+        await pilot.pause()
+        assert footer_keys(app) != keys
+        await pilot.press("escape")
+        await pilot.pause()
+        assert footer_keys(app) == keys
+
+
+def count_lines_looked_at(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Counts LogView's per-line work (every line it looks at goes through ``_shows``), in
+    total and during the logs screen's last resume."""
+    seen = {"lines": 0, "resume": 0}
+    shows, resume = LogView._shows, LogsScreen.on_screen_resume
+
+    def counted_shows(self: LogView, line: LogLine) -> bool:
+        seen["lines"] += 1
+        return shows(self, line)
+
+    def counted_resume(self: LogsScreen) -> None:
+        before = seen["lines"]
+        resume(self)
+        seen["resume"] = seen["lines"] - before
+
+    monkeypatch.setattr(LogView, "_shows", counted_shows)
+    monkeypatch.setattr(LogsScreen, "on_screen_resume", counted_resume)
+    return seen
+
+
+async def test_the_logs_view_shown_after_a_flood_first_takes_in_only_what_it_shows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen = count_lines_looked_at(monkeypatch)
+    app = logs_app(capacity=30_000)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_logs(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        flood = sample_lines(20_000, start=60)
+        app.runtime.logs.ingest(flood)  # arrived while the services view was shown
+        await pilot.press("3")
+        await pilot.pause()
+        # Bounded by the pane (twice the terminal's 30 rows) and one catch-up slice, not by
+        # the 20,000 lines the ring gained meanwhile.
+        # (The tail is looked at twice: once to find where it starts, once taken in.)
+        assert seen["resume"] <= 2 * (2 * 30) + CATCH_UP_LINES
+        assert flood[-1].text in screen_text(app), "the newest line is on screen at once"
+        view = screen.view
+        for _ in range(40):  # the frames catch up the rest
+            if not view.catching_up:
+                break
+            screen.flush()
+            await pilot.pause()
+        assert view.row_count == 20_060 and view.shown_seqs() == list(range(20_060))
+
+
+async def test_scrolling_up_while_catching_up_finds_every_line_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No frames: on a loaded machine they would catch up everything before the key.
+    monkeypatch.setattr(LogsScreen, "_tick", lambda self: None)
+    app = logs_app(capacity=30_000)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_logs(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        app.runtime.logs.ingest(sample_lines(5_000, start=60))
+        await pilot.press("3")
+        await pilot.pause()
+        view = screen.view
+        assert view.catching_up
+        bottom = screen_text(app)
+        await pilot.press("pageup")  # pauses: every row is taken in, the pane stays near
+        await pilot.pause()
+        assert not view.catching_up and not view.following
+        assert view.row_count == 5_060 and view._rows == [(s, 0) for s in range(5_060)]
+        assert view.max_scroll_y - 30 <= view.scroll_offset.y < view.max_scroll_y
+        await pilot.press("end")
+        await pilot.pause()
+        assert screen_text(app).splitlines()[2:-3] == bottom.splitlines()[2:-3]
