@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sim_thread import threaded_demo
 from test_images_model import API, BUSYBOX, FLAT, LAYERED
-from uistate import fixed_app, notices, text, wait_notice, wait_screen
+from uistate import fixed_app, make_app, notices, text, wait_notice, wait_screen
 
-from swarmtui.engine.client import EngineError, WritePermit
-from swarmtui.engine.disk import DiskEngine, DiskFleet
+from swarmtui.engine.client import EngineClient, EngineError, WritePermit
+from swarmtui.engine.disk import ClientTransport, DiskEngine, DiskFleet
+from swarmtui.engine.live import LiveSwarm
 from swarmtui.screens.images import CompareScreen, ImagesScreen, LayersScreen
 from swarmtui.screens.operation import ConfirmOperationScreen
 
@@ -197,3 +199,33 @@ def test_images_compare_80x24(snap_compare) -> None:  # type: ignore[no-untyped-
 
 def test_images_compare_200x60(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(images_app(), run_before=_compare, terminal_size=(200, 60))
+
+
+# -- the demo: the simulator answers inspect and history (Enter and compare worked only
+#    against a real engine) --------------------------------------------------------------
+
+
+async def test_the_demo_s_images_open_their_layers_and_compare() -> None:
+    with threaded_demo() as sim:
+        target = sim.target
+        fleet = DiskFleet([DiskEngine(ClientTransport(target), source=target.source)])
+        app = make_app(LiveSwarm(EngineClient(target)), disk=fleet, start_mode="images")
+        async with app.run_test(size=(200, 40)) as pilot:
+            screen = await settle(pilot)
+            first, second = (screen.table.coordinate_to_cell_key((r, 0)).row_key.value
+                             for r in (0, 1))
+            await cursor_to(pilot, screen, str(first))
+            await pilot.press("enter")
+            await wait_screen(pilot, LayersScreen)
+            shown = text(pilot.app)
+            assert "2 layers" in shown and "ADD file:sim-rootfs.tar" in shown, shown
+            assert "<missing>" in shown and "COPY /app /app" in shown
+            await pilot.press("escape")
+            await wait_screen(pilot, ImagesScreen)
+            await pilot.press("m")
+            await cursor_to(pilot, screen, str(second))
+            await pilot.press("c")
+            cmp = await wait_screen(pilot, CompareScreen)
+            assert cmp.comparison.shared_layers == 1
+            assert "1 shared base layer (1.98MB)" in text(pilot.app)
+            assert not notices(pilot.app)

@@ -29,6 +29,7 @@ from swarmtui.sim.util import NS, SimError, go_json
 
 pytestmark = pytest.mark.timeout(120)
 LAB = Path("/work/shared/reference/docker-api/lab")
+ROOT_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "engine"
 START = DEFAULT_START_NS
 
 
@@ -771,3 +772,18 @@ def test_sim_modules_import_each_other_without_cycles() -> None:
 
     for mod in sorted(graph):
         visit(mod, ())
+
+
+def test_image_inspect_and_history_hold_the_recorded_engine_shapes(demo: SimCluster) -> None:
+    """``/images/{id}/json`` and ``/history`` (the images view's Enter and compare in --demo):
+    history has every key path the lab's engine returned; inspect has every one the images
+    view reads (the engine's inspect has dozens more the view never looks at)."""
+    recorded = json.loads((ROOT_FIXTURES / "v1.41" / "images_lab.json").read_text())["api"]
+    inspects = [v for k, v in recorded.items() if k.endswith("/json") and "/images/sha" in k]
+    histories = [e for k, v in recorded.items() if k.endswith("/history") for e in v]
+    read = ("Id", "RepoTags", "RootFS", "Size")
+    ref = str(demo.images_json()[0]["Id"])
+    assert_shape(histories, demo.image_history(ref))
+    assert_shape([{k: i[k] for k in read} for i in inspects], [demo.image_inspect(ref)])
+    assert demo.image_inspect(ref)["RootFS"]["Layers"][0] == \
+        demo.image_inspect(str(demo.images_json()[1]["Id"]))["RootFS"]["Layers"][0]

@@ -379,6 +379,12 @@ class SimCluster(Updater):
               "build": simlocal.prune_build_cache}[kind]
         return dict(_fresh(fn(self, filters or {})))
 
+    def image_inspect(self, ref: str) -> Json:
+        return dict(_fresh(simlocal.image_inspect(self, ref)))
+
+    def image_history(self, ref: str) -> list[Json]:
+        return list(_fresh(simlocal.image_history(self, ref)))
+
     def delete_image(self, ref: str) -> list[Json]:
         return list(_fresh(simlocal.delete_image(self, ref)))
 

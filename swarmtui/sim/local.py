@@ -16,7 +16,7 @@ with ``reclaimed``.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from swarmtui.sim.core import SimCore
@@ -272,6 +272,46 @@ def _find_image(c: SimCore, ref: str) -> Json:
     if len(hits) == 1:
         return hits[0]
     raise not_found(f"No such image: {ref}")
+
+
+# Every simulated image is a shared base layer (the same for all: a compare shows it shared)
+# and one layer of its own; history lists them newest first, like the engine.
+SIM_BASE_LAYER = "sha256:" + hashlib.sha256(b"sim-base-layer").hexdigest()
+SIM_BASE_SIZE = 1_984_260  # busybox's, as the lab measured it
+
+
+def _split_layers(e: Json) -> tuple[int, int]:
+    size = int(e["Size"])
+    base = min(SIM_BASE_SIZE, size)
+    return base, size - base
+
+
+def image_inspect(c: SimCore, ref: str) -> Json:
+    """``GET /images/{name}/json``: the fields the images view reads, in the engine's shapes."""
+    e = _find_image(c, ref)
+    own = "sha256:" + hashlib.sha256(("layer:" + str(e["Id"])).encode()).hexdigest()
+    created = datetime.fromtimestamp(int(e["Created"]), UTC).strftime("%Y-%m-%dT%H:%M:%S.0Z")
+    return {"Id": e["Id"], "RepoTags": [t for t in e["RepoTags"] if t != NONE_TAG],
+            "RepoDigests": [d for d in (e.get("RepoDigests") or []) if d != NONE_DIGEST],
+            "Parent": "", "Comment": "", "Created": created, "Size": e["Size"],
+            "VirtualSize": e["Size"], "Os": "linux", "Architecture": "amd64",
+            "RootFS": {"Type": "layers", "Layers": [SIM_BASE_LAYER, own]},
+            "Config": {"Labels": e.get("Labels")}}
+
+
+def image_history(c: SimCore, ref: str) -> list[Json]:
+    """``GET /images/{name}/history``: its own step, then the base (``<missing>``: not local)."""
+    e = _find_image(c, ref)
+    base, own = _split_layers(e)
+    created = int(e["Created"])
+    tags = [t for t in e["RepoTags"] if t != NONE_TAG]
+    return [
+        {"Comment": "", "Created": created, "CreatedBy": "COPY /app /app # buildkit",
+         "Id": e["Id"], "Size": own, "Tags": tags or None},
+        {"Comment": "", "Created": created - 86400 * 30,
+         "CreatedBy": '/bin/sh -c #(nop) ADD file:sim-rootfs.tar in / ', "Id": "<missing>",
+         "Size": base, "Tags": None},
+    ]
 
 
 def delete_image(c: SimCore, ref: str) -> list[Json]:

@@ -200,6 +200,14 @@ def _pruner(kind: str) -> Handler:
     return prune
 
 
+async def inspect_image(request: web.Request, c: SimCluster, ref: str) -> web.StreamResponse:
+    return _json(c.image_inspect(ref))
+
+
+async def image_history(request: web.Request, c: SimCluster, ref: str) -> web.StreamResponse:
+    return _json(c.image_history(ref))
+
+
 async def delete_image(request: web.Request, c: SimCluster, ref: str) -> web.StreamResponse:
     return _json(c.delete_image(ref))
 
@@ -374,6 +382,8 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("DELETE", f"/containers/{_ID}", delete_container),
         ("GET", "/images/json", list_images),
         ("POST", "/images/prune", _pruner("images")),
+        ("GET", "/images/(.+)/json", inspect_image),
+        ("GET", "/images/(.+)/history", image_history),
         ("DELETE", "/images/(.+)", delete_image),
         ("GET", "/volumes", list_volumes),
         ("POST", "/volumes/prune", _pruner("volumes")),
