@@ -108,7 +108,7 @@ SWEEP = [
     # -- logs -------------------------------------------------------------------------------
     Bad([*H, "logs", "~["], 2, "invalid regular expression '['", covers=("logs TARGET",)),
     Bad([*H, "logs", "~(a"], 2, "invalid regular expression '(a'"),
-    Bad([*H, "logs", "nosuch-service"], 1, "no such service or stack: nosuch-service"),
+    Bad([*H, "logs", "nosuch-service"], 2, "no such service or stack: nosuch-service"),
     Bad([*H, "logs", "--follow=yes", "x"], 2, "argument -f/--follow: ignored explicit"),
     Bad([*H, "logs", "--tail", "1.5", "x"], 2, "invalid --tail '1.5'"),
     Bad([*H, "logs", "--tail", "١٢", "x"], 2, "invalid --tail"),

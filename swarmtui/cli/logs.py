@@ -215,7 +215,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
             targets, unknown = resolve_names(store.state, args.targets)
             if unknown:
                 what = "service or stack" if len(unknown) == 1 else "services or stacks"
-                raise CliError(f"no such {what}: {', '.join(unknown)}")
+                raise CliError(f"no such {what}: {', '.join(unknown)}", 2)  # as rollout
             writer = LineWriter(
                 timestamps=args.timestamps,
                 task_ids=not args.no_task_ids,
