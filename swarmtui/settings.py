@@ -147,6 +147,11 @@ class Settings:
                 kiosk = KioskSettings(**kiosk_from_config(path))
         if want_kiosk and kiosk is None:
             kiosk = KioskSettings()
+        demo = _demo_scenario(args.demo_scenario, bool(args.demo))
+        chosen = [f for f, v in (("--host", args.host), ("--context", args.context)) if v]
+        if demo and chosen:  # it was silently ignored: the user thought they saw their swarm
+            raise InputError(f"--demo shows a simulated swarm, not an engine: drop "
+                             f"{' and '.join(chosen)} or --demo")
         image = _first(getattr(args, "probe_image", None), "--probe-image",
                        env.get(validate.PROBE_IMAGE_ENV), validate.PROBE_IMAGE_ENV,
                        validate.probe_image) or probe.get("image", "docker:cli")
@@ -157,7 +162,7 @@ class Settings:
             host=args.host,
             context=args.context,
             read_only=bool(args.read_only) or kiosk is not None,  # a wall never changes
-            demo=_demo_scenario(args.demo_scenario, bool(args.demo)),
+            demo=demo,
             extra_engines=extra,
             config_path=path,
             config_engines=from_file,

@@ -97,6 +97,10 @@ CASES = [
     Case(["--demo", "logs", "--since", "2026-13-45", "shop"], 2, "invalid --since timestamp"),
     Case(["--demo", "logs", "--since", "", "shop"], 2, "empty --since value"),
     Case(["--demo", "logs"], 2, "the following arguments are required: TARGET"),
+    Case(["--demo", "--host", "unix:///tmp/x.sock", "shot", "grid", "-o", "x.txt"], 2,
+         "--demo shows a simulated swarm, not an engine: drop --host or --demo"),
+    Case(["--demo-scenario", "scale", "--context", "prod", "df"], 2,
+         "--demo shows a simulated swarm, not an engine: drop --context or --demo"),
     # prune / df
     Case(["--demo", "prune", "everything"], 2, "argument KIND: invalid choice: 'everything'"),
     Case(["--demo", "prune", "images", "--volumes", "--dry-run"], 2,
