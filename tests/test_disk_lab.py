@@ -508,7 +508,11 @@ async def test_prune_networks_local_and_swarm_scoped(lab_disk: Lab) -> None:
     lab.docker("network", "create", "swt-local", node=0)
     lab.docker("network", "create", "-d", "overlay", "swt-overlay-unused")
     lab.docker("network", "create", "-d", "overlay", "swt-overlay-used")
-    service_create(lab, "swt-net-user", "busybox:lab", "--network", "swt-overlay-used")
+    # A task that keeps running: busybox's bare sh exits at once, and in the instant a
+    # restarting task on the manager has no endpoint, the engine's local prune drops the
+    # node's copy of the overlay and reports it deleted (the swarm network stays), a CI flake.
+    lab.docker("service", "create", "--detach", "--no-resolve-image", "--name", "swt-net-user",
+               "--network", "swt-overlay-used", "busybox:lab", "sleep", "3600")
     lab.docker("network", "create", "swt-worker-net", node=2)
     async with fleet_of(lab) as fleet:
         planned, _ = await prune_and_check(lab, fleet, 0, "networks", PruneOptions())

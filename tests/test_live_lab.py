@@ -193,8 +193,9 @@ async def test_newer_engine_api_1_45_parses_live(newer_swarm: Lab) -> None:
         engine = live.store.state.engine
         assert engine is not None and engine.api_version == "1.45"
         await wait_for(live, lambda s: running_tasks(s, "n1") == 2, timeout=60)
-        svc = live.store.state.service_by_name("n1")
-        assert svc is not None and svc.replicas_text == "2/2"
+        # The engine's counts come with the next services listing, just after the tasks.
+        await wait_for(live, lambda s: (svc := s.service_by_name("n1")) is not None
+                       and svc.replicas_text == "2/2", timeout=30)
         node = next(iter(live.store.state.nodes.values()))
         assert node.engine_version.startswith("26.1") and node.leader
     finally:
