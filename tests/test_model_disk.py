@@ -60,6 +60,7 @@ from swarmtui.model.disk.usage import (
     parse_disk_usage,
     parse_image_item,
 )
+from swarmtui.model.disk.view import render_diff
 from swarmtui.model.dockerfmt import (
     NS,
     created_since,
@@ -1117,3 +1118,23 @@ def test_compare_system_plan() -> None:
     ]
     assert compare_plan_result(plan, results).matches
     assert compare_plan_result(plan, results[:1]).planned_not_removed == ("backend", H("b"))
+
+
+def test_a_kept_swarm_network_reported_deleted_is_a_node_copy_not_a_surprise() -> None:
+    """On the lab the manager's prune reported an overlay a service uses as deleted: its local
+    prune dropped the node's copy while the service's task there restarted; the swarm network
+    stayed. The preview was right: that is not "removed but not listed"."""
+    st = engine_state_from_json(
+        "1.41", networks=NETWORKS, containers=NET_CONTAINERS, services=NET_SERVICES, is_manager=True
+    )
+    plan = plan_networks_prune(st)
+    used = next(k for k in plan.kept if k.flags[0] == "in use by service stack_web")
+    diff = compare_plan_result(plan, PruneResult("networks",
+                                                 deleted=(*plan.item_ids, used.id)))
+    assert diff.matches and diff.node_copies == (used.id,)
+    said = render_diff(diff)
+    assert said.startswith("Removed exactly what the preview listed.")
+    assert f"{used.id} deleted: only this node's copy" in said and "stays, in use" in said
+    # Anything else unplanned still counts as a difference.
+    other = compare_plan_result(plan, PruneResult("networks", deleted=(*plan.item_ids, "x")))
+    assert other.removed_not_planned == ("x",) and not other.matches

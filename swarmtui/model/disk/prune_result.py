@@ -137,6 +137,10 @@ class PlanDiff:
     planned_not_removed: tuple[str, ...] = ()
     removed_not_planned: tuple[str, ...] = ()
     unmatched: tuple[str, ...] = ()
+    node_copies: tuple[str, ...] = ()
+    """Swarm networks the preview kept (a service uses them) that the engine reports deleted
+    anyway: its local prune dropped only this node's copy, at an instant no task of the
+    service had an endpoint here; the network stays in the swarm (lab-observed)."""
 
     @property
     def matches(self) -> bool:
@@ -161,6 +165,7 @@ def compare_plan_result(
         pn: list[str] = []
         rn: list[str] = []
         un: list[str] = []
+        nc: list[str] = []
         for step in plan.steps:
             r = by_kind.get(step.kind)
             if r is None:
@@ -170,15 +175,20 @@ def compare_plan_result(
             pn += diff.planned_not_removed
             rn += diff.removed_not_planned
             un += diff.unmatched
-        return PlanDiff(tuple(pn), tuple(rn), tuple(un))
+            nc += diff.node_copies
+        return PlanDiff(tuple(pn), tuple(rn), tuple(un), tuple(nc))
     if not isinstance(result, PruneResult):
         raise TypeError("a single PruneResult is expected for a non-system plan")
     if plan.kind != "images":
         planned = list(plan.item_ids)
         got = list(result.deleted)
+        unplanned = [x for x in got if x not in set(planned)]
+        in_swarm_use = {ref for k in plan.kept if k.flags and k.flags[0].startswith(
+            "in use by service ") for ref in (k.id, k.name)} if plan.kind == "networks" else set()
         return PlanDiff(
             tuple(x for x in planned if x not in set(got)),
-            tuple(x for x in got if x not in set(planned)),
+            tuple(x for x in unplanned if x not in in_swarm_use),
+            node_copies=tuple(x for x in unplanned if x in in_swarm_use),
         )
     known = set(known_image_ids) | {i.id for i in plan.items} | {i.id for i in plan.kept}
     known |= {i.id for i in plan.protected}

@@ -458,11 +458,16 @@ def render_diff(diff: PlanDiff | None) -> str:
     """One line comparing the preview with what the engine removed."""
     if diff is None:
         return ""
+    copies = ""
+    if diff.node_copies:
+        copies = (f" The engine also reports {', '.join(diff.node_copies)} deleted: only this "
+                  "node's copy (no task had an endpoint here just then); the swarm network "
+                  "stays, in use.")
     if diff.matches:
-        return "Removed exactly what the preview listed."
+        return "Removed exactly what the preview listed." + copies
     parts = []
     if diff.planned_not_removed:
         parts.append(f"{len(diff.planned_not_removed)} listed but not removed")
     if diff.removed_not_planned:
         parts.append(f"{len(diff.removed_not_planned)} removed but not listed")
-    return "Differs from the preview: " + ", ".join(parts) + "."
+    return "Differs from the preview: " + ", ".join(parts) + "." + copies
