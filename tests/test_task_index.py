@@ -185,13 +185,18 @@ def test_the_index_equals_the_naive_computation_through_random_listings() -> Non
             assert_index_consistent(state)
 
 
+def _spread(seed: int, nodes: int, services: int, count: int) -> tuple[ClusterState, list[Task]]:
+    """A listed swarm whose task i runs on node i % nodes for service i % services."""
+    rng = random.Random(seed)
+    state = reduce(EMPTY_STATE, NodesListed(tuple(_node(i) for i in range(nodes)), 1))
+    state = reduce(state, ServicesListed(tuple(_service(i) for i in range(services)), 1))
+    tasks = [replace(_task(rng, i, services, nodes), node_id=f"n{i % nodes}",
+                     service_id=f"s{i % services}") for i in range(count)]
+    return reduce(state, TasksListed(tuple(tasks), 2)), tasks
+
+
 def test_a_service_filtered_listing_rebuilds_only_that_services_and_nodes_buckets() -> None:
-    rng = random.Random(7)
-    state = reduce(EMPTY_STATE, NodesListed(tuple(_node(i) for i in range(4)), 1))
-    state = reduce(state, ServicesListed(tuple(_service(i) for i in range(3)), 1))
-    tasks = [replace(_task(rng, i, 3, 4), node_id=f"n{i % 4}", service_id=f"s{i % 3}")
-             for i in range(24)]
-    state = reduce(state, TasksListed(tuple(tasks), 2))
+    state, tasks = _spread(7, nodes=4, services=3, count=24)
     before = state.task_index
     target = next(t for t in tasks if t.service_id == "s1" and t.node_id == "n2")
     listing = tuple(replace(t, state="failed", version=t.version + 1) if t is target else t
@@ -208,12 +213,7 @@ def test_a_service_filtered_listing_rebuilds_only_that_services_and_nodes_bucket
 
 
 def test_a_full_listing_keeps_the_buckets_it_did_not_change() -> None:
-    rng = random.Random(3)
-    state = reduce(EMPTY_STATE, NodesListed(tuple(_node(i) for i in range(3)), 1))
-    state = reduce(state, ServicesListed(tuple(_service(i) for i in range(2)), 1))
-    tasks = [replace(_task(rng, i, 2, 3), node_id=f"n{i % 3}", service_id=f"s{i % 2}")
-             for i in range(12)]
-    state = reduce(state, TasksListed(tuple(tasks), 2))
+    state, tasks = _spread(3, nodes=3, services=2, count=12)
     before = state.task_index
     changed = [replace(t, state="failed", version=t.version + 1) if t.id == "t0" else t
                for t in tasks]  # t0: s0 on n0
