@@ -373,9 +373,9 @@ def test_malformed_command_line_is_one_line_and_changes_nothing(
 def test_the_sweep_reaches_the_engine(backend: Backend, tmp_path: Path) -> None:
     """The proxy can fail the sweep: a case that gets past validation talks through it."""
     backend.proxy.reset()
-    code, err = run_cli_case(Bad([*H, "logs", "nosuch-service"], 1, ""), backend.proxy.url,
+    code, err = run_cli_case(Bad([*H, "logs", "nosuch-service"], 2, ""), backend.proxy.url,
                              tmp_path)
-    assert code == 1 and backend.proxy.seen(), err
+    assert code == 2 and backend.proxy.seen(), err
 
 
 # -- the app's prompts ----------------------------------------------------------------------------
