@@ -13,7 +13,7 @@ keys or clicks but ``q`` and the view keys: nothing can open a dialog nobody can
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 
 from textual import events, work
@@ -22,6 +22,7 @@ from textual.binding import Binding
 from textual.reactive import var
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.widget import AwaitMount
 
 from swarmtui.engine.client import EngineError
 from swarmtui.messages import OpenLogs, ShowInGrid, StateChanged, ViewRequest
@@ -83,6 +84,8 @@ class SwarmApp(App[None]):
     ) -> None:
         super().__init__()
         self._view_unpainted = False
+        self._resuming_switch = False  # switch_mode is showing a view composed before
+        self._switch_end: Callable[[], None] | None = None  # ends that switch's batch
         self.runtime = runtime
         self.views = default_views() if views is None else views
         self.kiosk = runtime.settings.kiosk
@@ -159,16 +162,41 @@ class SwarmApp(App[None]):
     # the new view unpainted: metrics -> images on the lab kept showing metrics while keys
     # went to images, and its widgets never repainted until they changed. So when that
     # repaint is skipped, the view is laid out and repainted whole once the batches end.
+    #
+    # A view shown before is composed and laid out already: masking its transition needs no
+    # 50 ms, only until it has handled its ScreenResume (its content brought up to date). So
+    # that batch ends on a callback queued behind the resume (the timer stays as a bound);
+    # under a log flood the fixed 50 ms was half the time a key took to show its view.
+    def switch_mode(self, mode: str) -> AwaitMount:
+        shown_before = mode != self._current_mode and mode in self._screen_stacks
+        self._switch_end = None
+        self._resuming_switch = shown_before
+        try:
+            await_mount = super().switch_mode(mode)
+        finally:
+            self._resuming_switch = False
+        end = self._switch_end
+        if end is not None and not self.screen.call_later(end):
+            end()  # the screen takes no messages (closing): end the batch now
+        return await_mount
+
     def delay_update(self, delay: float = 0.05) -> None:
         self._begin_batch()
+        ended = False
 
         def end_batch() -> None:
+            nonlocal ended
+            if ended:
+                return  # the resume callback or the timer, whichever came first
+            ended = True
             self._end_batch()
             if self._batch_count:
                 self._view_unpainted = True  # Textual would skip the repaint here
             elif self.screen_stack:
                 self.screen.refresh()
 
+        if self._resuming_switch:
+            self._switch_end = end_batch
         self.set_timer(delay, end_batch, name="delay_update")
 
     def _end_batch(self) -> None:

@@ -148,3 +148,43 @@ async def test_scrolling_up_while_catching_up_finds_every_line_in_order(
         await pilot.press("end")
         await pilot.pause()
         assert screen_text(app).splitlines()[2:-3] == bottom.splitlines()[2:-3]
+
+
+async def test_a_view_shown_before_is_painted_once_resumed_not_after_a_fixed_delay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Textual masks a switch with a 50 ms batch; a view composed before needs it only until
+    it has handled its resume. The mask's timer is stretched to a minute here: the new view's
+    frame must still be drawn (before: nothing was drawn until the timer ended the batch)."""
+    app = fixed_app()
+    drawn: list[str] = []
+    async with app.run_test(size=(160, 40)) as pilot:
+        for key in "231":  # each view composed once (a first compose keeps the timer)
+            await pilot.press(key)
+            await pilot.pause()
+        while app._batch_count:
+            await pilot.pause(0.02)
+        set_timer = app.set_timer
+
+        def stretched(delay: float, *args: Any, name: str | None = None, **kw: Any) -> Any:
+            return set_timer(60.0 if name == "delay_update" else delay, *args, name=name, **kw)
+
+        display = app._display
+
+        def counted(screen: Any, update: Any) -> None:
+            if not app._batch_count:  # Textual drops a frame drawn inside a batch
+                drawn.append(getattr(screen, "SCREEN_NAME", "?"))
+            display(screen, update)
+
+        monkeypatch.setattr(app, "set_timer", stretched)
+        monkeypatch.setattr(app, "_display", counted)
+        for key, name in (("2", "services"), ("3", "logs"), ("1", "grid")):
+            drawn.clear()
+            await pilot.press(key)
+            for _ in range(50):
+                if name in drawn:
+                    break
+                await pilot.pause(0.02)
+            assert app.screen.SCREEN_NAME == name  # type: ignore[attr-defined]
+            assert name in drawn, f"{name}: no frame drawn while the switch's mask is open"
+            assert f"swarmtui · {name}" in screen_text(app)
