@@ -56,6 +56,8 @@ KIOSK_THEME = Theme(
         "footer-description-foreground": "#ffffff",
     },
 )
+INPUT_FIRST_S = 0.15
+"""The longest a key holds log intake while it is answered (see SwarmApp._hold_log_intake)."""
 # On a wall only these keys do anything (besides the view keys).
 KIOSK_KEYS = frozenset({"q", "ctrl+q", "ctrl+c", "question_mark"})
 
@@ -178,6 +180,11 @@ class SwarmApp(App[None]):
         end = self._switch_end
         if end is not None and not self.screen.call_later(end):
             end()  # the screen takes no messages (closing): end the batch now
+        session = self.runtime.log_session
+        if session is not None and not session.intake.is_open:
+            # Held by the key that asked for this view: released once the view is painted
+            # (the screen's after-refresh callbacks wait for the end of the batch).
+            self.screen.call_after_refresh(session.intake.release)
         return await_mount
 
     def delay_update(self, delay: float = 0.05) -> None:
@@ -282,7 +289,19 @@ class SwarmApp(App[None]):
                 return
             if isinstance(event, events.MouseDown | events.MouseUp | events.Click):
                 return
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self._hold_log_intake(event.key)
         await super().on_event(event)
+
+    def _hold_log_intake(self, key: str) -> None:
+        """Input first: a view key holds log intake (see IntakeGate) until the new view is
+        painted (switch_mode releases it), for at most ``INPUT_FIRST_S``. Other keys are
+        answered by one repaint of what is shown: they hold nothing."""
+        session = self.runtime.log_session
+        if session is None or not session.active:
+            return
+        if any(spec.key == key and spec.name != self._current_mode for spec in self.views):
+            session.intake.hold(INPUT_FIRST_S)
 
     def _kiosk_key(self, key: str) -> bool:
         return key in KIOSK_KEYS or any(spec.key == key for spec in self.views)

@@ -185,6 +185,55 @@ async def test_a_view_shown_before_is_painted_once_resumed_not_after_a_fixed_del
                 if name in drawn:
                     break
                 await pilot.pause(0.02)
-            assert app.screen.SCREEN_NAME == name  # type: ignore[attr-defined]
+            assert name == app.screen.SCREEN_NAME  # type: ignore[attr-defined]
             assert name in drawn, f"{name}: no frame drawn while the switch's mask is open"
             assert f"swarmtui · {name}" in screen_text(app)
+
+
+async def test_a_view_key_holds_log_intake_until_its_view_is_painted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Input first: under a flood the followers' slices of decoding ran at every turn of
+    the event loop a view switch takes; a view key holds them until the new view's first
+    frame is drawn, then releases them (the bound is stretched here: the release is the
+    paint's). A key that stays on the view holds nothing."""
+    monkeypatch.setattr("swarmtui.app.INPUT_FIRST_S", 30.0)
+    app = logs_app()
+    session = app.runtime.logs
+    drawn: list[tuple[str, bool]] = []  # (view, intake open) per frame written
+    async with app.run_test(size=(160, 40)) as pilot:
+        await open_logs(pilot)
+        for key in "23":  # both composed once
+            await pilot.press(key)
+            await pilot.pause()
+        gate = session.intake
+        for _ in range(50):
+            if gate.is_open:
+                break
+            await pilot.pause(0.02)
+        assert gate.is_open
+        display = app._display
+
+        def counted(screen: Any, update: Any) -> None:
+            if not app._batch_count:
+                drawn.append((getattr(screen, "SCREEN_NAME", "?"), gate.is_open))
+            display(screen, update)
+
+        monkeypatch.setattr(app, "_display", counted)
+        holds = gate.holds
+        for key, name in (("2", "services"), ("3", "logs")):
+            drawn.clear()
+            await pilot.press(key)
+            await pilot.pause()
+            assert gate.holds == holds + 1
+            holds = gate.holds
+            first = next(open_ for view, open_ in drawn if view == name)
+            assert not first, f"{name}: intake was running while the view was drawn"
+            for _ in range(50):
+                if gate.is_open:
+                    break
+                await pilot.pause(0.02)
+            assert gate.is_open, "released once the view was painted"
+        await pilot.press("w", "3")  # a toggle, and the key of the view shown
+        await pilot.pause()
+        assert gate.holds == holds and gate.is_open
