@@ -237,3 +237,32 @@ async def test_a_view_key_holds_log_intake_until_its_view_is_painted(
         await pilot.press("w", "3")  # a toggle, and the key of the view shown
         await pilot.pause()
         assert gate.holds == holds and gate.is_open
+
+
+async def test_a_follow_frame_builds_strips_only_for_the_lines_that_arrived(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While following, each frame scrolls every row, so every row is drawn again; the
+    lines already shown come from the strip cache (keyed by ring seq), and only the new
+    lines are laid out as segments (a guard: a cache keyed by row would redo them all)."""
+    import swarmtui.widgets.log_view as log_view
+
+    built: list[int] = []
+
+    class CountedStrip(log_view.Strip):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            built.append(1)
+            super().__init__(*args, **kwargs)
+
+    app = logs_app(capacity=5_000)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_logs(pilot)
+        await pilot.pause()
+        monkeypatch.setattr(log_view, "Strip", CountedStrip)
+        for i in range(4):
+            built.clear()
+            app.runtime.logs.ingest(sample_lines(3, start=60 + 3 * i))
+            screen.flush()
+            await pilot.pause()
+            assert sample_lines(3, start=60 + 3 * i)[-1].text in screen_text(app)
+            assert len(built) == 3, f"frame {i}: {len(built)} strips built for 3 new lines"

@@ -19,7 +19,8 @@ streams concerned are re-opened from each task's last delivered line.
 The session owns the followers for a :class:`~swarmtui.model.log_targets.LogTargets`
 selection, starts and stops them as services appear and disappear in the store, merges their
 lines into one bounded :class:`~swarmtui.model.logs.LogRing`, and reports each stream's
-health (live, idle, stalled, reconnecting, ended, node unavailable).
+health (live, idle, stalled, reconnecting, ended, node unavailable). Its
+:class:`IntakeGate` lets the UI answer a key first: while held, followers take no more lines.
 """
 
 from __future__ import annotations
