@@ -23,6 +23,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widget import AwaitMount
+from textual.widgets import Input
 
 from swarmtui.engine.client import EngineError
 from swarmtui.messages import OpenLogs, ShowInGrid, StateChanged, ViewRequest
@@ -298,8 +299,8 @@ class SwarmApp(App[None]):
         painted (switch_mode releases it), for at most ``INPUT_FIRST_S``. Other keys are
         answered by one repaint of what is shown: they hold nothing."""
         session = self.runtime.log_session
-        if session is None or not session.active:
-            return
+        if session is None or not session.active or isinstance(self.focused, Input):
+            return  # (a digit typed into a prompt switches nothing)
         if any(spec.key == key and spec.name != self._current_mode for spec in self.views):
             session.intake.hold(INPUT_FIRST_S)
 

@@ -237,6 +237,10 @@ async def test_a_view_key_holds_log_intake_until_its_view_is_painted(
         await pilot.press("w", "3")  # a toggle, and the key of the view shown
         await pilot.pause()
         assert gate.holds == holds and gate.is_open
+        await pilot.press("slash", "2")  # a digit typed into the search prompt
+        await pilot.pause()
+        assert gate.holds == holds and gate.is_open
+        assert app.screen.SCREEN_NAME == "logs"  # type: ignore[attr-defined]
 
 
 async def test_a_follow_frame_builds_strips_only_for_the_lines_that_arrived(
