@@ -13,6 +13,7 @@ keys or clicks but ``q`` and the view keys: nothing can open a dialog nobody can
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 from functools import partial
 
@@ -112,6 +113,16 @@ class SwarmApp(App[None]):
         self._follow_runtime()
         self.switch_mode(self._start_mode)
 
+    # The garbage collector's full passes walked every object the app holds (~140,000:
+    # modules, widgets, screens), and a log flood makes them frequent (lines that live a
+    # moment in the ring reach the oldest generation): 100–400 ms pauses, several a second
+    # per ten, which were most of the slowest key answers. What exists once a view is
+    # composed lives as long as the app, so it is frozen out of those passes (nothing is
+    # copied; it is still freed by reference counting) and unfrozen when the app ends.
+    @staticmethod
+    def _freeze_long_lived() -> None:
+        gc.freeze()
+
     def _follow_runtime(self) -> None:
         """Follow the runtime's store and start it."""
         live = self.runtime.live
@@ -157,6 +168,7 @@ class SwarmApp(App[None]):
         if callable(self._unsubscribe):
             self._unsubscribe()
         await self.runtime.stop()
+        gc.unfreeze()  # what the app held is collectable again (tests run many apps)
 
     # Textual drops, rather than defers, a frame drawn while a batch is open (App._display
     # returns early). A view's first frame after a switch falls in switch_mode's 50 ms
@@ -172,6 +184,7 @@ class SwarmApp(App[None]):
     # under a log flood the fixed 50 ms was half the time a key took to show its view.
     def switch_mode(self, mode: str) -> AwaitMount:
         shown_before = mode != self._current_mode and mode in self._screen_stacks
+        first_compose = mode in self._modes and mode not in self._screen_stacks
         self._switch_end = None
         self._resuming_switch = shown_before
         try:
@@ -181,6 +194,8 @@ class SwarmApp(App[None]):
         end = self._switch_end
         if end is not None and not self.screen.call_later(end):
             end()  # the screen takes no messages (closing): end the batch now
+        if first_compose:
+            self.call_after_refresh(self._freeze_long_lived)  # its widgets, once painted
         session = self.runtime.log_session
         if session is not None and not session.intake.is_open:
             # Held by the key that asked for this view: released once the view is painted

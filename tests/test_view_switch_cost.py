@@ -270,3 +270,28 @@ async def test_a_follow_frame_builds_strips_only_for_the_lines_that_arrived(
             await pilot.pause()
             assert sample_lines(3, start=60 + 3 * i)[-1].text in screen_text(app)
             assert len(built) == 3, f"frame {i}: {len(built)} strips built for 3 new lines"
+
+
+async def test_what_a_composed_view_holds_is_frozen_out_of_gc_passes_until_the_app_ends() -> None:
+    """A flood makes full garbage-collector passes frequent, and each walked every object
+    of the app (100-400 ms pauses under the simulator flood); what exists once a view is
+    composed is frozen out of them, and unfrozen when the app ends."""
+    import gc
+
+    gc.unfreeze()
+    app = fixed_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        for _ in range(50):
+            if gc.get_freeze_count():
+                break
+            await pilot.pause(0.02)
+        after_start = gc.get_freeze_count()
+        assert after_start > 10_000, "the start-up view's objects are frozen"
+        await pilot.press("2")  # a first compose: its widgets frozen too
+        for _ in range(50):
+            if gc.get_freeze_count() > after_start:
+                break
+            await pilot.pause(0.02)
+        assert gc.get_freeze_count() > after_start
+    assert gc.get_freeze_count() == 0, "unfrozen when the app ended"
