@@ -55,7 +55,9 @@ def run(args: argparse.Namespace, host: str, last_node: str, root: Path = ROOT,
     """The switches' latencies (ms); ``stats`` gets the app's CPU seconds and wall seconds
     from the first switch to the last."""
     took: list[float] = []
-    with Tmux() as tmux:
+    # A tmux server of its own per run: the last run's server (same name) may still be
+    # exiting, and a new session on its socket then fails ("server exited unexpectedly").
+    with Tmux(f"swarmtui-bench-{os.getpid()}-{time.monotonic_ns()}") as tmux:
         app = tmux.app(["-H", host], size=(200, 50), root=root)
         app.wait_for(lambda text: last_node in text and FLOOD in text, timeout=60)
         app.send_keys("3")

@@ -13,7 +13,8 @@ keys or clicks but ``q`` and the view keys: nothing can open a dialog nobody can
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import gc
+from collections.abc import Callable, Iterable
 from functools import partial
 
 from textual import events, work
@@ -22,6 +23,8 @@ from textual.binding import Binding
 from textual.reactive import var
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.widget import AwaitMount
+from textual.widgets import Input
 
 from swarmtui.engine.client import EngineError
 from swarmtui.messages import OpenLogs, ShowInGrid, StateChanged, ViewRequest
@@ -55,6 +58,8 @@ KIOSK_THEME = Theme(
         "footer-description-foreground": "#ffffff",
     },
 )
+INPUT_FIRST_S = 0.15
+"""The longest a key holds log intake while it is answered (see SwarmApp._hold_log_intake)."""
 # On a wall only these keys do anything (besides the view keys).
 KIOSK_KEYS = frozenset({"q", "ctrl+q", "ctrl+c", "question_mark"})
 
@@ -83,6 +88,8 @@ class SwarmApp(App[None]):
     ) -> None:
         super().__init__()
         self._view_unpainted = False
+        self._resuming_switch = False  # switch_mode is showing a view composed before
+        self._switch_end: Callable[[], None] | None = None  # ends that switch's batch
         self.runtime = runtime
         self.views = default_views() if views is None else views
         self.kiosk = runtime.settings.kiosk
@@ -105,6 +112,16 @@ class SwarmApp(App[None]):
     def on_mount(self) -> None:
         self._follow_runtime()
         self.switch_mode(self._start_mode)
+
+    # The garbage collector's full passes walked every object the app holds (~140,000:
+    # modules, widgets, screens), and a log flood makes them frequent (lines that live a
+    # moment in the ring reach the oldest generation): 100–400 ms pauses, several a second
+    # per ten, which were most of the slowest key answers. What exists once a view is
+    # composed lives as long as the app, so it is frozen out of those passes (nothing is
+    # copied; it is still freed by reference counting) and unfrozen when the app ends.
+    @staticmethod
+    def _freeze_long_lived() -> None:
+        gc.freeze()
 
     def _follow_runtime(self) -> None:
         """Follow the runtime's store and start it."""
@@ -151,6 +168,7 @@ class SwarmApp(App[None]):
         if callable(self._unsubscribe):
             self._unsubscribe()
         await self.runtime.stop()
+        gc.unfreeze()  # what the app held is collectable again (tests run many apps)
 
     # Textual drops, rather than defers, a frame drawn while a batch is open (App._display
     # returns early). A view's first frame after a switch falls in switch_mode's 50 ms
@@ -159,16 +177,49 @@ class SwarmApp(App[None]):
     # the new view unpainted: metrics -> images on the lab kept showing metrics while keys
     # went to images, and its widgets never repainted until they changed. So when that
     # repaint is skipped, the view is laid out and repainted whole once the batches end.
+    #
+    # A view shown before is composed and laid out already: masking its transition needs no
+    # 50 ms, only until it has handled its ScreenResume (its content brought up to date). So
+    # that batch ends on a callback queued behind the resume (the timer stays as a bound);
+    # under a log flood the fixed 50 ms was half the time a key took to show its view.
+    def switch_mode(self, mode: str) -> AwaitMount:
+        shown_before = mode != self._current_mode and mode in self._screen_stacks
+        first_compose = mode in self._modes and mode not in self._screen_stacks
+        self._switch_end = None
+        self._resuming_switch = shown_before
+        try:
+            await_mount = super().switch_mode(mode)
+        finally:
+            self._resuming_switch = False
+        end = self._switch_end
+        if end is not None and not self.screen.call_later(end):
+            end()  # the screen takes no messages (closing): end the batch now
+        if first_compose:
+            self.call_after_refresh(self._freeze_long_lived)  # its widgets, once painted
+        session = self.runtime.log_session
+        if session is not None and not session.intake.is_open:
+            # Held by the key that asked for this view: released once the view is painted
+            # (the screen's after-refresh callbacks wait for the end of the batch).
+            self.screen.call_after_refresh(session.intake.release)
+        return await_mount
+
     def delay_update(self, delay: float = 0.05) -> None:
         self._begin_batch()
+        ended = False
 
         def end_batch() -> None:
+            nonlocal ended
+            if ended:
+                return  # the resume callback or the timer, whichever came first
+            ended = True
             self._end_batch()
             if self._batch_count:
                 self._view_unpainted = True  # Textual would skip the repaint here
             elif self.screen_stack:
                 self.screen.refresh()
 
+        if self._resuming_switch:
+            self._switch_end = end_batch
         self.set_timer(delay, end_batch, name="delay_update")
 
     def _end_batch(self) -> None:
@@ -254,7 +305,19 @@ class SwarmApp(App[None]):
                 return
             if isinstance(event, events.MouseDown | events.MouseUp | events.Click):
                 return
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self._hold_log_intake(event.key)
         await super().on_event(event)
+
+    def _hold_log_intake(self, key: str) -> None:
+        """Input first: a view key holds log intake (see IntakeGate) until the new view is
+        painted (switch_mode releases it), for at most ``INPUT_FIRST_S``. Other keys are
+        answered by one repaint of what is shown: they hold nothing."""
+        session = self.runtime.log_session
+        if session is None or not session.active or isinstance(self.focused, Input):
+            return  # (a digit typed into a prompt switches nothing)
+        if any(spec.key == key and spec.name != self._current_mode for spec in self.views):
+            session.intake.hold(INPUT_FIRST_S)
 
     def _kiosk_key(self, key: str) -> bool:
         return key in KIOSK_KEYS or any(spec.key == key for spec in self.views)

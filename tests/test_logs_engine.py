@@ -738,3 +738,48 @@ async def test_the_engine_connection_back_reopens_every_stream(
         assert fake.follows("s1")[1]["since"] <= format_since(now - 40 * NS_PER_S)
     finally:
         await session.stop()
+
+
+async def test_a_held_intake_gate_takes_no_lines_until_released(
+    engine: tuple[FakeEngine, EngineClient],
+) -> None:
+    """Input first: while the UI holds the gate (a key being answered), a follower turns no
+    more frames into lines; its data waits, and every line arrives once released."""
+    from swarmtui.engine.logs import IntakeGate, LogFollower, NameResolver
+
+    fake, client = engine
+    n = 600
+    body = b"".join(frame(payload(BASE + i, f"line {i}", task="t0")) for i in range(n))
+    fake.scripts["s1"] = [send(body, then="hang")]
+    store = make_store([svc("s1", "web")], [task("t0", "s1", 1)])
+    gate = IntakeGate()
+    got: list[str] = []
+    gate.hold(60.0)
+    follower = LogFollower(client, store.state.services["s1"], NameResolver(client, store),
+                           lambda lines: got.extend(line.text for line in lines),
+                           FollowOptions(), gate=gate)
+    run = asyncio.create_task(follower.run())
+    try:
+        await until(lambda: follower.connected, timeout=10)
+        await asyncio.sleep(0.3)
+        assert got == [], "no line taken in while held"
+        gate.release()
+        await until(lambda: len(got) == n, timeout=10)
+        assert got == [f"line {i}" for i in range(n)]
+    finally:
+        run.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await run
+
+
+async def test_an_intake_hold_ends_by_itself_and_is_not_extended_while_held() -> None:
+    from swarmtui.engine.logs import IntakeGate
+
+    gate = IntakeGate()
+    gate.hold(0.1)
+    assert not gate.is_open
+    await asyncio.sleep(0.06)
+    gate.hold(0.1)  # a key held down: the bound stays the first hold's
+    await asyncio.sleep(0.07)
+    assert gate.is_open and gate.holds == 1
+    await asyncio.wait_for(gate.wait(), 1)

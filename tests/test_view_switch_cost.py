@@ -148,3 +148,150 @@ async def test_scrolling_up_while_catching_up_finds_every_line_in_order(
         await pilot.press("end")
         await pilot.pause()
         assert screen_text(app).splitlines()[2:-3] == bottom.splitlines()[2:-3]
+
+
+async def test_a_view_shown_before_is_painted_once_resumed_not_after_a_fixed_delay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Textual masks a switch with a 50 ms batch; a view composed before needs it only until
+    it has handled its resume. The mask's timer is stretched to a minute here: the new view's
+    frame must still be drawn (before: nothing was drawn until the timer ended the batch)."""
+    app = fixed_app()
+    drawn: list[str] = []
+    async with app.run_test(size=(160, 40)) as pilot:
+        for key in "231":  # each view composed once (a first compose keeps the timer)
+            await pilot.press(key)
+            await pilot.pause()
+        while app._batch_count:
+            await pilot.pause(0.02)
+        set_timer = app.set_timer
+
+        def stretched(delay: float, *args: Any, name: str | None = None, **kw: Any) -> Any:
+            return set_timer(60.0 if name == "delay_update" else delay, *args, name=name, **kw)
+
+        display = app._display
+
+        def counted(screen: Any, update: Any) -> None:
+            if not app._batch_count:  # Textual drops a frame drawn inside a batch
+                drawn.append(getattr(screen, "SCREEN_NAME", "?"))
+            display(screen, update)
+
+        monkeypatch.setattr(app, "set_timer", stretched)
+        monkeypatch.setattr(app, "_display", counted)
+        for key, name in (("2", "services"), ("3", "logs"), ("1", "grid")):
+            drawn.clear()
+            await pilot.press(key)
+            for _ in range(50):
+                if name in drawn:
+                    break
+                await pilot.pause(0.02)
+            assert name == app.screen.SCREEN_NAME  # type: ignore[attr-defined]
+            assert name in drawn, f"{name}: no frame drawn while the switch's mask is open"
+            assert f"swarmtui · {name}" in screen_text(app)
+
+
+async def test_a_view_key_holds_log_intake_until_its_view_is_painted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Input first: under a flood the followers' slices of decoding ran at every turn of
+    the event loop a view switch takes; a view key holds them until the new view's first
+    frame is drawn, then releases them (the bound is stretched here: the release is the
+    paint's). A key that stays on the view holds nothing."""
+    monkeypatch.setattr("swarmtui.app.INPUT_FIRST_S", 30.0)
+    app = logs_app()
+    session = app.runtime.logs
+    drawn: list[tuple[str, bool]] = []  # (view, intake open) per frame written
+    async with app.run_test(size=(160, 40)) as pilot:
+        await open_logs(pilot)
+        for key in "23":  # both composed once
+            await pilot.press(key)
+            await pilot.pause()
+        gate = session.intake
+        for _ in range(50):
+            if gate.is_open:
+                break
+            await pilot.pause(0.02)
+        assert gate.is_open
+        display = app._display
+
+        def counted(screen: Any, update: Any) -> None:
+            if not app._batch_count:
+                drawn.append((getattr(screen, "SCREEN_NAME", "?"), gate.is_open))
+            display(screen, update)
+
+        monkeypatch.setattr(app, "_display", counted)
+        holds = gate.holds
+        for key, name in (("2", "services"), ("3", "logs")):
+            drawn.clear()
+            await pilot.press(key)
+            await pilot.pause()
+            assert gate.holds == holds + 1
+            holds = gate.holds
+            first = next(open_ for view, open_ in drawn if view == name)
+            assert not first, f"{name}: intake was running while the view was drawn"
+            for _ in range(50):
+                if gate.is_open:
+                    break
+                await pilot.pause(0.02)
+            assert gate.is_open, "released once the view was painted"
+        await pilot.press("w", "3")  # a toggle, and the key of the view shown
+        await pilot.pause()
+        assert gate.holds == holds and gate.is_open
+        await pilot.press("slash", "2")  # a digit typed into the search prompt
+        await pilot.pause()
+        assert gate.holds == holds and gate.is_open
+        assert app.screen.SCREEN_NAME == "logs"  # type: ignore[attr-defined]
+
+
+async def test_a_follow_frame_builds_strips_only_for_the_lines_that_arrived(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While following, each frame scrolls every row, so every row is drawn again; the
+    lines already shown come from the strip cache (keyed by ring seq), and only the new
+    lines are laid out as segments (a guard: a cache keyed by row would redo them all)."""
+    import swarmtui.widgets.log_view as log_view
+
+    built: list[int] = []
+
+    class CountedStrip(log_view.Strip):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            built.append(1)
+            super().__init__(*args, **kwargs)
+
+    app = logs_app(capacity=5_000)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_logs(pilot)
+        await pilot.pause()
+        monkeypatch.setattr(log_view, "Strip", CountedStrip)
+        for i in range(4):
+            built.clear()
+            app.runtime.logs.ingest(sample_lines(3, start=60 + 3 * i))
+            screen.flush()
+            await pilot.pause()
+            assert sample_lines(3, start=60 + 3 * i)[-1].text in screen_text(app)
+            assert len(built) == 3, f"frame {i}: {len(built)} strips built for 3 new lines"
+
+
+async def test_what_a_composed_view_holds_is_frozen_out_of_gc_passes_until_the_app_ends() -> None:
+    """A flood makes full garbage-collector passes frequent, and each walked every object
+    of the app (100-400 ms pauses under the simulator flood); what exists once a view is
+    composed is frozen out of them, and unfrozen when the app ends."""
+    import gc
+
+    gc.unfreeze()
+    app = fixed_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        for _ in range(50):
+            if gc.get_freeze_count():
+                break
+            await pilot.pause(0.02)
+        after_start = gc.get_freeze_count()
+        assert after_start > 10_000, "the start-up view's objects are frozen"
+        await pilot.press("2")  # a first compose: its widgets frozen too
+        for _ in range(50):
+            if gc.get_freeze_count() > after_start:
+                break
+            await pilot.pause(0.02)
+        assert gc.get_freeze_count() > after_start
+    assert gc.get_freeze_count() == 0, "unfrozen when the app ended"
