@@ -34,10 +34,11 @@ def write_config(env: dict[str, str], text: str) -> Path:
 
 def test_every_setting_from_its_source(env: dict[str, str]) -> None:
     path = write_config(env, '[engines]\nn3 = "unix:///run/n3.sock"\n')
-    s = load(["-c", "ctx", "--read-only", "--demo-scenario", "scale",
-              "--engine", "n2=/run/n2.sock"],
+    s = load(["-c", "ctx", "--read-only", "--engine", "n2=/run/n2.sock"],
              {**env, "SWARMTUI_LOG_LINES": "20000", "NO_COLOR": "1"})
-    assert (s.host, s.context, s.read_only, s.demo) == (None, "ctx", True, "scale")
+    assert (s.host, s.context, s.read_only, s.demo) == (None, "ctx", True, None)
+    # --demo with --context is refused (test_input_errors); with an extra engine it is not.
+    assert load(["--demo-scenario", "scale", "--engine", "n2=/run/n2.sock"], env).demo == "scale"
     assert [(e.name, e.target.url, e.source) for e in s.extra_engines] == [
         ("n2", "unix:///run/n2.sock", "--engine")]
     assert s.config_path == path
