@@ -47,6 +47,39 @@ def parse_rfc3339_ns(value: object) -> int | None:
     """
     if not isinstance(value, str):
         return None
+    # What the engine writes (Go's RFC3339Nano in UTC, nine digits: "2026-01-01T00:00:08.
+    # 762191315Z"), read by position: the minute it starts with is parsed once per minute.
+    if len(value) == 30 and value[29] == "Z" and value[19] == "." and value[16] == ":":
+        minute = _minute_seconds(value[:16])
+        sec, frac = value[17:19], value[20:29]
+        if (
+            minute is not None
+            and sec.isascii() and sec.isdigit() and frac.isascii() and frac.isdigit()
+            and sec <= "60"
+        ):
+            return (minute + int(sec)) * NS + int(frac)
+    return _parse_rfc3339_ns_any(value)
+
+
+_MINUTE: Final = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)", re.ASCII)
+
+
+@functools.lru_cache(maxsize=4096)
+def _minute_seconds(prefix: str) -> int | None:
+    """``YYYY-MM-DDTHH:MM`` (UTC) as unix seconds; None when it is no valid minute."""
+    m = _MINUTE.fullmatch(prefix)
+    if m is None:
+        return None
+    ys, mos, ds, hs, mis = m.groups()
+    hour, minute = int(hs), int(mis)
+    days = _days_since_epoch(ys, mos, ds)
+    if hour > 23 or minute > 59 or days is None:
+        return None
+    return days * 86400 + hour * 3600 + minute * 60
+
+
+def _parse_rfc3339_ns_any(value: str) -> int | None:
+    """:func:`parse_rfc3339_ns` for any layout RFC 3339 allows (zones, fraction lengths)."""
     m = _RFC3339.fullmatch(value)
     if m is None:
         return None

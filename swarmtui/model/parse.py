@@ -202,43 +202,47 @@ def parse_service(raw: Json) -> Service:
     )
 
 
+def _attachment(raw: object) -> NetworkAttachment:
+    a = _map(raw)
+    net = _map(a.get("Network"))
+    addrs = a.get("Addresses")
+    return NetworkAttachment(
+        network=_str(_map(net.get("Spec")).get("Name")) or _str(net.get("ID")),
+        addresses=tuple(str(x) for x in addrs) if isinstance(addrs, list) else (),
+    )
+
+
 def parse_task(raw: Json) -> Task:
-    status = _map(raw.get("Status"))
+    # The hot loop of the first frame (30,000 calls at 1,000 nodes): each sub-map is read
+    # once, and the common empty cases (no ports, no networks) cost no call.
+    get = raw.get
+    status = _map(get("Status"))
     container = _map(status.get("ContainerStatus"))
-    spec = _map(raw.get("Spec"))
-    networks = []
-    for att in raw.get("NetworksAttachments") or []:
-        a = _map(att)
-        net = _map(a.get("Network"))
-        name = _str(_map(net.get("Spec")).get("Name")) or _str(net.get("ID"))
-        addrs = a.get("Addresses")
-        networks.append(
-            NetworkAttachment(
-                network=name,
-                addresses=tuple(str(x) for x in addrs) if isinstance(addrs, list) else (),
-            )
-        )
-    slot = raw.get("Slot")
+    container_spec = _map(_map(get("Spec")).get("ContainerSpec"))
+    attachments = get("NetworksAttachments")
+    port_status = status.get("PortStatus")
+    slot = get("Slot")
     exit_code = container.get("ExitCode")
+    labels = container_spec.get("Labels")
     return Task(
-        id=_str(raw.get("ID")),
+        id=_str(get("ID")),
         version=_version(raw),
-        service_id=_str(raw.get("ServiceID")),
+        service_id=_str(get("ServiceID")),
         slot=_int(slot) if isinstance(slot, int) and slot > 0 else None,
-        node_id=_str(raw.get("NodeID")) or None,
+        node_id=_str(get("NodeID")) or None,
         state=_str(status.get("State"), "new"),
-        desired_state=_str(raw.get("DesiredState"), "running"),
+        desired_state=_str(get("DesiredState"), "running"),
         message=_str(status.get("Message")),
         err=_str(status.get("Err")),
         status_ns=parse_time_ns(status.get("Timestamp")),
-        created_ns=parse_time_ns(raw.get("CreatedAt")),
-        updated_ns=parse_time_ns(raw.get("UpdatedAt")),
+        created_ns=parse_time_ns(get("CreatedAt")),
+        updated_ns=parse_time_ns(get("UpdatedAt")),
         container_id=_str(container.get("ContainerID")) or None,
         exit_code=_int(exit_code) if exit_code is not None else None,
-        image=_str(_map(spec.get("ContainerSpec")).get("Image")),
-        networks=tuple(networks),
-        ports=_ports(_map(status.get("PortStatus")).get("Ports")),
-        probe=_map(_map(spec.get("ContainerSpec")).get("Labels")).get(PROBE_LABEL) is not None,
+        image=_str(container_spec.get("Image")),
+        networks=tuple(_attachment(a) for a in attachments) if attachments else (),
+        ports=_ports(_map(port_status).get("Ports")) if port_status else (),
+        probe=bool(labels) and _map(labels).get(PROBE_LABEL) is not None,
     )
 
 
