@@ -32,7 +32,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from swarmtui.engine.client import EngineClient, EngineError, collector_paused
+from swarmtui.engine.client import (
+    EngineClient,
+    EngineError,
+    collector_paused,
+    exempt_from_collections,
+)
 from swarmtui.engine.store import Store, SwarmStore
 from swarmtui.model import parse
 from swarmtui.model.actions import (
@@ -94,6 +99,10 @@ SECRET_KINDS = ("secret", "config")
 BACKLOG_S = 15 * 60
 # Events this much older than the connect (replayed history) hint nothing to the reconciler.
 HINT_MAX_AGE_S = 30.0
+# A full task listing this big is exempted from the garbage collector's scans (client.py
+# exempt_from_collections): at 100 nodes and more it saves a full collection of the whole
+# snapshot every few changes; below, the scans are cheap and not worth what it gives up.
+EXEMPT_FROM_GC_TASKS = 2_000
 
 
 def since_param(time_ns: int) -> str:
@@ -371,6 +380,10 @@ class Reconciler:
         raw = await self.client.tasks(filters)
         with collector_paused():
             tasks = parse.parse_tasks(raw)
+            if service_ids is None and len(tasks) >= EXEMPT_FROM_GC_TASKS:
+                # The tasks of a full listing live until they change: leave them (and the
+                # rest of the heap) out of the collector's scans (client.py says why).
+                exempt_from_collections()
         self.store.dispatch(
             TasksListed(
                 tuple(tasks), time.time_ns(), frozenset(service_ids) if service_ids else None
