@@ -26,7 +26,7 @@ from textual.theme import Theme
 from textual.widget import AwaitMount
 from textual.widgets import Input
 
-from swarmtui.engine.client import EngineError
+from swarmtui.engine.client import EngineError, exempt_from_collections
 from swarmtui.messages import OpenLogs, ShowInGrid, StateChanged, ViewRequest
 from swarmtui.model.state import EMPTY_STATE, ClusterState
 from swarmtui.ops.probe import LeftoverProbeCleanup
@@ -62,6 +62,20 @@ INPUT_FIRST_S = 0.15
 """The longest a key holds log intake while it is answered (see SwarmApp._hold_log_intake)."""
 # On a wall only these keys do anything (besides the view keys).
 KIOSK_KEYS = frozenset({"q", "ctrl+q", "ctrl+c", "question_mark"})
+
+
+_STARTUP_EXEMPTED: list[bool] = []
+
+
+def exempt_startup_heap() -> None:
+    """Once per process, when the first app mounts: what exists then (modules, classes,
+    Textual's parsed stylesheets, the app) lives as long as the process, and the cyclic
+    collector's full collections re-scanned all of it, three times during the first frame
+    (~0.1 s each on a loaded machine). See client.exempt_from_collections for what it gives
+    up; once per process bounds it (tests mount hundreds of apps in one process)."""
+    if not _STARTUP_EXEMPTED:
+        _STARTUP_EXEMPTED.append(True)
+        exempt_from_collections()
 
 
 class SwarmApp(App[None]):
@@ -110,6 +124,7 @@ class SwarmApp(App[None]):
         self._leftovers_checked = False
 
     def on_mount(self) -> None:
+        exempt_startup_heap()
         self._follow_runtime()
         self.switch_mode(self._start_mode)
 

@@ -1,6 +1,7 @@
-"""The garbage collector and big listings (issue 14, first frame): a big decoded answer goes
-straight to the collector's oldest generation (nothing exempted), and only a full task
-listing of EXEMPT_FROM_GC_TASKS tasks or more is exempted from later collections."""
+"""The garbage collector and the first frame (issue 14): a big decoded answer goes straight
+to the collector's oldest generation (nothing exempted); a full task listing of
+EXEMPT_FROM_GC_TASKS tasks or more, and the heap the first app of a process mounts with,
+are exempted from later collections."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from uistate import fixed_swarm
+from uistate import fixed_app, fixed_swarm
 
+from swarmtui import app as app_module
 from swarmtui.engine import live as live_module
 from swarmtui.engine.client import PROMOTE_ABOVE_BYTES, decode_json
 from swarmtui.engine.live import Reconciler
@@ -71,3 +73,14 @@ def test_a_big_answer_is_decoded_into_the_oldest_generation_and_stays_collectabl
     assert gc.get_freeze_count() == 0  # promoted, not exempted
     assert value == json.loads(body)
     assert decode_json(b"[1]") == [1] and decode_json(b" ") is None
+
+
+async def test_the_first_app_of_a_process_exempts_the_heap_it_starts_with_once() -> None:
+    app_module._STARTUP_EXEMPTED.clear()
+    async with fixed_app().run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert gc.get_freeze_count() > 0
+    gc.unfreeze()
+    async with fixed_app().run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert gc.get_freeze_count() == 0

@@ -80,7 +80,8 @@ def exempt_from_collections() -> None:
     by reference counting as usual; what is given up is collecting a *cycle* among them
     that becomes garbage later, which the model's objects (frozen, acyclic) never form.
     The cost: the app's own objects alive now that later die in a cycle stay allocated,
-    so this is done only for listings big enough to pay (engine/live.py)."""
+    so this is done only for listings big enough to pay (engine/live.py) and once for the
+    heap the app starts with (app.py exempt_startup_heap)."""
     gc.freeze()
 
 
