@@ -47,17 +47,23 @@ def parse_rfc3339_ns(value: object) -> int | None:
     """
     if not isinstance(value, str):
         return None
-    # What the engine writes (Go's RFC3339Nano in UTC, nine digits: "2026-01-01T00:00:08.
-    # 762191315Z"), read by position: the minute it starts with is parsed once per minute.
-    if len(value) == 30 and value[29] == "Z" and value[19] == "." and value[16] == ":":
+    # What the engine writes (Go's RFC3339Nano in UTC: "2026-01-01T00:00:08.762191315Z",
+    # trailing zeros of the fraction cut, no fraction at all for whole seconds), read by
+    # position: the minute it starts with is parsed once per minute.
+    size = len(value)
+    if (
+        (size == 20 or (22 <= size <= 30 and value[19] == "."))
+        and value[-1] == "Z"
+        and value[16] == ":"
+    ):
         minute = _minute_seconds(value[:16])
-        sec, frac = value[17:19], value[20:29]
+        sec, frac = value[17:19], value[20:-1] or "0"
         if (
             minute is not None
             and sec.isascii() and sec.isdigit() and frac.isascii() and frac.isdigit()
             and sec <= "60"
         ):
-            return (minute + int(sec)) * NS + int(frac)
+            return (minute + int(sec)) * NS + int(frac.ljust(9, "0"))
     return _parse_rfc3339_ns_any(value)
 
 
