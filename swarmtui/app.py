@@ -64,18 +64,13 @@ INPUT_FIRST_S = 0.15
 KIOSK_KEYS = frozenset({"q", "ctrl+q", "ctrl+c", "question_mark"})
 
 
-_STARTUP_EXEMPTED: list[bool] = []
-
-
 def exempt_startup_heap() -> None:
-    """Once per process, when the first app mounts: what exists then (modules, classes,
-    Textual's parsed stylesheets, the app) lives as long as the process, and the cyclic
-    collector's full collections re-scanned all of it, three times during the first frame
-    (~0.1 s each on a loaded machine). See client.exempt_from_collections for what it gives
-    up; once per process bounds it (tests mount hundreds of apps in one process)."""
-    if not _STARTUP_EXEMPTED:
-        _STARTUP_EXEMPTED.append(True)
-        exempt_from_collections()
+    """When the first app of a process mounts: what exists then (modules, classes, Textual's
+    parsed stylesheets, the app) lives as long as the process, and the cyclic collector's
+    full collections re-scanned all of it, three times during the first frame even at 10
+    nodes (~0.1 s each on a loaded machine). See client.exempt_from_collections (once per
+    process: tests mount hundreds of apps in one)."""
+    exempt_from_collections("startup")
 
 
 class SwarmApp(App[None]):

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from uistate import fixed_app, fixed_swarm
 
-from swarmtui import app as app_module
+from swarmtui.engine import client as client_module
 from swarmtui.engine import live as live_module
 from swarmtui.engine.client import PROMOTE_ABOVE_BYTES, decode_json
 from swarmtui.engine.live import Reconciler
@@ -22,10 +22,15 @@ from swarmtui.engine.live import Reconciler
 
 @pytest.fixture(autouse=True)
 def unfrozen() -> Iterator[None]:
-    """Each test starts and ends with nothing exempted (the rest of the suite's heap)."""
+    """Each test starts and ends with nothing exempted (the rest of the suite's heap), as a
+    fresh process (nothing exempted yet)."""
     gc.unfreeze()
+    saved = set(client_module._EXEMPTED)
+    client_module._EXEMPTED.clear()
     yield
     gc.unfreeze()
+    client_module._EXEMPTED.clear()
+    client_module._EXEMPTED.update(saved)
 
 
 def raw_task(i: int) -> dict[str, Any]:
@@ -54,8 +59,10 @@ def list_tasks(count: int, service_ids: set[str] | None) -> int:
     return gc.get_freeze_count()
 
 
-def test_a_big_full_listing_leaves_the_heap_out_of_later_collections() -> None:
+def test_the_first_big_full_listing_leaves_the_heap_out_of_later_collections() -> None:
     assert list_tasks(live_module.EXEMPT_FROM_GC_TASKS, None) > 0
+    gc.unfreeze()  # the next (a reconnect's) reuses its unchanged tasks: exempts nothing
+    assert list_tasks(live_module.EXEMPT_FROM_GC_TASKS, None) == 0
 
 
 def test_a_small_full_listing_or_a_big_partial_one_exempts_nothing() -> None:
@@ -76,7 +83,6 @@ def test_a_big_answer_is_decoded_into_the_oldest_generation_and_stays_collectabl
 
 
 async def test_the_first_app_of_a_process_exempts_the_heap_it_starts_with_once() -> None:
-    app_module._STARTUP_EXEMPTED.clear()
     async with fixed_app().run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert gc.get_freeze_count() > 0

@@ -73,16 +73,22 @@ def promote_to_oldest_generation() -> None:
     gc.unfreeze()
 
 
-def exempt_from_collections() -> None:
-    """``gc.freeze()``: every object alive now is left out of all later collections (a full
-    collection at 30,000 tasks re-scanned the snapshot's ~1.5 million objects, ~250 ms,
-    about once every 20 changes, and twice during the first frame). They are still freed
-    by reference counting as usual; what is given up is collecting a *cycle* among them
-    that becomes garbage later, which the model's objects (frozen, acyclic) never form.
-    The cost: the app's own objects alive now that later die in a cycle stay allocated,
-    so this is done only for listings big enough to pay (engine/live.py) and once for the
-    heap the app starts with (app.py exempt_startup_heap)."""
-    gc.freeze()
+_EXEMPTED: set[str] = set()  # the moments exempt_from_collections was used for
+
+
+def exempt_from_collections(moment: str) -> None:
+    """``gc.freeze()``, once per process and ``moment``: every object alive now is left out
+    of all later collections (a full collection at 30,000 tasks re-scanned the snapshot's
+    ~1.5 million objects, ~250 ms, about once every 20 changes, and twice during the first
+    frame). They are still freed by reference counting as usual; what is given up is
+    collecting a *cycle* among them that becomes garbage later, which the model's objects
+    (frozen, acyclic) never form, but some of the app's objects alive now may (a connection
+    torn down on a reconnect): those stay allocated. Once per moment bounds that: the heap
+    the app starts with (app.py) and the first big task listing (engine/live.py; listings
+    after it reuse its unchanged tasks, which stay exempted)."""
+    if moment not in _EXEMPTED:
+        _EXEMPTED.add(moment)
+        gc.freeze()
 
 
 def decode_json(body: bytes) -> Any:

@@ -99,9 +99,9 @@ SECRET_KINDS = ("secret", "config")
 BACKLOG_S = 15 * 60
 # Events this much older than the connect (replayed history) hint nothing to the reconciler.
 HINT_MAX_AGE_S = 30.0
-# A full task listing this big is exempted from the garbage collector's scans (client.py
-# exempt_from_collections): at 100 nodes and more it saves a full collection of the whole
-# snapshot every few changes; below, the scans are cheap and not worth what it gives up.
+# The first full task listing this big is exempted from the garbage collector's scans
+# (client.py exempt_from_collections): at 100 nodes and more it saves a full collection of
+# the whole snapshot every few changes; below, the scans are cheap and not worth it.
 EXEMPT_FROM_GC_TASKS = 2_000
 
 
@@ -383,7 +383,7 @@ class Reconciler:
             if service_ids is None and len(tasks) >= EXEMPT_FROM_GC_TASKS:
                 # The tasks of a full listing live until they change: leave them (and the
                 # rest of the heap) out of the collector's scans (client.py says why).
-                exempt_from_collections()
+                exempt_from_collections("first big task listing")
         self.store.dispatch(
             TasksListed(
                 tuple(tasks), time.time_ns(), frozenset(service_ids) if service_ids else None
