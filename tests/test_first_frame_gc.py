@@ -86,7 +86,21 @@ async def test_the_first_app_of_a_process_exempts_the_heap_it_starts_with_once()
     async with fixed_app().run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert gc.get_freeze_count() > 0
+    assert "startup" in client_module._EXEMPTED
     gc.unfreeze()
-    async with fixed_app().run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        assert gc.get_freeze_count() == 0
+    # Once per process: a second app's start exempts nothing more (its views still freeze
+    # what they compose once painted, app.py _freeze_long_lived, so that is asked directly).
+    client_module.exempt_from_collections("startup")
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_big_answer_does_not_undo_what_was_exempted_on_purpose() -> None:
+    """freeze + unfreeze (the promotion) unfreezes everything: after the app froze its views
+    or the first big listing, every big answer (a 1,000-node nodes listing is 1.8 MB) would
+    have put them back into the collector's passes."""
+    kept = [{"n": i} for i in range(1000)]
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    assert frozen >= len(kept)
+    decode_json(json.dumps([{"k": i} for i in range(PROMOTE_ABOVE_BYTES // 8)]).encode())
+    assert gc.get_freeze_count() == frozen
