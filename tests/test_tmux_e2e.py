@@ -105,8 +105,15 @@ def test_every_view_logs_an_update_timeline_and_quit(app_in_tmux: Lab) -> None:
     wait_screen("completed: 2 of 2 updated in ", 90)
 
     press("q")
-    wait_until(lambda: tmux("display-message", "-p", "-t", SESSION,
-                            "#{pane_dead}").strip() == "1", 30, "the app to exit")
-    status = tmux("display-message", "-p", "-t", SESSION, "#{pane_dead_status}").strip()
+    # tmux marks a pane dead when its terminal closes, and fills in the exit
+    # status only once it has reaped the process, a moment later: wait for that.
+    def exit_status() -> str | None:
+        dead, status, signal = tmux(
+            "display-message", "-p", "-t", SESSION,
+            "#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}").strip().split("|")
+        if dead != "1" or not (status or signal):
+            return None
+        return status or f"killed by signal {signal}"
+    status = wait_until(exit_status, 30, "the app to exit")
     shown = tmux("capture-pane", "-p", "-S", "-200", "-t", SESSION)
     assert status == "0", f"exit status {status!r}:\n{shown}"
