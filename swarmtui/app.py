@@ -245,10 +245,12 @@ class SwarmApp(App[None]):
         if not self.screen_stack:
             return  # closing
         screen = self.screen
-        # screen.refresh() is not enough: the compositor's map predates the first layout.
+        # screen.refresh() alone is not enough: the compositor's map predates the first
+        # layout. The widgets are not refreshed one by one: the dropped frame rendered them
+        # already, and a widget's own refresh, left unsent under the screen's whole repaint,
+        # would go out again with its next change (the whole grid for the next task).
         screen._refresh_layout(self.size)
-        for widget in screen.walk_children(with_self=True):
-            widget.refresh()
+        screen.refresh()
 
     def on_state_changed(self, _: StateChanged) -> None:
         with self.batch_update():

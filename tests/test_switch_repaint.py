@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
+from textual._compositor import LayoutUpdate
 from uistate import fixed_app
 
 
@@ -23,10 +25,22 @@ async def test_a_switch_inside_another_batch_repaints_the_new_view_when_it_ends(
         layouts: list[Any] = []
         original = screen._refresh_layout
         screen._refresh_layout = lambda *a, **k: (layouts.append(a), original(*a, **k))[1]
+        frames: list[str] = []
+        display = app._display
+
+        def shown(on: Any, renderable: Any) -> None:
+            if isinstance(renderable, LayoutUpdate):
+                frames.append(Text.from_ansi(renderable.render_segments(app.console)).plain)
+            display(on, renderable)
+
+        app._display = shown
         app._end_batch()
         await pilot.pause(0.3)
         # A whole-screen layout (at the app's size), not a widget's own relayout.
         assert (app.size,) in layouts, "the new view was not laid out again after the batch"
+        # And a whole frame went out, showing the new view's content.
+        assert frames and "swarmtui · services" in frames[-1], frames[-1:]
+        assert "shop_web" in frames[-1]
 
 
 async def test_a_plain_switch_repaints_only_the_usual_way() -> None:
