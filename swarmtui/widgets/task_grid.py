@@ -176,10 +176,15 @@ class TaskGrid(ScrollView, can_focus=True):
         self._fit_virtual_size()
         self._check_view()
 
-    def _row(self, body_y: int) -> tuple[Line, ...]:
+    def _row(self, body_y: int, first: int, last: int) -> tuple[Line, ...]:
+        """Row ``body_y`` of every column; only those ``first..last`` (in view) are read:
+        a column's cards are built on first read (model/grid.py Column)."""
         layout = self.layout_model
         assert layout is not None
-        return tuple(c.body[body_y] if body_y < len(c.body) else () for c in layout.columns)
+        return tuple(
+            c.body[body_y] if first <= i <= last and body_y < c.height else ()
+            for i, c in enumerate(layout.columns)
+        )
 
     def _keep_cursor_valid(self) -> None:
         layout = self.layout_model
@@ -188,8 +193,11 @@ class TaskGrid(ScrollView, can_focus=True):
             return
         if self.cursor is not None:
             col, tid = self.cursor
+            # Its own column first: the others' cards may not be built yet (Column).
+            if col < len(layout.columns) and layout.columns[col].shows(tid):
+                return
             for i, c in enumerate(layout.columns):
-                if tid in c.task_at:
+                if c.shows(tid):
                     self.cursor = (i, tid)
                     return
             col = min(col, len(layout.columns) - 1)
@@ -290,7 +298,9 @@ class TaskGrid(ScrollView, can_focus=True):
             at = layout.columns[col].task_at
             if body_y < len(at) and at[body_y] == tid:
                 cursor_col = col
-        return self._row_strip(self._row(body_y), cursor_col, scroll_x, width)
+        col_w = layout.column_width + GAP
+        in_view = self._row(body_y, int(scroll_x) // col_w, (int(scroll_x) + width) // col_w)
+        return self._row_strip(in_view, cursor_col, scroll_x, width)
 
     # -- interaction ------------------------------------------------------------------
     def _cursor_rows(self) -> list[int]:
