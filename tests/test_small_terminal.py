@@ -101,3 +101,31 @@ async def test_grid_info_shows_by_stack_and_labels_when_on() -> None:
         await pilot.pause()
         info = render_screen(app, as_svg=False).splitlines()[1]
         assert "by stack" in info and "labels" in info, info
+
+
+async def test_footer_keys_are_born_with_the_footers_compactness() -> None:
+    # Textual's data binding flipped each key's -compact class on mount: a style update per
+    # key, several times at startup (63 style updates on the first frame, 7 now).
+    from textual import dom
+    from textual.widgets._footer import FooterKey
+
+    updates: list[object] = []
+    original = dom.DOMNode.update_node_styles
+
+    def counted(self: dom.DOMNode, animate: bool = True) -> None:
+        updates.append(self)
+        original(self, animate)
+
+    app = fixed_app()
+    dom.DOMNode.update_node_styles = counted  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=(200, 60)) as pilot:
+            await pilot.pause()
+            keys = [k for k in app.screen.query(FooterKey)
+                    if not k.has_class("-command-palette")]  # not bound: compact, as before
+            assert keys and not any(k.has_class("-compact") for k in keys)
+            assert all(k.compact is False for k in keys)
+            assert not [n for n in updates if isinstance(n, FooterKey) and n in keys]
+            assert "? Keys" in footer_line(app)
+    finally:
+        dom.DOMNode.update_node_styles = original  # type: ignore[method-assign]

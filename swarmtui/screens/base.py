@@ -96,6 +96,12 @@ class KeyFooter(Footer):
         palette: list[Widget] = []
         wall = getattr(self.app, "kiosk", None) is not None  # a wall takes only q and ?
         for widget in super().compose():
+            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
+                # Born with the footer's compactness, which Textual data-binds to each key
+                # but the palette's: the binding otherwise flips the key's -compact class on
+                # mount, a style update each (the footer is composed several times at
+                # startup: 63 style updates on the first frame, 7 now; ~30 ms).
+                widget.set_reactive(FooterKey.compact, self.compact)
             if wall and not (isinstance(widget, FooterKey) and widget.action in PINNED_ACTIONS):
                 continue
             if isinstance(widget, FooterKey) and widget.has_class("-command-palette"):
