@@ -783,3 +783,37 @@ async def test_an_intake_hold_ends_by_itself_and_is_not_extended_while_held() ->
     await asyncio.sleep(0.07)
     assert gate.is_open and gate.holds == 1
     await asyncio.wait_for(gate.wait(), 1)
+
+
+async def test_an_intake_hold_pauses_the_collector_until_it_ends() -> None:
+    import gc
+
+    from swarmtui.engine.logs import IntakeGate
+
+    gate = IntakeGate()
+    assert gc.isenabled()
+    gate.hold(5)
+    assert not gc.isenabled()  # no collection pass inside the answer to a key
+    gate.release()
+    assert gc.isenabled()
+    gate.hold(0.05)
+    await asyncio.sleep(0.1)  # the bound ends it, and the collector runs again
+    assert gate.is_open and gc.isenabled()
+    # Paused by someone else (a big decode): the gate leaves it to them.
+    gc.disable()
+    try:
+        gate.hold(5)
+        gate.release()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+async def test_stopping_a_log_session_resumes_the_collector() -> None:
+    import gc
+
+    session = LogSession(None, Store())
+    session.intake.hold(5)  # the app closes while a view key is answered
+    assert not gc.isenabled()
+    await session.stop()
+    assert gc.isenabled() and session.intake.is_open

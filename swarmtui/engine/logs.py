@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import gc
 import os
 import re
 import time
@@ -301,14 +302,19 @@ class IntakeGate:
     lost), so a view switch under a flood is not interleaved with ~7 ms slices of log
     decoding at every turn of the event loop. A hold ends on :meth:`release` (the answer is
     painted) or after ``max_s``, whichever comes first; holding again while held does not
-    move that bound, so a key held down cannot stop intake for longer."""
+    move that bound, so a key held down cannot stop intake for longer.
 
-    __slots__ = ("_open", "_timer", "holds")
+    A hold also pauses the cyclic collector: under a flood its passes walk the ring's lines
+    (a full one 20-35 ms, gen 1 up to 6 ms), and one of them fell in about a third of the
+    slowest answers. What it would have collected waits at most ``max_s``."""
+
+    __slots__ = ("_collector_paused", "_open", "_timer", "holds")
 
     def __init__(self) -> None:
         self._open = asyncio.Event()
         self._open.set()
         self._timer: asyncio.TimerHandle | None = None
+        self._collector_paused = False
         self.holds = 0  # holds begun (tests, benchmarks)
 
     @property
@@ -321,11 +327,17 @@ class IntakeGate:
         self.holds += 1
         self._open.clear()
         self._timer = asyncio.get_running_loop().call_later(max_s, self.release)
+        if gc.isenabled():  # not if someone else paused it: theirs to resume
+            gc.disable()
+            self._collector_paused = True
 
     def release(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._collector_paused:
+            self._collector_paused = False
+            gc.enable()
         self._open.set()
 
     async def wait(self) -> None:
@@ -1180,6 +1192,7 @@ class LogSession:
         self.active = False
         self._held = None  # an unfinished backlog is dropped, not shown half-merged
         self._released.set()
+        self.intake.release()  # and the collector resumes, if a key's hold paused it
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
