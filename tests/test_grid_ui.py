@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from uistate import fixed_app
 
-from swarmtui.model.grid import column_text
+from swarmtui.model.grid import GridLayout, column_text
 from swarmtui.screens.grid import GridScreen
 from swarmtui.shot import render_screen
 from swarmtui.widgets.task_grid import TaskGrid
@@ -288,6 +290,16 @@ async def test_a_new_header_text_repaints_the_header_without_a_layout_of_the_scr
         assert layouts and not any(layouts)
 
 
+def narrow_grid(app: Any) -> tuple[TaskGrid, GridLayout, int]:
+    """The grid of an app run at 60x40 (some columns out of view), its layout, and the
+    index of the last column wholly in view."""
+    grid = app.screen.query_one(TaskGrid)
+    layout = grid.layout_model
+    assert layout is not None
+    _first, last = grid.columns_in_view()
+    return grid, layout, last
+
+
 async def test_a_change_in_a_column_out_of_view_repaints_nothing_until_scrolled_to() -> None:
     # 1,000 columns changing at once (the first task listing) were 120,000 refresh calls,
     # ~3 s of the first frame: cells out of view are not refreshed; scrolling repaints them.
@@ -299,10 +311,7 @@ async def test_a_change_in_a_column_out_of_view_repaints_nothing_until_scrolled_
     app = fixed_app()
     async with app.run_test(size=(60, 40)) as pilot:
         await pilot.pause()
-        grid = app.screen.query_one(TaskGrid)
-        layout = grid.layout_model
-        assert layout is not None
-        _first, last = grid.columns_in_view()
+        grid, layout, last = narrow_grid(app)
         index = len(layout.columns) - 1
         assert index > last, "the fixture needs a column out of view at this size"
         task_id = next(t for t in layout.columns[index].task_at if t)
@@ -327,10 +336,7 @@ async def test_the_first_frame_builds_the_cards_of_the_columns_in_view_only() ->
     app = fixed_app()
     async with app.run_test(size=(60, 40)) as pilot:
         await pilot.pause()
-        grid = app.screen.query_one(TaskGrid)
-        layout = grid.layout_model
-        assert layout is not None
-        _first, last = grid.columns_in_view()
+        grid, layout, last = narrow_grid(app)
         beyond = layout.columns[last + 2 :]
         assert beyond, "the fixture needs a column wholly out of view at this size"
         assert not any(c.built for c in beyond)
