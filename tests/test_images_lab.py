@@ -46,6 +46,18 @@ def cells(table: str) -> list[list[str]]:
             for line in table.splitlines()]
 
 
+def probe_task_states(lab: Lab) -> list[str]:
+    """What the swarm holds of the probes' tasks, to say why a node gave no answer (a
+    lab run once saw a worker silent for the whole 60 s)."""
+    nodes = {n["ID"]: n["Description"]["Hostname"] for n in lab.api("/nodes")}
+    return [f"{nodes.get(t.get('NodeID'), t.get('NodeID'))}: {t['Status'].get('State')}"
+            f" ({t['Status'].get('Message')}; {t['Status'].get('Err', '')})"
+            f" desired {t.get('DesiredState')}, {t['Status'].get('Timestamp')}"
+            for t in lab.api("/tasks")
+            if ((t.get("Spec") or {}).get("ContainerSpec") or {}).get("Labels", {}).get(
+                "swarmtui.probe") == "1"]
+
+
 def history_count(lab: Lab, ref: str, node: int) -> int:
     return len(lab.docker("history", "-q", ref, node=node).stdout.split())
 
@@ -100,7 +112,7 @@ def test_a_worker_s_images_through_the_node_probe(swarm: Lab) -> None:
         plan = await executor.plan(op)
         assert "2 services created and removed again" in plan.preview.summary
         outcome = await executor.execute(plan)
-        assert outcome.ok, outcome.errors
+        assert outcome.ok, (outcome.errors, probe_task_states(swarm))
         result = outcome.detail
         assert isinstance(result, ImagesProbeResult)
         worker = next(s for s in result.sources if s.listing.node.hostname == "lab-node2")
