@@ -27,7 +27,7 @@ import re
 import subprocess
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from typing import Any
 
 import pytest
@@ -45,6 +45,21 @@ from swarmtui.engine.target import EngineTarget
 pytestmark = pytest.mark.lab
 
 LOOP = ["busybox:lab", "sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _workers_restarted_after_the_faults(lab: Lab) -> Iterator[None]:
+    """After these faults a worker's dockerd can stay Ready yet never deliver its tasks'
+    logs to the manager again ("failed to publish log message: EOF" in its log): later lab
+    tests that read a worker task's logs (task details, the images probe) then failed. The
+    workers' daemons are restarted once at the end, as an operator would."""
+    yield
+    from lab_plugin import _exclusive
+
+    with _exclusive(lab):
+        for i in range(1, len(lab.nodes)):
+            lab.restart_daemon(i)
+        lab.wait_ready(60)
 FREEZE_MAX_S = 30.0
 
 
